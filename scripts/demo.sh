@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Start everything for a demo on this machine: Redis, migrations, demo accounts, the web app (gunicorn +
+# gevent), a Celery worker and beat. No Twilio account needed: texts go through the built-in fake Twilio
+# and the texter simulator. Ctrl-C stops it all.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+ensure_venv dev
+
+PORT="${PORT:-5000}"
+REDIS_PORT="${REDIS_PORT:-6390}"
+mkdir -p instance/demo-redis instance/logs
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
+export FLASK_APP="textline.app:create_app"
+PATH="$VENV/bin:$PATH"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "==> stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+echo "==> starting Redis on port $REDIS_PORT"
+"$(redis_server_bin)" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$ROOT/instance/demo-redis" \
+  --appendonly yes --save "" >instance/logs/redis.log 2>&1 &
+pids+=($!)
+python - <<PY
+import redis, sys, time
+for _ in range(50):
+    try:
+        redis.Redis(port=$REDIS_PORT).ping(); sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit("Redis did not start; see instance/logs/redis.log")
+PY
+
+echo "==> database migrations and demo accounts"
+flask db upgrade >instance/logs/migrate.log 2>&1
+flask textline seed-demo
+
+echo "==> starting web, worker and beat (logs in instance/logs/)"
+gunicorn -k gevent -w 1 -b "127.0.0.1:$PORT" textline.wsgi:app >instance/logs/web.log 2>&1 &
+pids+=($!)
+celery -A workers.worker worker --loglevel INFO --concurrency 2 >instance/logs/worker.log 2>&1 &
+pids+=($!)
+celery -A workers.worker beat --loglevel INFO >instance/logs/beat.log 2>&1 &
+pids+=($!)
+
+python - <<PY
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen("http://127.0.0.1:$PORT/healthz", timeout=1); sys.exit(0)
+    except Exception:
+        time.sleep(0.2)
+sys.exit("the web app did not start; see instance/logs/web.log")
+PY
+
+cat <<MSG
+
+  Textline is running.
+
+  Texter simulator (play the texter):  $PUBLIC_BASE_URL/simulator
+  Volunteer console:                   $PUBLIC_BASE_URL/console
+      volunteer@demo.textline / textline-demo   (a teen volunteer)
+      advisor@demo.textline   / textline-demo   (an adult advisor)
+      admin@demo.textline     / textline-demo   (an admin)
+
+  Open the simulator and the console side by side, text from the simulator, claim the
+  conversation in the console and reply. Press Ctrl-C to stop.
+
+MSG
+wait

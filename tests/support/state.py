@@ -1,0 +1,41 @@
+"""Settings for an app under test, and emptying the database and Redis between tests."""
+from __future__ import annotations
+
+import redis
+from sqlalchemy import text
+
+from textline.config import FAKE_AUTH_TOKEN
+from textline.models import Base
+
+
+def settings(instance_dir, database_url: str, redis_url: str, base_url: str, **extra) -> dict:
+    """Environment-style settings for an app under test (the same shape a real deployment uses)."""
+    env = {
+        "TEXTLINE_INSTANCE_DIR": str(instance_dir),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": base_url,
+        "SECRET_KEY": "test-secret",
+        "PHONE_HASH_KEY": "test-phone-key",
+        "FAKE_TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN,
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def reset_database(engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def reset_redis(url: str) -> None:
+    """Only Textline's keys: a running Celery worker keeps its queue bindings in the same Redis."""
+    r = redis.Redis.from_url(url)
+    keys = list(r.scan_iter(match="tl:*", count=1000))
+    if keys:
+        r.delete(*keys)

@@ -1,0 +1,87 @@
+"""Acting as Twilio (signed webhooks) and as a volunteer (HTTP session + Socket.IO client) in tests."""
+from __future__ import annotations
+
+import queue
+import re
+import secrets
+import time
+
+import requests
+import socketio
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from textline.twilio_gateway import RebasedHttpClient
+
+
+def new_sid() -> str:
+    return "SM" + secrets.token_hex(16)
+
+
+def inbound_params(account_sid: str, from_: str, body: str, sid: str | None = None, to: str = "+15550001111"):
+    sid = sid or new_sid()
+    return {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "From": from_,
+            "To": to, "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
+            "ApiVersion": "2010-04-01"}
+
+
+def twilio_signature(auth_token: str, url: str, params: dict) -> str:
+    """Signed with the twilio library's own validator, exactly as Twilio signs its webhooks."""
+    return RequestValidator(auth_token).compute_signature(url, params)
+
+
+def post_signed(base_url: str, path: str, params: dict, auth_token: str, **kwargs) -> requests.Response:
+    url = base_url + path
+    headers = {"X-Twilio-Signature": twilio_signature(auth_token, url, params)}
+    return requests.post(url, data=params, headers=headers, timeout=10, **kwargs)
+
+
+def fake_twilio_client(base_url: str, account_sid: str, auth_token: str) -> Client:
+    """The real twilio client, pointed at the fake Twilio: tests read 'what Twilio received' through it."""
+    return Client(account_sid, auth_token, http_client=RebasedHttpClient(base_url + "/fake-twilio"))
+
+
+def login(base_url: str, email: str, password: str) -> requests.Session:
+    s = requests.Session()
+    page = s.get(base_url + "/login", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = s.post(base_url + "/login", data={"email": email, "password": password, "csrf_token": token},
+               timeout=10, allow_redirects=False)
+    assert r.status_code == 302, f"login failed for {email}: {r.status_code}"
+    return s
+
+
+class ConsoleClient:
+    """A volunteer's console as a python-socketio client; records every event it receives."""
+
+    def __init__(self, base_url: str, session: requests.Session):
+        self.events: "queue.Queue[tuple[str, object]]" = queue.Queue()
+        self.seen: list[tuple[str, object]] = []
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", lambda event, data=None: self.events.put((event, data)))
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        self.sio.connect(base_url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+
+    def call(self, event: str, data: dict, timeout: float = 10):
+        return self.sio.call(event, data, timeout=timeout)
+
+    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 10):
+        """Wait for an event whose data matches; events already seen count too."""
+        for name, data in self.seen:
+            if name == event and predicate(data):
+                return data
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {event!r} event matched within {timeout}s; saw {[n for n, _ in self.seen]}")
+            try:
+                name, data = self.events.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            self.seen.append((name, data))
+            if name == event and predicate(data):
+                return data
+
+    def close(self):
+        self.sio.disconnect()

@@ -1,0 +1,1 @@
+"""Textline: a peer-support text line run by teens for teens, with adults supervising."""

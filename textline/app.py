@@ -1,0 +1,65 @@
+"""The application factory: one Flask app for web processes and Celery workers alike."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, redirect, url_for
+
+from textline.config import ROOT, load_config
+from textline.extensions import csrf, db, login_manager, migrate, socketio
+
+
+def _async_mode() -> str:
+    """gevent when gunicorn's gevent worker has patched the process; plain threads otherwise."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"
+
+
+def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    app.config["PROCESS_ROLE"] = role
+    os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs every header
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], async_mode=_async_mode(),
+                      manage_session=False)
+
+    from workers.celery_app import celery_init_app
+
+    celery_init_app(app)
+
+    from textline import auth, cli, console, health, simulator, socket_events, webhooks
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(console.bp)
+    if app.config["FAKE_TWILIO_ENABLED"]:
+        from textline import fake_twilio
+
+        app.register_blueprint(fake_twilio.bp)
+    if app.config["SIMULATOR_ENABLED"]:
+        app.register_blueprint(simulator.bp)
+    socket_events.register(socketio, app)
+    cli.register(app)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("console.console"))
+
+    return app

@@ -1,0 +1,70 @@
+"""`flask textline ...` commands."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from textline.extensions import db
+from textline.models import Role, User
+from textline.passwords import hash_password
+
+group = AppGroup("textline", help="Textline administration.")
+
+
+def create_user(email: str, name: str, role: str, password: str, pager_phone: str | None = None) -> User:
+    email = email.strip().lower()
+    if role not in {r.value for r in Role}:
+        raise ValueError(f"role must be one of {', '.join(r.value for r in Role)}")
+    if db.session.scalar(select(User).where(func.lower(User.email) == email)):
+        raise ValueError(f"{email} already has an account")
+    user = User(email=email, display_name=name.strip(), role=role, password_hash=hash_password(password),
+                pager_phone=pager_phone)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@group.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", default="volunteer", type=click.Choice([r.value for r in Role]))
+@click.password_option()
+def create_user_cmd(email, name, role, password):
+    """Create an account."""
+    try:
+        user = create_user(email, name, role, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"created {user.role} {user.email}")
+
+
+DEMO_PASSWORD = "textline-demo"
+DEMO_USERS = [
+    ("volunteer@demo.textline", "Sam (volunteer)", Role.VOLUNTEER.value, None),
+    ("volunteer2@demo.textline", "Alex (volunteer)", Role.VOLUNTEER.value, None),
+    ("advisor@demo.textline", "Dana (advisor)", Role.SUPERVISOR.value, "+15550009001"),
+    ("admin@demo.textline", "Admin", Role.ADMIN.value, None),
+]
+
+
+@group.command("seed-demo")
+def seed_demo():
+    """Create demo accounts (password: textline-demo) if they do not exist."""
+    for email, name, role, pager in DEMO_USERS:
+        if db.session.scalar(select(User).where(User.email == email)) is None:
+            create_user(email, name, role, DEMO_PASSWORD, pager)
+            click.echo(f"created {role:10} {email}  password: {DEMO_PASSWORD}")
+
+
+@group.command("rebuild-queue")
+def rebuild_queue_cmd():
+    """Rebuild the Redis queue from SQL (after a Redis outage or restart)."""
+    from textline.conversations import rebuild_queue
+
+    click.echo(f"queue rebuilt: {rebuild_queue()} waiting")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(group)

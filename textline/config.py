@@ -1,0 +1,88 @@
+"""Configuration from the environment: one place that knows every setting and its default."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-change-me"
+# The fake Twilio account used when no real credentials are configured (demo, training, tests).
+FAKE_ACCOUNT_SID = "AC" + "0" * 32
+FAKE_AUTH_TOKEN = "demo-auth-token"
+
+DEFAULT_WELCOME = (
+    "Hi, you've reached Textline. Trained teen volunteers answer here, with adults supervising. "
+    "What you share stays confidential unless someone's safety is at risk. "
+    "If you are in danger now call 911, or call/text 988 any time."
+)
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(env: dict | None = None) -> dict:
+    """Build the Flask config dict from environment variables (or a given mapping, for tests)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("TEXTLINE_INSTANCE_DIR", ROOT / "instance"))
+    redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    public_base = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    account_sid = env.get("TWILIO_ACCOUNT_SID", "")
+    auth_token = env.get("TWILIO_AUTH_TOKEN", "")
+    twilio_real = bool(account_sid and auth_token)
+    return {
+        "ENV_NAME": env.get("TEXTLINE_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET),
+        # HMAC key for phone numbers; separate from SECRET_KEY so rotating one does not re-key the other.
+        "PHONE_HASH_KEY": env.get("PHONE_HASH_KEY", env.get("SECRET_KEY", DEV_SECRET)),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env.get("DATABASE_URL", f"sqlite:///{instance / 'textline.sqlite3'}")
+        ),
+        "INSTANCE_DIR": str(instance),
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", redis_url),
+        "CELERY_VISIBILITY_TIMEOUT": _int(env, "CELERY_VISIBILITY_TIMEOUT", 60),
+        "CELERY_ALWAYS_EAGER": _bool(env.get("CELERY_ALWAYS_EAGER")),
+        "PUBLIC_BASE_URL": public_base,
+        "TWILIO_ACCOUNT_SID": account_sid or FAKE_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": auth_token or env.get("FAKE_TWILIO_AUTH_TOKEN", FAKE_AUTH_TOKEN),
+        "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER", "+15550001111"),
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_REAL": twilio_real,
+        # Where the twilio client sends REST calls. Unset with real credentials = api.twilio.com;
+        # without credentials = the fake Twilio served by this app.
+        "TWILIO_API_BASE": env.get("TWILIO_API_BASE", "" if twilio_real else public_base + "/fake-twilio"),
+        "FAKE_TWILIO_ENABLED": _bool(env.get("FAKE_TWILIO_ENABLED"), default=not twilio_real),
+        "SIMULATOR_ENABLED": _bool(env.get("SIMULATOR_ENABLED"), default=not twilio_real),
+        "TWILIO_HTTP_TIMEOUT": float(env.get("TWILIO_HTTP_TIMEOUT") or 10),
+        "WELCOME_TEXT": env.get("WELCOME_TEXT", DEFAULT_WELCOME),
+        "OUTBOUND_MAX_RETRIES": _int(env, "OUTBOUND_MAX_RETRIES", 6),
+        "OUTBOUND_SWEEP_AFTER_SECONDS": _int(env, "OUTBOUND_SWEEP_AFTER_SECONDS", 60),
+        "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public_base.startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": public_base.startswith("https://"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

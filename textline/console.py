@@ -1,0 +1,11 @@
+"""The volunteer console page. Its live data arrives over Socket.IO (textline/socket_events.py)."""
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+bp = Blueprint("console", __name__)
+
+
+@bp.get("/console")
+@login_required
+def console():
+    return render_template("console.html", me=current_user)

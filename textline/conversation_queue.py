@@ -1,0 +1,81 @@
+"""The waiting queue: a Redis sorted set ordered by priority, then by how long a texter has waited.
+
+SQL holds the state of record (conversation.status); Redis holds the order and decides races.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from textline.redis_store import get_redis, key
+
+QUEUE = key("queue")
+PRIORITY_MAX = 100
+# Score = (100 - priority) * 1e13 + arrival in ms: lower score first, so higher priority first,
+# then earlier arrival. 1e13 ms is ~300 years, so the arrival part never spills into priority.
+_PRIORITY_STEP = 10**13
+
+# Atomic claim: the conversation must still be queued and the volunteer under capacity.
+# Returns 1 claimed, 0 gone (someone else won / it closed), -1 at capacity.
+_CLAIM = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+local cap = tonumber(ARGV[2])
+if cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then return -1 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+CLAIMED, GONE, AT_CAPACITY = 1, 0, -1
+
+
+def load_key(volunteer_id: int) -> str:
+    return key("load", volunteer_id)
+
+
+def score(priority: int, queued_at: datetime) -> float:
+    priority = max(0, min(PRIORITY_MAX, int(priority)))
+    return (PRIORITY_MAX - priority) * _PRIORITY_STEP + int(queued_at.timestamp() * 1000)
+
+
+def enqueue(conversation_id: int, priority: int, queued_at: datetime) -> None:
+    get_redis().zadd(QUEUE, {str(conversation_id): score(priority, queued_at)})
+
+
+def remove(conversation_id: int) -> None:
+    get_redis().zrem(QUEUE, str(conversation_id))
+
+
+def claim(conversation_id: int, volunteer_id: int, capacity: int) -> int:
+    r = get_redis()
+    return int(r.eval(_CLAIM, 2, QUEUE, load_key(volunteer_id), str(conversation_id), int(capacity)))
+
+
+def release(conversation_id: int, volunteer_id: int | None) -> None:
+    """A volunteer stops holding a conversation (ended, transferred, or handed back)."""
+    if volunteer_id is not None:
+        get_redis().srem(load_key(volunteer_id), str(conversation_id))
+
+
+def hold(conversation_id: int, volunteer_id: int) -> None:
+    """Count a conversation against a volunteer without going through the queue (transfer, take-over)."""
+    get_redis().sadd(load_key(volunteer_id), str(conversation_id))
+
+
+def ordered_ids(limit: int = 500) -> list[int]:
+    return [int(m) for m in get_redis().zrange(QUEUE, 0, limit - 1)]
+
+
+def length() -> int:
+    return int(get_redis().zcard(QUEUE))
+
+
+def rebuild(waiting: list[tuple[int, int, datetime]], active: list[tuple[int, int]]) -> None:
+    """Replace Redis state with SQL's: waiting = (id, priority, queued_at), active = (id, volunteer_id)."""
+    r = get_redis()
+    old_loads = list(r.scan_iter(match=load_key("*")))
+    pipe = r.pipeline(transaction=True)
+    pipe.delete(QUEUE, *old_loads)
+    if waiting:
+        pipe.zadd(QUEUE, {str(cid): score(p, at) for cid, p, at in waiting})
+    for cid, vid in active:
+        pipe.sadd(load_key(vid), str(cid))
+    pipe.execute()

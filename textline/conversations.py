@@ -1,0 +1,286 @@
+"""The life of a conversation: a text arrives, it waits in the queue, a volunteer claims it,
+replies go out, it ends. SQL is written first (the record); Redis and the consoles are told after.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from textline import conversation_queue as queue
+from textline import payloads
+from textline.extensions import db
+from textline.models import (
+    ACTIVE, CLOSED, INBOUND, OUTBOUND, WAITING, Conversation, Message, Texter, TexterPhone, User, utcnow,
+)
+from textline.privacy import alias_for, normalise_number, phone_hash
+from textline.realtime import SUPERVISORS, VOLUNTEERS, conversation_room, emit, user_room
+from textline.risk import score_text
+
+MAX_BODY = 1600  # Twilio's limit for one outbound message
+LEVELS = ("none", "low", "medium", "high")
+
+
+class ConversationError(Exception):
+    """A refused action, with a message fit to show the volunteer."""
+
+    def __init__(self, message: str, code: str = "refused"):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Inbound:
+    conversation: Conversation
+    message: Message
+    opened: bool = False          # a new conversation started with this message
+    duplicate: bool = False       # Twilio retried a MessageSid we already have
+    outbound: list[Message] = field(default_factory=list)  # automatic texts to send after commit
+
+
+# ---- inbound ------------------------------------------------------------------------------------
+
+def _texter_for(number: str) -> Texter:
+    hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
+    texter = db.session.scalar(select(Texter).where(Texter.phone_hash == hashed))
+    if texter is None:
+        texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
+        texter.phone = TexterPhone(number=normalise_number(number))
+        db.session.add(texter)
+        db.session.flush()
+    elif texter.phone is None:  # erased on request earlier, and they texted again
+        texter.phone = TexterPhone(number=normalise_number(number))
+    return texter
+
+
+def _open_conversation(texter: Texter) -> tuple[Conversation, bool]:
+    conv = db.session.scalar(
+        select(Conversation).where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
+    )
+    if conv is not None:
+        return conv, False
+    now = utcnow()
+    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, priority=0,
+                        risk_level="none", risk_reasons=[])
+    db.session.add(conv)
+    db.session.flush()
+    return conv, True
+
+
+def raise_risk(conv: Conversation, assessment: dict) -> bool:
+    """A conversation's priority is the highest risk seen in it. Returns True if it went up."""
+    reasons = list(conv.risk_reasons or [])
+    for reason in assessment.get("reasons", []):
+        if reason not in reasons:
+            reasons.append(reason)
+    conv.risk_reasons = reasons[:12]
+    if assessment["score"] <= conv.priority:
+        return False
+    conv.priority = assessment["score"]
+    conv.risk_level = assessment["level"]
+    return True
+
+
+def system_text(conv: Conversation, body: str, kind: str) -> Message:
+    """An automatic text to the texter (welcome, crisis info, keyword answers), stored before it is sent."""
+    msg = Message(conversation=conv, direction=OUTBOUND, author_kind="system", body=body, status="pending",
+                  kind=kind)
+    db.session.add(msg)
+    return msg
+
+
+def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
+    """Store one texter message durably. Safe to call again with the same MessageSid."""
+    existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
+    if existing is not None:
+        return Inbound(existing.conversation, existing, duplicate=True)
+    assessment = score_text(body).to_dict()
+    for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
+        try:
+            texter = _texter_for(number)
+            texter.last_seen_at = utcnow()
+            conv, opened = _open_conversation(texter)
+            msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
+                          twilio_sid=message_sid, status="received", risk=assessment)
+            db.session.add(msg)
+            conv.last_inbound_at = msg.created_at = utcnow()
+            raise_risk(conv, assessment)
+            result = Inbound(conv, msg, opened=opened)
+            if opened:
+                result.outbound.append(system_text(conv, current_app.config["WELCOME_TEXT"], kind="welcome"))
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
+            if existing is not None:
+                return Inbound(existing.conversation, existing, duplicate=True)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def announce_inbound(result: Inbound) -> None:
+    """After the commit: queue it, tell the consoles, hand automatic texts to the sender."""
+    conv, msg = result.conversation, result.message
+    if conv.status == WAITING:
+        queue.enqueue(conv.id, conv.priority, conv.queued_at)
+        publish_queue()
+    emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
+    if conv.status != WAITING:
+        emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
+    for out in result.outbound:
+        dispatch(out)
+
+
+# ---- the queue ----------------------------------------------------------------------------------
+
+def queue_snapshot() -> list[dict]:
+    """Waiting conversations in queue order (Redis decides the order; SQL supplies the details)."""
+    ids = queue.ordered_ids()
+    if not ids:
+        return []
+    convs = {c.id: c for c in db.session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    counts = dict(db.session.execute(
+        select(Message.conversation_id, func.count()).where(
+            Message.conversation_id.in_(ids), Message.direction == INBOUND).group_by(Message.conversation_id)
+    ).all())
+    out = []
+    for cid in ids:
+        conv = convs.get(cid)
+        if conv is not None and conv.status == WAITING:
+            out.append({**payloads.conversation(conv), "inbound_count": counts.get(cid, 0)})
+    return out
+
+
+def publish_queue() -> None:
+    emit("queue", queue_snapshot(), to=[VOLUNTEERS, SUPERVISORS])
+
+
+def rebuild_queue() -> int:
+    """Make Redis agree with SQL (after a Redis restart or outage). Returns the queue length."""
+    waiting = db.session.execute(
+        select(Conversation.id, Conversation.priority, Conversation.queued_at).where(Conversation.status == WAITING)
+    ).all()
+    active = db.session.execute(
+        select(Conversation.id, Conversation.volunteer_id).where(
+            Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
+    ).all()
+    queue.rebuild([tuple(w) for w in waiting], [tuple(a) for a in active])
+    return len(waiting)
+
+
+# ---- volunteer actions --------------------------------------------------------------------------
+
+def get_conversation(conversation_id) -> Conversation:
+    try:
+        conv = db.session.get(Conversation, int(conversation_id))
+    except (TypeError, ValueError):
+        conv = None
+    if conv is None:
+        raise ConversationError("That conversation does not exist.", "not_found")
+    return conv
+
+
+def claim(conversation_id, user: User) -> Conversation:
+    conv = get_conversation(conversation_id)
+    if conv.status != WAITING:
+        raise ConversationError("Someone else already took this conversation.", "taken")
+    capacity = 0 if user.is_supervisor else user.capacity
+    won = queue.claim(conv.id, user.id, capacity)
+    if won == queue.AT_CAPACITY:
+        raise ConversationError(f"You already have {capacity} conversations open.", "at_capacity")
+    if won == queue.GONE:
+        raise ConversationError("Someone else already took this conversation.", "taken")
+    now = utcnow()
+    updated = db.session.execute(
+        update(Conversation).where(Conversation.id == conv.id, Conversation.status == WAITING)
+        .values(status=ACTIVE, volunteer_id=user.id, claimed_at=now)
+    ).rowcount
+    db.session.commit()
+    if not updated:  # closed (e.g. STOP) between our read and the claim
+        queue.release(conv.id, user.id)
+        raise ConversationError("This conversation has just ended.", "taken")
+    db.session.refresh(conv)
+    publish_queue()
+    emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS,
+                                                          user_room(user.id)])
+    return conv
+
+
+def reply(conversation_id, user: User, body, idempotency_key: str | None = None) -> Message:
+    from textline.permissions import can_reply
+
+    conv = get_conversation(conversation_id)
+    if not can_reply(user, conv):
+        raise ConversationError("You can only write in conversations you are handling.", "forbidden")
+    body = (body or "").strip() if isinstance(body, str) else ""
+    if not body:
+        raise ConversationError("Write a message first.", "empty")
+    if len(body) > MAX_BODY:
+        raise ConversationError(f"That message is too long ({len(body)} characters, {MAX_BODY} at most).",
+                                "too_long")
+    if idempotency_key:
+        key = str(idempotency_key)[:64]
+        existing = db.session.scalar(select(Message).where(Message.idempotency_key == key))
+        if existing is not None:
+            return existing  # the console re-sent after a reconnect: stored and sent once
+    else:
+        key = None
+    now = utcnow()
+    msg = Message(conversation=conv, direction=OUTBOUND, author_kind="supervisor" if user.is_supervisor
+                  else "volunteer", author_id=user.id, body=body, status="pending", idempotency_key=key,
+                  created_at=now)
+    db.session.add(msg)
+    conv.last_reply_at = now
+    conv.first_reply_at = conv.first_reply_at or now
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same key raced in from two tabs
+        db.session.rollback()
+        return db.session.scalar(select(Message).where(Message.idempotency_key == key))
+    emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
+    dispatch(msg)
+    return msg
+
+
+def end(conversation_id, user: User, disposition: dict | None, note: str | None) -> Conversation:
+    from textline.permissions import can_view
+
+    conv = get_conversation(conversation_id)
+    if not can_view(user, conv):
+        raise ConversationError("You can only end conversations you are handling.", "forbidden")
+    if conv.status == CLOSED:
+        return conv
+    close(conv, by=user, disposition=disposition, note=note)
+    return conv
+
+
+def close(conv: Conversation, by: User | None = None, disposition: dict | None = None,
+          note: str | None = None) -> None:
+    was_waiting, volunteer_id = conv.status == WAITING, conv.volunteer_id
+    conv.status = CLOSED
+    conv.closed_at = utcnow()
+    conv.closed_by_id = by.id if by else None
+    conv.disposition = disposition or conv.disposition
+    conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
+    db.session.commit()
+    queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
+    if was_waiting:
+        publish_queue()
+    emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
+
+
+# ---- sending ------------------------------------------------------------------------------------
+
+def dispatch(msg: Message) -> None:
+    """Hand a stored outbound message to the Celery sender. If the broker is unreachable the row
+    stays "pending" and the outbox sweep sends it later: nothing is lost."""
+    from workers.outbound import send_message
+
+    try:
+        send_message.delay(msg.id)
+    except Exception:
+        current_app.logger.exception("could not enqueue outbound message %s; the sweep will retry", msg.id)

@@ -1,0 +1,12 @@
+"""All SQLAlchemy models, importable from one place (Alembic autogenerate sees them here)."""
+from textline.models.base import Base, UTCDateTime, utcnow
+from textline.models.people import Role, User
+from textline.models.texting import (
+    ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
+    Conversation, DeliveryReceipt, Message, Texter, TexterPhone,
+)
+
+__all__ = [
+    "Base", "UTCDateTime", "utcnow", "Role", "User", "Texter", "TexterPhone", "Conversation", "Message",
+    "DeliveryReceipt", "WAITING", "ACTIVE", "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
+]

@@ -1,0 +1,128 @@
+"""Texters, their conversations and the messages in them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from textline.models.base import Base, UTCDateTime, utcnow
+
+WAITING, ACTIVE, CLOSED = "waiting", "active", "closed"
+INBOUND, OUTBOUND = "in", "out"
+
+# Outbound delivery states in the order they can only move forward. "pending" and "submitting" are
+# ours (stored / hand-off to Twilio in flight); the rest are Twilio's MessageStatus values.
+DELIVERY_RANK = {
+    "pending": 0, "submitting": 1, "accepted": 2, "scheduled": 2, "queued": 2, "sending": 3,
+    "sent": 4, "delivered": 5, "undelivered": 5, "failed": 5, "refused": 5, "canceled": 5, "read": 6,
+}
+FINAL_FAILURES = {"failed", "undelivered", "refused", "canceled"}
+
+
+class Texter(Base):
+    """A person who texts in. Identified by an HMAC of the number; the number itself lives in TexterPhone."""
+
+    __tablename__ = "texters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    alias: Mapped[str] = mapped_column(String(40))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    phone: Mapped["TexterPhone | None"] = relationship(back_populates="texter", cascade="all, delete-orphan")
+
+
+class TexterPhone(Base):
+    """The only copy of a texter's number: needed to text back, erased by retention or on request."""
+
+    __tablename__ = "texter_phones"
+
+    texter_id: Mapped[int] = mapped_column(ForeignKey("texters.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+
+    texter: Mapped[Texter] = relationship(back_populates="phone")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # A texter has at most one open conversation; concurrent webhooks cannot open two.
+        Index(
+            "uq_conversations_open_per_texter", "texter_id", unique=True,
+            sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'"),
+        ),
+        Index("ix_conversations_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    texter_id: Mapped[int] = mapped_column(ForeignKey("texters.id"))
+    status: Mapped[str] = mapped_column(String(16), default=WAITING)
+    # Queue priority 0..100, the highest risk score seen in the conversation.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    risk_level: Mapped[str] = mapped_column(String(10), default="none")
+    risk_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it (re)entered the queue: the age that orders the queue.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    disposition: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    wrap_up_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    training: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    texter: Mapped[Texter] = relationship()
+    volunteer = relationship("User", foreign_keys=[volunteer_id])
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))
+    # texter | volunteer | supervisor | system
+    author_kind: Mapped[str] = mapped_column(String(12))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # What an automatic text is for (welcome, crisis, keyword, opt_out_confirmation, ...); None = chat.
+    kind: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    # Null once retention has erased it.
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Twilio's MessageSid: unique, so a retried webhook is stored once.
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Client-chosen key for outbound messages, so a re-sent console request is stored once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    risk: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submit_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class DeliveryReceipt(Base):
+    """Every Twilio status callback, kept even when it beats our own record of the MessageSid."""
+
+    __tablename__ = "delivery_receipts"
+    __table_args__ = (Index("ix_delivery_receipts_sid", "twilio_sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,12 @@
+"""Who may see and do what with a conversation. Every HTTP route and socket event asks here."""
+from __future__ import annotations
+
+from textline.models import Conversation, User
+
+
+def can_view(user: User, conv: Conversation) -> bool:
+    return user.is_supervisor or conv.volunteer_id == user.id
+
+
+def can_reply(user: User, conv: Conversation) -> bool:
+    return conv.status != "closed" and can_view(user, conv)

@@ -1,0 +1,63 @@
+"""The texter simulator: play the texter from a browser (demo and training).
+
+Texts are delivered to /sms/inbound as signed Twilio webhooks; replies arrive from the fake Twilio.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_socketio import join_room
+
+from textline import fake_twilio
+from textline.extensions import socketio
+from textline.privacy import normalise_number
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+NAMESPACE = "/simulator"
+
+
+def _number(raw) -> str | None:
+    try:
+        return normalise_number(str(raw or ""))
+    except ValueError:
+        return None
+
+
+@bp.get("")
+def page():
+    return render_template("simulator.html")
+
+
+@bp.post("/send")
+def send():
+    data = request.get_json(silent=True) or {}
+    number, body = _number(data.get("number")), (data.get("body") or "").strip()
+    if number is None:
+        return jsonify(error="Use a phone number in +15551234567 form."), 400
+    if not body:
+        return jsonify(error="Type a message first."), 400
+    response = fake_twilio.send_inbound(number, body[:1600])
+    if response.status_code != 200:
+        return jsonify(error=f"The text line answered {response.status_code}."), 502
+    return jsonify(ok=True)
+
+
+@bp.get("/thread")
+def thread():
+    number = _number(request.args.get("number"))
+    if number is None:
+        return jsonify(error="Use a phone number in +15551234567 form."), 400
+    return jsonify(messages=fake_twilio.thread_for(number))
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def connect(auth=None):
+    return bool(current_app.config["SIMULATOR_ENABLED"])
+
+
+@socketio.on("watch", namespace=NAMESPACE)
+def watch(data):
+    number = _number((data or {}).get("number"))
+    if number is None:
+        return {"ok": False, "error": "bad number"}
+    join_room(f"sim:{number}", namespace=NAMESPACE)
+    return {"ok": True, "messages": fake_twilio.thread_for(number)}

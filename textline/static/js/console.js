@@ -1,0 +1,193 @@
+// Volunteer console: the waiting queue, my conversations, one open transcript, replies.
+// All live data arrives over Socket.IO; actions go back as events with acknowledgements.
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const state = {queue: [], mine: new Map(), openId: null, messages: new Map()};
+  const socket = io({transports: ["websocket", "polling"]});
+
+  // ---- small helpers ---------------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) {
+      if (child != null) node.append(child);
+    }
+    return node;
+  }
+
+  function waited(since) {
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return m >= 60 ? `${Math.floor(m / 60)}h ${m % 60}m` : `${m}:${String(s).padStart(2, "0")}`;
+  }
+
+  function riskBadge(level) {
+    const label = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"}[level] || level;
+    return el("span", {class: `badge risk-${level}`, title: label}, label);
+  }
+
+  function uuid() {
+    return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  }
+
+  // ---- queue -----------------------------------------------------------------------------------
+  function renderQueue() {
+    const list = $("queue");
+    list.replaceChildren(...state.queue.map((c) => el("li", {class: `queue-item risk-${c.risk_level}`,
+      dataset: {id: c.id, testid: "queue-item"}},
+      el("div", {class: "queue-main"},
+        el("strong", {}, c.alias), " ", riskBadge(c.risk_level),
+        el("div", {class: "muted small"}, "waiting ", el("span", {class: "clock", dataset: {since: c.queued_at}},
+          waited(c.queued_at)), ` · ${c.inbound_count} message${c.inbound_count === 1 ? "" : "s"}`),
+        c.risk_reasons.length ? el("div", {class: "reasons small"}, c.risk_reasons.slice(0, 3).join("; ")) : null),
+      el("button", {type: "button", class: "primary small", onclick: () => claim(c.id),
+        "aria-label": `Claim ${c.alias}`}, "Claim"))));
+    $("queue-count").textContent = state.queue.length;
+    $("queue-empty").hidden = state.queue.length > 0;
+  }
+
+  function claim(id) {
+    socket.emit("claim", {conversation_id: id}, (res) => {
+      if (!res.ok) return alert(res.error);
+      state.mine.set(res.conversation.id, res.conversation);
+      state.messages.set(res.conversation.id, res.messages);
+      renderMine();
+      show(res.conversation.id);
+    });
+  }
+
+  // ---- my conversations ------------------------------------------------------------------------
+  function renderMine() {
+    const items = [...state.mine.values()].filter((c) => c.status !== "closed");
+    $("mine").replaceChildren(...items.map((c) => el("li", {},
+      el("button", {type: "button", class: `tab ${c.id === state.openId ? "current" : ""}`,
+        "aria-current": c.id === state.openId ? "true" : "false", dataset: {id: c.id, testid: "mine-item"},
+        onclick: () => show(c.id)}, c.alias, " ", riskBadge(c.risk_level)))));
+  }
+
+  function show(id) {
+    state.openId = id;
+    const render = () => { renderChat(); renderMine(); $("reply-body").focus(); };
+    if (state.messages.has(id)) return render();
+    socket.emit("open", {conversation_id: id}, (res) => {
+      if (!res.ok) return alert(res.error);
+      state.mine.set(id, res.conversation);
+      state.messages.set(id, res.messages);
+      render();
+    });
+  }
+
+  // ---- transcript ------------------------------------------------------------------------------
+  const TICKS = {pending: "○ saving", submitting: "○ sending", unconfirmed: "○ retrying", accepted: "✓ sent to carrier",
+    queued: "✓ sent to carrier", sending: "✓ sent to carrier", sent: "✓✓ sent", delivered: "✓✓ delivered",
+    read: "✓✓ read", failed: "⚠ failed", undelivered: "⚠ not delivered", refused: "⚠ not sent (opted out)"};
+
+  function messageItem(m) {
+    const mine = m.direction === "out";
+    const who = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"}[m.author];
+    return el("li", {class: `msg ${mine ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
+      el("div", {class: "bubble"}, m.body == null ? el("em", {}, "(erased)") : m.body),
+      el("div", {class: "meta small muted"}, who, " · ", new Date(m.created_at).toLocaleTimeString(),
+        mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ", TICKS[m.status] || m.status) : null,
+        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
+  }
+
+  function renderChat() {
+    const conv = state.mine.get(state.openId);
+    $("chat-empty").hidden = !!conv;
+    $("chat").hidden = !conv;
+    if (!conv) return;
+    $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
+    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", conv.risk_reasons.join("; "));
+    const list = $("transcript");
+    list.replaceChildren(...(state.messages.get(conv.id) || []).map(messageItem));
+    list.scrollTop = list.scrollHeight;
+    $("reply-form").hidden = conv.status === "closed";
+  }
+
+  $("reply-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const box = $("reply-body");
+    const body = box.value.trim();
+    if (!body || state.openId == null) return;
+    $("reply-send").disabled = true;
+    socket.emit("reply", {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
+      $("reply-send").disabled = false;
+      $("reply-error").textContent = res.ok ? "" : res.error;
+      if (res.ok) { box.value = ""; addMessage(res.message); }
+    });
+  });
+
+  $("reply-body").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $("reply-form").requestSubmit();
+    }
+  });
+
+  function addMessage(m) {
+    const list = state.messages.get(m.conversation_id);
+    if (!list) return;
+    const at = list.findIndex((x) => x.id === m.id);
+    if (at >= 0) list[at] = m; else list.push(m);
+    if (m.conversation_id === state.openId) renderChat();
+  }
+
+  // ---- ending ----------------------------------------------------------------------------------
+  $("end-open").addEventListener("click", () => $("end-dialog").showModal());
+  $("end-cancel").addEventListener("click", () => $("end-dialog").close());
+  $("end-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const outcome = $("end-outcome").value;
+    if (!outcome) return $("end-outcome").focus();
+    socket.emit("end", {conversation_id: state.openId, disposition: {outcome}, note: $("end-note").value},
+      (res) => {
+        if (!res.ok) return alert(res.error);
+        $("end-dialog").close();
+        $("end-form").reset();
+        state.mine.delete(res.conversation.id);
+        state.messages.delete(res.conversation.id);
+        state.openId = null;
+        renderMine();
+        renderChat();
+        $("chat-empty").hidden = false;
+        $("chat").hidden = true;
+      });
+  });
+
+  // ---- live events -----------------------------------------------------------------------------
+  socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
+  socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
+  socket.on("hello", (data) => {
+    state.queue = data.queue;
+    for (const c of data.mine) state.mine.set(c.id, c);
+    state.messages.clear();  // re-fetch transcripts: messages may have arrived while we were away
+    renderQueue();
+    renderMine();
+    if (state.openId != null) show(state.openId);
+  });
+  socket.on("queue", (queue) => { state.queue = queue; renderQueue(); });
+  socket.on("message", addMessage);
+  socket.on("message_status", (s) => {
+    const list = state.messages.get(s.conversation_id) || [];
+    const m = list.find((x) => x.id === s.id);
+    if (m) { m.status = s.status; m.error_code = s.error_code; if (s.conversation_id === state.openId) renderChat(); }
+  });
+  socket.on("conversation", (c) => {
+    if (!state.mine.has(c.id)) return;
+    state.mine.set(c.id, c);
+    renderMine();
+    if (c.id === state.openId) renderChat();
+  });
+
+  setInterval(() => {
+    for (const clock of document.querySelectorAll(".clock")) clock.textContent = waited(clock.dataset.since);
+  }, 1000);
+})();

@@ -1,0 +1,54 @@
+"""Twilio webhooks: inbound texts and delivery status callbacks."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from textline import conversations, delivery
+from textline.extensions import csrf
+from textline.privacy import normalise_number
+from textline.twilio_gateway import request_is_from_twilio
+
+bp = Blueprint("webhooks", __name__, url_prefix="/sms")
+csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature stands in for it
+
+# Twilio only needs a 200 with TwiML; replies go out through the REST API from a worker.
+EMPTY_TWIML = str(MessagingResponse())
+
+
+def twiml(status: int = 200) -> Response:
+    return Response(EMPTY_TWIML, status=status, mimetype="text/xml")
+
+
+def _require_signature() -> None:
+    if not request_is_from_twilio():
+        current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
+        abort(403)
+
+
+@bp.post("/inbound")
+def inbound():
+    _require_signature()
+    sid = request.form.get("MessageSid", "")
+    body = request.form.get("Body")
+    try:
+        number = normalise_number(request.form.get("From", ""))
+    except ValueError:
+        number = None
+    if not sid or body is None or number is None:
+        abort(400, "MessageSid, From (E.164) and Body are required")
+    result = conversations.receive_inbound(number, body, sid)
+    if not result.duplicate:
+        conversations.announce_inbound(result)
+    return twiml()
+
+
+@bp.post("/status")
+def status():
+    _require_signature()
+    sid = request.form.get("MessageSid", "")
+    state = request.form.get("MessageStatus", "")
+    if not sid or not state:
+        abort(400, "MessageSid and MessageStatus are required")
+    delivery.record_receipt(sid, state, request.form.get("ErrorCode") or None)
+    return Response(status=204)

@@ -1,0 +1,12 @@
+"""WSGI entry point for gunicorn: `gunicorn -k gevent -w 1 textline.wsgi:app`."""
+from textline.app import create_app
+from textline.conversations import rebuild_queue
+
+app = create_app()
+
+# The queue lives in Redis but SQL is the record: make them agree whenever a web process starts.
+with app.app_context():
+    try:
+        rebuild_queue()
+    except Exception:  # Redis down: webhooks still work; the queue is rebuilt when it returns
+        app.logger.exception("could not rebuild the queue at start-up")

@@ -1,0 +1,1 @@
+"""Celery: the worker side of Textline (outbound SMS, escalation timers, notifications, retention)."""
