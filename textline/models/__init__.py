@@ -1,4 +1,5 @@
 """All SQLAlchemy models, importable from one place (Alembic autogenerate sees them here)."""
+from textline.models.audit import AuditEvent
 from textline.models.base import Base, UTCDateTime, utcnow
 from textline.models.people import Role, User
 from textline.models.texting import (
@@ -7,6 +8,6 @@ from textline.models.texting import (
 )
 
 __all__ = [
-    "Base", "UTCDateTime", "utcnow", "Role", "User", "Texter", "TexterPhone", "Conversation", "Message",
+    "AuditEvent", "Base", "UTCDateTime", "utcnow", "Role", "User", "Texter", "TexterPhone", "Conversation", "Message",
     "DeliveryReceipt", "WAITING", "ACTIVE", "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
 ]
