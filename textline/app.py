@@ -43,12 +43,14 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
 
     celery_init_app(app)
 
-    from textline import auth, cli, console, health, simulator, socket_events, webhooks
+    from textline import admin, auth, cli, console, health, simulator, socket_events, webhooks
+    from textline.security import init_security
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(admin.bp)
     if app.config["FAKE_TWILIO_ENABLED"]:
         from textline import fake_twilio
 
@@ -56,6 +58,7 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     if app.config["SIMULATOR_ENABLED"]:
         app.register_blueprint(simulator.bp)
     socket_events.register(socketio, app)
+    init_security(app)
     cli.register(app)
 
     @app.get("/")

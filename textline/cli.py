@@ -40,6 +40,19 @@ def create_user_cmd(email, name, role, password):
     click.echo(f"created {user.role} {user.email}")
 
 
+@group.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", default="Admin", show_default=True)
+@click.password_option()
+def create_admin_cmd(email, name, password):
+    """Create an admin account (the first account of a new installation)."""
+    try:
+        user = create_user(email, name, Role.ADMIN.value, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"created admin {user.email}")
+
+
 DEMO_PASSWORD = "textline-demo"
 DEMO_USERS = [
     ("volunteer@demo.textline", "Sam (volunteer)", Role.VOLUNTEER.value, None),

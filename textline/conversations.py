@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from textline import audit, payloads
 from textline import conversation_queue as queue
-from textline import payloads
 from textline.extensions import db
 from textline.models import (
     ACTIVE, CLOSED, INBOUND, OUTBOUND, WAITING, Conversation, Message, Texter, TexterPhone, User, utcnow,
@@ -271,6 +271,38 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
     if was_waiting:
         publish_queue()
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
+
+
+def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
+    """Return a volunteer's conversations to the queue (they vanished past the grace period).
+
+    They go back at the front for their risk level (queued_at = when the texter first wrote), and
+    the adults are told. Conditional updates make overlapping sweeps harmless."""
+    moved = []
+    convs = db.session.scalars(select(Conversation).where(
+        Conversation.volunteer_id == volunteer_id, Conversation.status == ACTIVE)).all()
+    for conv in convs:
+        done = db.session.execute(
+            update(Conversation).where(Conversation.id == conv.id, Conversation.status == ACTIVE,
+                                       Conversation.volunteer_id == volunteer_id)
+            .values(status=WAITING, volunteer_id=None, claimed_at=None, queued_at=conv.opened_at)
+        ).rowcount
+        if done:
+            audit.record("conversation_requeued", None, "conversation", conv.id, commit=False,
+                         reason=reason, volunteer_id=volunteer_id)
+            moved.append(conv.id)
+    db.session.commit()
+    for cid in moved:
+        conv = db.session.get(Conversation, cid)
+        db.session.refresh(conv)
+        queue.release(cid, volunteer_id)
+        queue.enqueue(cid, conv.priority, conv.queued_at)
+        data = payloads.conversation(conv)
+        emit("conversation", data, to=[conversation_room(cid), SUPERVISORS, user_room(volunteer_id)])
+        emit("notice", {"kind": "requeued", "reason": reason, "conversation": data}, to=SUPERVISORS)
+    if moved:
+        publish_queue()
+    return moved
 
 
 # ---- sending ------------------------------------------------------------------------------------

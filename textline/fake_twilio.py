@@ -48,9 +48,10 @@ def _now() -> datetime:
 
 
 def _error(status: int, code: int, message: str):
-    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
-    return jsonify(body), status
+    response = jsonify({"code": code, "message": message, "status": status,
+                        "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+    response.status_code = status
+    return response
 
 
 def _check_auth(account_sid: str):
@@ -181,7 +182,9 @@ def fetch_message(account_sid, sid):
 @bp.post("/_control")
 def control():
     """Test hook: replace the queued faults, e.g. {"faults": [{"status": 500}, {"delay": 3},
-    {"status": 500, "store": true}, {"on": "list", "status": 500}]}. "on" defaults to "create"."""
+    {"status": 500, "store": true}, {"on": "list", "status": 500}]}. "on" defaults to "create".
+    Needs the (fake) account's credentials, like every other call here."""
+    _check_auth(current_app.config["TWILIO_ACCOUNT_SID"])
     faults = (request.get_json(silent=True) or {}).get("faults", [])
     r = get_redis()
     r.delete(_faults_key("create"), _faults_key("list"))

@@ -26,3 +26,12 @@ def emit(event: str, data, to: str | list[str], namespace: str = "/") -> None:
         socketio.emit(event, data, to=to, namespace=namespace)
     except Exception:  # a console update must never fail a webhook or a send
         current_app.logger.exception("realtime emit failed: %s", event)
+
+
+def disconnect_user(user_id: int) -> None:
+    """Close every console socket of a user, on whichever web process holds it (deactivation,
+    sign-out everywhere)."""
+    from textline import presence
+    from textline.extensions import socketio
+
+    presence.for_each_socket(user_id, lambda sid: socketio.server.disconnect(sid, namespace="/"))

@@ -1,34 +1,45 @@
-"""Socket.IO events of the console. Each handler checks who is asking, then calls the domain code."""
+"""Socket.IO events of the console. Each handler checks who is asking, then calls the domain code.
+
+Access rules: any signed-in account may connect; volunteers see the queue and may claim only while
+on shift; a conversation's transcript is open to its volunteer and to adults (permissions.py).
+"""
 from __future__ import annotations
 
 from functools import wraps
 
+from flask import request
 from flask_login import current_user
-from flask_socketio import emit, join_room
+from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import select
 
-from textline import conversations, payloads
+from textline import audit, conversations, payloads, presence
+from textline.access import has_role
 from textline.conversations import ConversationError
 from textline.extensions import db
-from textline.models import ACTIVE, Conversation
+from textline.models import ACTIVE, Conversation, Role, utcnow
 from textline.permissions import can_view
 from textline.realtime import SUPERVISORS, VOLUNTEERS, conversation_room, user_room
 
 
-def action(handler):
+def action(role: str = Role.VOLUNTEER.value):
     """Socket actions answer through the ack: {"ok": true, ...} or {"ok": false, "error": "..."}."""
 
-    @wraps(handler)
-    def wrapper(data=None):
-        if not current_user.is_authenticated:
-            return {"ok": False, "error": "Please sign in again.", "code": "unauthenticated"}
-        try:
-            return {"ok": True, **(handler(data if isinstance(data, dict) else {}) or {})}
-        except ConversationError as exc:
-            db.session.rollback()
-            return {"ok": False, "error": str(exc), "code": exc.code}
+    def decorator(handler):
+        @wraps(handler)
+        def wrapper(data=None):
+            if not current_user.is_authenticated:
+                return {"ok": False, "error": "Please sign in again.", "code": "unauthenticated"}
+            if not has_role(current_user, role):
+                return {"ok": False, "error": "That is for adult advisors.", "code": "forbidden"}
+            try:
+                return {"ok": True, **(handler(data if isinstance(data, dict) else {}) or {})}
+            except ConversationError as exc:
+                db.session.rollback()
+                return {"ok": False, "error": str(exc), "code": exc.code}
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 def _my_conversations() -> list[dict]:
@@ -37,46 +48,86 @@ def _my_conversations() -> list[dict]:
     return [payloads.conversation(c) for c in rows]
 
 
+def sees_queue(user) -> bool:
+    """Adults always watch the queue; volunteers only while on shift."""
+    return user.is_supervisor or user.on_shift
+
+
+def me() -> dict:
+    return {"id": current_user.id, "name": current_user.display_name, "role": current_user.role,
+            "on_shift": current_user.on_shift, "capacity": current_user.capacity}
+
+
 def register(socketio, app) -> None:
     @socketio.on("connect")
     def connect(auth=None):
         if not current_user.is_authenticated:
             return False  # refuses the connection
+        presence.connected(current_user.id, request.sid)
         join_room(user_room(current_user.id))
-        join_room(SUPERVISORS if current_user.is_supervisor else VOLUNTEERS)
-        for conv in _my_conversations():
+        if current_user.is_supervisor:
+            join_room(SUPERVISORS)
+        elif current_user.on_shift:
+            join_room(VOLUNTEERS)
+        mine = _my_conversations()
+        for conv in mine:
             join_room(conversation_room(conv["id"]))
-        emit("hello", {
-            "me": {"id": current_user.id, "name": current_user.display_name, "role": current_user.role},
-            "queue": conversations.queue_snapshot(),
-            "mine": _my_conversations(),
-        })
+        emit("hello", {"me": me(), "mine": mine, "heartbeat_seconds": max(1, presence.socket_ttl() // 3),
+                       "queue": conversations.queue_snapshot() if sees_queue(current_user) else []})
+
+    @socketio.on("disconnect")
+    def disconnect(*_args):
+        if current_user.is_authenticated:
+            presence.disconnected(current_user.id, request.sid)
+
+    @socketio.on("heartbeat")
+    def heartbeat(_data=None):
+        if current_user.is_authenticated:
+            presence.heartbeat(current_user.id, request.sid)
+        return {"ok": current_user.is_authenticated}
+
+    @socketio.on("shift")
+    @action()
+    def shift(data):
+        on = bool(data.get("on"))
+        if on != current_user.on_shift:
+            current_user.on_shift = on
+            current_user.shift_started_at = utcnow() if on else None
+            audit.record("shift_start" if on else "shift_end", current_user, "user", current_user.id)
+        if not current_user.is_supervisor:  # every tab of this volunteer, on any web process
+            move = join_room if on else leave_room
+            presence.for_each_socket(current_user.id, lambda sid: move(VOLUNTEERS, sid=sid, namespace="/"))
+        return {"me": me(), "queue": conversations.queue_snapshot() if sees_queue(current_user) else []}
 
     @socketio.on("claim")
-    @action
+    @action()
     def claim(data):
+        if not sees_queue(current_user):
+            raise ConversationError("Go on shift to take conversations.", "off_shift")
         conv = conversations.claim(data.get("conversation_id"), current_user)
+        audit.record("conversation_claimed", current_user, "conversation", conv.id)
         join_room(conversation_room(conv.id))
         return payloads.transcript(conv)
 
     @socketio.on("open")
-    @action
+    @action()
     def open_conversation(data):
         conv = conversations.get_conversation(data.get("conversation_id"))
         if not can_view(current_user, conv):
             raise ConversationError("That conversation is not yours to open.", "forbidden")
+        audit.record("transcript_view", current_user, "conversation", conv.id)
         join_room(conversation_room(conv.id))
         return payloads.transcript(conv)
 
     @socketio.on("reply")
-    @action
+    @action()
     def reply(data):
         msg = conversations.reply(data.get("conversation_id"), current_user, data.get("body"),
                                   data.get("client_id"))
         return {"message": payloads.message(msg)}
 
     @socketio.on("end")
-    @action
+    @action()
     def end(data):
         disposition = data.get("disposition") if isinstance(data.get("disposition"), dict) else None
         conv = conversations.end(data.get("conversation_id"), current_user, disposition, data.get("note"))

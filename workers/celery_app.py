@@ -4,10 +4,12 @@ from __future__ import annotations
 from celery import Celery, Task
 
 # Modules whose tasks the worker must register.
-TASK_MODULES = ["workers.outbound"]
+TASK_MODULES = ["workers.outbound", "workers.presence", "workers.retention"]
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workers.outbound.sweep_outbox", "schedule": 15.0},
+    "presence-sweep": {"task": "workers.presence.sweep_absent", "schedule": 5.0},
+    "retention": {"task": "workers.retention.apply_retention", "schedule": 3600.0},
 }
 
 

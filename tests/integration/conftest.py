@@ -18,15 +18,11 @@ from sqlalchemy.orm import Session
 from tests.support.servers import (
     ROOT, VENV_BIN, app_env, beat_process, free_port, wait_until, web_process, worker_process,
 )
-from tests.support.state import reset_database, reset_redis, settings
+from tests.support.state import PASSWORD, make_user, reset_database, reset_redis, settings
 from tests.support.texting import ConsoleClient, fake_twilio_client, inbound_params, login, twilio_signature
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
-from textline.models import User
-from textline.passwords import hash_password
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "a-long-password"
 
 
 class Stack:
@@ -38,7 +34,8 @@ class Stack:
         self.ports = [free_port() for _ in range(webs)]
         self.base_url = self.url(0)
         self.account_sid, self.auth_token = FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
-        defaults = {"CELERY_VISIBILITY_TIMEOUT": 4, "TWILIO_HTTP_TIMEOUT": 3}
+        defaults = {"CELERY_VISIBILITY_TIMEOUT": 4, "TWILIO_HTTP_TIMEOUT": 3,
+                    "PRESENCE_TTL_SECONDS": 3, "PRESENCE_GRACE_SECONDS": 1}
         self.env = app_env(**settings(tmp, database_url, redis_url, self.base_url, **{**defaults, **extra}))
         self.engine = create_engine(normalise_database_url(database_url))
         self.webs = [web_process(f"web{i}", port, self.env, tmp) for i, port in enumerate(self.ports)]
@@ -61,6 +58,17 @@ class Stack:
         if self.beat:
             self.beat.start()
         return self
+
+    def restart_web(self, i: int = 0) -> None:
+        self.webs[i].stop()
+        self.webs[i].start()
+        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=30, what=f"web{i} back")
+
+    def run_task(self, name: str) -> None:
+        """Ask the real workers to run a task now (what beat does on its schedule)."""
+        from celery import Celery
+
+        Celery(broker=self.redis_url).send_task(name)
 
     def start_worker(self, worker) -> None:
         before = worker.log().count(" ready.")
@@ -99,15 +107,14 @@ class Stack:
         return fake_twilio_client(self.base_url, self.account_sid, self.auth_token).messages.list(to=number)
 
     def faults(self, *items) -> None:
-        requests.post(self.base_url + "/fake-twilio/_control", json={"faults": list(items)}, timeout=5)
+        requests.post(self.base_url + "/fake-twilio/_control", json={"faults": list(items)}, timeout=5,
+                      auth=(self.account_sid, self.auth_token)).raise_for_status()
 
     def user(self, email: str, role: str = "volunteer", **fields) -> int:
+        """An account, on shift unless told otherwise (so its console sees the queue)."""
+        fields.setdefault("on_shift", True)
         with self.db() as s:
-            user = User(email=email, display_name=email.split("@")[0].title(), role=role,
-                        password_hash=hash_password(PASSWORD), **fields)
-            s.add(user)
-            s.commit()
-            return user.id
+            return make_user(s, email, role, **fields).id
 
     def console(self, email: str, web: int = 0) -> ConsoleClient:
         session = login(self.url(web), email, PASSWORD)
@@ -136,6 +143,9 @@ def live(stack, request):
     for worker in stack.workers:  # a previous test may have killed one
         if not worker.alive():
             stack.start_worker(worker)
+    for i, web in enumerate(stack.webs):
+        if not web.alive():
+            stack.restart_web(i)
     clients = []
     stack.track = clients.append
     yield stack

@@ -5,7 +5,20 @@ import redis
 from sqlalchemy import text
 
 from textline.config import FAKE_AUTH_TOKEN
-from textline.models import Base
+from textline.models import Base, User
+from textline.passwords import hash_password
+
+PASSWORD = "a-long-password"
+_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash the shared test password once
+
+
+def make_user(session, email: str, role: str = "volunteer", **fields) -> User:
+    """An account with the shared test password, added and committed through the given session."""
+    fields.setdefault("display_name", email.split("@")[0].title())
+    user = User(email=email, role=role, password_hash=_HASH, **fields)
+    session.add(user)
+    session.commit()
+    return user
 
 
 def settings(instance_dir, database_url: str, redis_url: str, base_url: str, **extra) -> dict:

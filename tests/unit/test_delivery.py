@@ -31,7 +31,8 @@ def chat(live_app, app_ctx):
 
 
 def faults(live_app, *items):
-    requests.post(live_app.base_url + "/fake-twilio/_control", json={"faults": list(items)}, timeout=5)
+    requests.post(live_app.base_url + "/fake-twilio/_control", json={"faults": list(items)}, timeout=5,
+                  auth=(live_app.account_sid, live_app.auth_token)).raise_for_status()
 
 
 def received(live_app):

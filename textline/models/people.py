@@ -30,6 +30,16 @@ class User(UserMixin, Base):
     # Only adults on the paging rota have a phone here; never shown to volunteers.
     pager_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Part of the session id: bumping it signs the account out everywhere.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    on_shift: Mapped[bool] = mapped_column(Boolean, default=False)
+    shift_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_supervisor(self) -> bool:

@@ -32,6 +32,8 @@ class Texter(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the number mapping was erased (retention or a request): the hash no longer matches anyone.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     phone: Mapped["TexterPhone | None"] = relationship(back_populates="texter", cascade="all, delete-orphan")
 
@@ -78,6 +80,8 @@ class Conversation(Base):
     disposition: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     wrap_up_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when retention (or an erasure request) removed the words; counts and times remain.
+    content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     texter: Mapped[Texter] = relationship()
     volunteer = relationship("User", foreign_keys=[volunteer_id])

@@ -4,7 +4,7 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
-  const state = {queue: [], mine: new Map(), openId: null, messages: new Map()};
+  const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map()};
   const socket = io({transports: ["websocket", "polling"]});
 
   // ---- small helpers ---------------------------------------------------------------------------
@@ -50,8 +50,28 @@
       el("button", {type: "button", class: "primary small", onclick: () => claim(c.id),
         "aria-label": `Claim ${c.alias}`}, "Claim"))));
     $("queue-count").textContent = state.queue.length;
-    $("queue-empty").hidden = state.queue.length > 0;
+    const watching = !!state.me && (state.me.role !== "volunteer" || state.me.on_shift);
+    $("queue-empty").hidden = state.queue.length > 0 || !watching;
+    $("queue-off").hidden = watching;
   }
+
+  // ---- shift -----------------------------------------------------------------------------------
+  function renderShift() {
+    const on = !!(state.me && state.me.on_shift);
+    $("shift-state").textContent = on ? "On shift" : "Off shift";
+    $("shift-toggle").textContent = on ? "Go off shift" : "Go on shift";
+    $("shift-toggle").setAttribute("aria-pressed", String(on));
+  }
+
+  $("shift-toggle").addEventListener("click", () => {
+    socket.emit("shift", {on: !(state.me && state.me.on_shift)}, (res) => {
+      if (!res.ok) return alert(res.error);
+      state.me = res.me;
+      state.queue = res.queue;
+      renderShift();
+      renderQueue();
+    });
+  });
 
   function claim(id) {
     socket.emit("claim", {conversation_id: id}, (res) => {
@@ -166,6 +186,8 @@
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
   socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
   socket.on("hello", (data) => {
+    state.me = data.me;
+    renderShift();
     state.queue = data.queue;
     for (const c of data.mine) state.mine.set(c.id, c);
     state.messages.clear();  // re-fetch transcripts: messages may have arrived while we were away
@@ -190,4 +212,10 @@
   setInterval(() => {
     for (const clock of document.querySelectorAll(".clock")) clock.textContent = waited(clock.dataset.since);
   }, 1000);
+  // Presence: the server forgets a console that stops beating (its conversations go back to the queue).
+  let beat = null;
+  socket.on("hello", (data) => {
+    clearInterval(beat);
+    beat = setInterval(() => { if (socket.connected) socket.emit("heartbeat"); }, data.heartbeat_seconds * 1000);
+  });
 })();

@@ -1,0 +1,149 @@
+"""Sign-in, lockout, rate limit, sign-out everywhere, one-time password links, CSRF, cookies, admin CLI."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.support.state import PASSWORD, make_user
+from tests.support.web import Browser, csrf_token, sign_in
+from textline.auth import IP_LIMIT, MAX_FAILURES
+from textline.extensions import db
+from textline.models import AuditEvent, User, utcnow
+
+
+@pytest.fixture
+def client(live_app):
+    return Browser(live_app.base_url)
+
+
+@pytest.fixture
+def sam(app_ctx):
+    return make_user(db.session, "sam@example.org")
+
+
+def actions():
+    return [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_sign_in_and_out(client, sam):
+    assert client.get("/console").status_code == 302  # to the login page
+    response = sign_in(client, "SAM@example.org")  # email is case-insensitive
+    assert response.status_code == 302 and response.headers["Location"].endswith("/console")
+    assert client.get("/console").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/console")})
+    assert client.get("/console").status_code == 302
+    assert actions() == ["login", "logout"]
+
+
+def test_wrong_password_and_unknown_email_look_the_same(client, sam):
+    wrong = sign_in(client, "sam@example.org", "not-the-password")
+    unknown = sign_in(client, "nobody@example.org", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "do not match" in wrong.get_data(as_text=True) and "do not match" in unknown.get_data(as_text=True)
+    assert actions() == ["login_failed", "login_failed"]
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(client, sam):
+    for _ in range(MAX_FAILURES):
+        assert sign_in(client, "sam@example.org", "guess-guess-guess").status_code == 401
+    assert sign_in(client, "sam@example.org").status_code == 423
+    assert "login_locked" in actions() and actions()[-1] == "login_refused_locked"
+    # When the lock runs out, the right password works again.
+    db.session.refresh(sam)
+    sam.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert sign_in(client, "sam@example.org").status_code == 302
+
+
+def test_rate_limit_per_address(client, sam):
+    codes = [sign_in(client, "nobody@example.org", "x" * 12).status_code for _ in range(IP_LIMIT + 1)]
+    assert codes[:IP_LIMIT] == [401] * IP_LIMIT and codes[-1] == 429
+
+
+def test_sign_out_everywhere_ends_other_sessions(live_app, sam):
+    laptop, phone = Browser(live_app.base_url), Browser(live_app.base_url)
+    sign_in(laptop, "sam@example.org")
+    sign_in(phone, "sam@example.org")
+    assert phone.get("/console").status_code == 200
+    laptop.post("/logout-everywhere", data={"csrf_token": csrf_token(laptop, "/console")})
+    assert phone.get("/console").status_code == 302
+    assert laptop.get("/console").status_code == 302
+
+
+def test_deactivated_account_cannot_sign_in_or_keep_its_session(live_app, client, sam):
+    sign_in(client, "sam@example.org")
+    db.session.refresh(sam)
+    sam.active = False
+    db.session.commit()
+    assert client.get("/console").status_code == 302
+    assert sign_in(Browser(live_app.base_url), "sam@example.org").status_code == 401
+
+
+def test_password_link_works_once(live_app, client, sam):
+    from textline.auth import password_link
+
+    link = password_link(sam).split("127.0.0.1", 1)[1].split("/", 1)[1]
+    path = "/" + link
+    assert client.get(path).status_code == 200
+    token = csrf_token(client, path)
+    short = client.post(path, data={"password": "short", "confirm": "short", "csrf_token": token})
+    assert short.status_code == 400 and "at least 10" in short.get_data(as_text=True)
+    mismatch = client.post(path, data={"password": "x" * 12, "confirm": "y" * 12, "csrf_token": token})
+    assert mismatch.status_code == 400
+    done = client.post(path, data={"password": "a new long password", "confirm": "a new long password",
+                                   "csrf_token": token})
+    assert done.status_code == 302
+    assert client.get(path).status_code == 410  # used: the hash it was bound to has changed
+    assert sign_in(Browser(live_app.base_url), "sam@example.org", "a new long password").status_code == 302
+    assert client.get("/set-password/forged-token").status_code == 404
+
+
+def test_csrf_is_required_on_forms_and_json(client, sam):
+    assert client.post("/login", data={"email": "sam@example.org", "password": PASSWORD}).status_code == 400
+    sign_in(client, "sam@example.org")
+    assert client.post("/logout").status_code == 400
+    assert client.post("/simulator/send", json={"number": "+15550100000", "body": "hi"}).status_code == 400
+    token = csrf_token(client, "/console")
+    assert client.post("/simulator/send", json={"number": "bad", "body": "hi"},
+                       headers={"X-CSRFToken": token}).status_code == 400  # past CSRF, refused for the number
+
+
+def test_session_cookie_flags(client, sam):
+    response = sign_in(client, "sam@example.org")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_cookies_are_secure_behind_https():
+    from textline.config import load_config
+
+    cfg = load_config({"PUBLIC_BASE_URL": "https://textline.example.org"})
+    assert cfg["SESSION_COOKIE_SECURE"] and cfg["REMEMBER_COOKIE_SECURE"]
+    assert not load_config({"PUBLIC_BASE_URL": "http://127.0.0.1:5000"})["SESSION_COOKIE_SECURE"]
+
+
+def test_create_admin_cli(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["textline", "create-admin", "--email", "Root@Example.org", "--password",
+                                 "correct horse battery"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.email == "root@example.org"))
+        assert admin.role == "admin" and admin.password_hash.startswith("$argon2")
+    again = runner.invoke(args=["textline", "create-admin", "--email", "root@example.org", "--password",
+                                "correct horse battery"])
+    assert again.exit_code != 0 and "already has an account" in again.output
+    short = runner.invoke(args=["textline", "create-admin", "--email", "x@example.org", "--password", "short"])
+    assert short.exit_code != 0 and "at least 10" in short.output
+
+
+def test_login_page_does_not_redirect_elsewhere(client, sam):
+    """No ?next= handling: a crafted link cannot bounce a volunteer to another site after sign-in."""
+    token = csrf_token(client, "/login?next=https://evil.example")
+    response = client.post("/login?next=https://evil.example",
+                           data={"email": "sam@example.org", "password": PASSWORD, "csrf_token": token})
+    assert re.match(r"^(/|http://[^/]*127\.0\.0\.1)", response.headers["Location"]) or \
+        response.headers["Location"].endswith("/console")
