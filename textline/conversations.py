@@ -3,14 +3,16 @@ replies go out, it ends. SQL is written first (the record); Redis and the consol
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from textline import conversation_queue as queue
-from textline import payloads
+from textline import metrics, payloads
 from textline.extensions import db
 from textline.models import (
     ACTIVE, CLOSED, INBOUND, OUTBOUND, WAITING, Conversation, Message, Texter, TexterPhone, User, utcnow,
@@ -20,6 +22,9 @@ from textline.realtime import SUPERVISORS, VOLUNTEERS, conversation_room, emit, 
 from textline.risk import score_text
 
 MAX_BODY = 1600  # Twilio's limit for one outbound message
+# Set when this process could not update the Redis queue (Redis down): SQL has the record, and the
+# web process's watcher (textline/web_upkeep.py) reconciles as soon as Redis answers again.
+queue_out_of_date = threading.Event()
 LEVELS = ("none", "low", "medium", "high")
 
 
@@ -126,8 +131,13 @@ def announce_inbound(result: Inbound) -> None:
     """After the commit: queue it, tell the consoles, hand automatic texts to the sender."""
     conv, msg = result.conversation, result.message
     if conv.status == WAITING:
-        queue.enqueue(conv.id, conv.priority, conv.queued_at)
-        publish_queue()
+        try:
+            queue.enqueue(conv.id, conv.priority, conv.queued_at)
+            publish_queue()
+        except RedisError as exc:  # stored in SQL already: the webhook must still answer 200
+            queue_out_of_date.set()
+            current_app.logger.warning("queue unavailable, conversation %s will be queued when Redis returns: %s",
+                                       conv.id, exc)
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     if conv.status != WAITING:
         emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
@@ -169,7 +179,32 @@ def rebuild_queue() -> int:
             Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
     ).all()
     queue.rebuild([tuple(w) for w in waiting], [tuple(a) for a in active])
+    queue_out_of_date.clear()
     return len(waiting)
+
+
+def reconcile_queue() -> int:
+    """Repair Redis from SQL without disturbing live claims: add conversations SQL says are waiting or
+    held that Redis lacks, drop ones SQL says have ended. Safe from any process at any time (beat runs
+    it periodically; web processes run it at start and when Redis comes back). Returns the changes."""
+    waiting = db.session.execute(
+        select(Conversation.id, Conversation.priority, Conversation.queued_at).where(Conversation.status == WAITING)
+    ).all()
+    active = db.session.execute(
+        select(Conversation.id, Conversation.volunteer_id).where(
+            Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
+    ).all()
+    changed = queue.restore([tuple(w) for w in waiting], [tuple(a) for a in active])
+    loads = queue.held()
+    known = set(queue.ordered_ids(limit=100_000)).union(*loads.values())
+    still_open = set(db.session.scalars(select(Conversation.id).where(
+        Conversation.id.in_(known), Conversation.status != CLOSED))) if known else set()
+    changed += queue.forget(known - still_open, loads)
+    db.session.commit()  # end the read transaction
+    queue_out_of_date.clear()
+    if changed:
+        publish_queue()
+    return changed
 
 
 # ---- volunteer actions --------------------------------------------------------------------------
@@ -204,6 +239,7 @@ def claim(conversation_id, user: User) -> Conversation:
         queue.release(conv.id, user.id)
         raise ConversationError("This conversation has just ended.", "taken")
     db.session.refresh(conv)
+    metrics.observe_wait((now - conv.queued_at).total_seconds())
     publish_queue()
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS,
                                                           user_room(user.id)])
@@ -267,9 +303,13 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
     conv.disposition = disposition or conv.disposition
     conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
     db.session.commit()
-    queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
-    if was_waiting:
-        publish_queue()
+    try:
+        queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
+        if was_waiting:
+            publish_queue()
+    except RedisError as exc:  # closed in SQL: reconcile drops it from Redis later
+        queue_out_of_date.set()
+        current_app.logger.warning("queue unavailable while closing conversation %s: %s", conv.id, exc)
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
 
 

@@ -5,9 +5,10 @@ from functools import wraps
 
 from flask_login import current_user
 from flask_socketio import emit, join_room
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from textline import conversations, payloads
+from textline import conversations, payloads, web_upkeep
 from textline.conversations import ConversationError
 from textline.extensions import db
 from textline.models import ACTIVE, Conversation
@@ -27,6 +28,10 @@ def action(handler):
         except ConversationError as exc:
             db.session.rollback()
             return {"ok": False, "error": str(exc), "code": exc.code}
+        except RedisError:  # the queue is briefly unreachable; nothing was changed that SQL lacks
+            db.session.rollback()
+            return {"ok": False, "error": "The queue is briefly unavailable. Try again in a moment.",
+                    "code": "unavailable"}
 
     return wrapper
 
@@ -46,11 +51,21 @@ def register(socketio, app) -> None:
         join_room(SUPERVISORS if current_user.is_supervisor else VOLUNTEERS)
         for conv in _my_conversations():
             join_room(conversation_room(conv["id"]))
+        try:
+            waiting = conversations.queue_snapshot()
+        except RedisError:  # Redis is down: the console still opens; the queue arrives when it is back
+            waiting = []
         emit("hello", {
             "me": {"id": current_user.id, "name": current_user.display_name, "role": current_user.role},
-            "queue": conversations.queue_snapshot(),
+            "queue": waiting,
             "mine": _my_conversations(),
         })
+        web_upkeep.client_connected(+1)
+
+    @socketio.on("disconnect")
+    def disconnect(*_):
+        if current_user.is_authenticated:  # refused connections were never counted
+            web_upkeep.client_connected(-1)
 
     @socketio.on("claim")
     @action

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import setup_logging
 
 # Modules whose tasks the worker must register.
-TASK_MODULES = ["workers.outbound"]
+TASK_MODULES = ["workers.outbound", "workers.ops"]
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workers.outbound.sweep_outbox", "schedule": 15.0},
+    "queue-reconcile": {"task": "workers.ops.reconcile_queue", "schedule": 30.0},
 }
+
+
+@setup_logging.connect
+def _keep_our_logging(**_):
+    """create_app() has set up JSON logging (textline.logs); a receiver here stops Celery replacing it."""
 
 
 def celery_init_app(app) -> Celery:
@@ -34,7 +41,12 @@ def celery_init_app(app) -> Celery:
             "visibility_timeout": cfg["CELERY_VISIBILITY_TIMEOUT"],
             "unacked_restore_interval": max(1, cfg["CELERY_VISIBILITY_TIMEOUT"] // 4),
             "unacked_restore_throttle": 1,
+            # An unreachable Redis must fail fast: the outbox sweep re-sends what could not be queued.
+            "socket_connect_timeout": 2,
         },
+        broker_connection_timeout=2,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2,
+                                   "interval_max": 0.5},
         broker_connection_retry_on_startup=True,
         task_always_eager=cfg["CELERY_ALWAYS_EAGER"],
         include=TASK_MODULES,
