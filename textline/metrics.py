@@ -22,6 +22,7 @@ from flask_login import current_user
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.utils import floatToGoString
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
@@ -122,7 +123,7 @@ class Collector:
                     for name, (help_, labels) in COUNTER_HELP.items()}
         for field, value in sorted(counters.items()):
             name, *labels = field.split("|")
-            if name in families and len(labels) == len(families[name]._labelnames):
+            if name in families and len(labels) == len(COUNTER_HELP[name][1]):
                 families[name].add_metric(labels, int(value))
         yield from families.values()
         queue = GaugeMetricFamily("textline_queue_length", "Conversations waiting for a volunteer")
@@ -131,7 +132,7 @@ class Collector:
         buckets, running = [], 0
         for bound in (*map(str, WAIT_BUCKETS), "+Inf"):
             running += int(wait.get(bound, 0))
-            buckets.append((bound, running))
+            buckets.append((floatToGoString(float(bound)), running))
         hist = HistogramMetricFamily("textline_queue_wait_seconds",
                                      "Time from entering the queue to being claimed by a volunteer")
         hist.add_metric([], buckets, sum_value=float(wait.get("sum", 0)))
