@@ -8,6 +8,7 @@ key: that lookup is what keeps a retry from texting a young person twice.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from textline.extensions import db
 from textline.models import DELIVERY_RANK, DeliveryReceipt, Message, utcnow
 from textline.realtime import SUPERVISORS, conversation_room, emit
 
+log = logging.getLogger(__name__)
 # Final states that mean the texter will not get the text; "refused" is ours (opted out) and expected.
 ALERT_ON = ("failed", "undelivered")
 
@@ -68,6 +70,7 @@ def _record_sid(msg: Message, sid: str, status: str) -> None:
         advance(msg, receipt.status, receipt.error_code)
     db.session.commit()
     metrics.inc("messages", "out")  # the first time we learn Twilio has it, whichever attempt sent it
+    log.info("text accepted by Twilio", extra={"message_id": msg.id, "attempts": msg.attempts, "status": status})
     _publish_status(msg)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from celery.signals import setup_logging
+from celery.signals import before_task_publish, setup_logging, task_failure
 
 # Modules whose tasks the worker must register.
 TASK_MODULES = ["workers.outbound", "workers.ops"]
@@ -16,6 +16,27 @@ BEAT_SCHEDULE = {
 @setup_logging.connect
 def _keep_our_logging(**_):
     """create_app() has set up JSON logging (textline.logs); a receiver here stops Celery replacing it."""
+
+
+@before_task_publish.connect
+def _carry_request_id(headers=None, **_):
+    """A task queued while handling a request logs with that request's id (textline.logs)."""
+    from textline.logs import current_request_id
+
+    rid = current_request_id()
+    if rid and headers is not None:
+        headers.setdefault("textline_request_id", rid)
+
+
+@task_failure.connect
+def _count_failure(sender=None, **_):
+    """textline_task_failures_total. Runs after the task's app context has closed: open one."""
+    from textline import metrics
+
+    flask_app = getattr(getattr(sender, "app", None), "flask_app", None)
+    if flask_app is not None:
+        with flask_app.app_context():
+            metrics.inc("task_failures", sender.name)
 
 
 def celery_init_app(app) -> Celery:
@@ -55,5 +76,6 @@ def celery_init_app(app) -> Celery:
         worker_hijack_root_logger=False,
     )
     celery.set_default()
+    celery.flask_app = app
     app.extensions["celery"] = celery
     return celery

@@ -130,8 +130,9 @@ def stack(redis_server, tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture
-def live(stack, request):
+def use_stack(stack: Stack, request):
+    """One test's use of a long-lived stack: clean state, every worker up, consoles closed after,
+    and every process's log printed if the test failed."""
     stack.reset()
     for worker in stack.workers:  # a previous test may have killed one
         if not worker.alive():
@@ -147,6 +148,11 @@ def live(stack, request):
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         print(stack.logs())
+
+
+@pytest.fixture
+def live(stack, request):
+    yield from use_stack(stack, request)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
