@@ -29,10 +29,11 @@ return 1
 CLAIMED, GONE, AT_CAPACITY = 1, 0, -1
 CLAIM_MARKER_SECONDS = 60  # far longer than a claim's SQL commit takes
 
-# Put back a conversation SQL says is waiting, unless it is queued already or was just claimed.
+# Put back a conversation SQL says is waiting, unless it was just claimed. LT: add it if missing, or
+# move it up if SQL knows a higher priority, but never move it down (Redis may know a newer, higher one).
 _RESTORE = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+return redis.call('ZADD', KEYS[1], 'LT', 'CH', ARGV[2], ARGV[1])
 """
 
 
@@ -105,8 +106,8 @@ def held() -> dict[int, set[int]]:
 
 
 def restore(waiting: list[tuple[int, int, datetime]], active: list[tuple[int, int]]) -> int:
-    """Add what SQL has and Redis lacks, without touching anything Redis already holds (so it is safe
-    beside live claims, unlike rebuild()). Returns how many entries were added."""
+    """Add what SQL has and Redis lacks (or raise a priority Redis missed), never removing or lowering
+    anything, so it is safe beside live claims, unlike rebuild(). Returns how many entries changed."""
     r = get_redis()
     added = 0
     for cid, priority, queued_at in waiting:

@@ -133,11 +133,11 @@ def announce_inbound(result: Inbound) -> None:
     if conv.status == WAITING:
         try:
             queue.enqueue(conv.id, conv.priority, conv.queued_at)
-            publish_queue()
         except RedisError as exc:  # stored in SQL already: the webhook must still answer 200
             queue_out_of_date.set()
             current_app.logger.warning("queue unavailable, conversation %s will be queued when Redis returns: %s",
                                        conv.id, exc)
+        publish_queue()
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     if conv.status != WAITING:
         emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
@@ -166,7 +166,14 @@ def queue_snapshot() -> list[dict]:
 
 
 def publish_queue() -> None:
-    emit("queue", queue_snapshot(), to=[VOLUNTEERS, SUPERVISORS])
+    """Tell the consoles. Called after SQL has committed, so Redis being down must not fail the caller."""
+    try:
+        snapshot = queue_snapshot()
+    except RedisError as exc:
+        queue_out_of_date.set()
+        current_app.logger.warning("queue unavailable, consoles will be updated when Redis returns: %s", exc)
+        return
+    emit("queue", snapshot, to=[VOLUNTEERS, SUPERVISORS])
 
 
 def rebuild_queue() -> int:
@@ -305,11 +312,11 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
     db.session.commit()
     try:
         queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
-        if was_waiting:
-            publish_queue()
     except RedisError as exc:  # closed in SQL: reconcile drops it from Redis later
         queue_out_of_date.set()
         current_app.logger.warning("queue unavailable while closing conversation %s: %s", conv.id, exc)
+    if was_waiting:
+        publish_queue()
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
 
 

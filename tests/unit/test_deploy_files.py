@@ -89,6 +89,7 @@ def test_nginx_upgrades_websockets_keeps_sessions_sticky_and_hides_metrics():
     assert "proxy_set_header Upgrade $http_upgrade;" in socket_block
     assert "proxy_set_header Connection $connection_upgrade;" in socket_block
     assert re.search(r"location = /metrics \{\s*return 404;", conf)
+    assert re.search(r"location = /readyz \{\s*return 404;", conf)
     assert "proxy_set_header X-Request-ID $request_id;" in conf
 
 

@@ -60,6 +60,18 @@ def test_reconcile_keeps_a_higher_priority_already_in_redis(app_ctx):
     assert get_redis().zscore(queue.QUEUE, str(conv.id)) == queue.score(95, conv.queued_at)
 
 
+def test_reconcile_raises_a_priority_redis_missed(app_ctx):
+    """A risky text arrived while Redis was unreachable: SQL has the higher priority, Redis the old one."""
+    calm = _conversation(1, priority=0, queued_at=T0)
+    risky = _conversation(2, priority=0, queued_at=T0 + timedelta(minutes=1))
+    queue.enqueue(calm.id, 0, calm.queued_at)
+    queue.enqueue(risky.id, 0, risky.queued_at)
+    risky.priority = 90
+    db.session.commit()
+    assert conversations.reconcile_queue() == 1
+    assert queue.ordered_ids() == [risky.id, calm.id]
+
+
 def test_cli_rebuild_queue_repairs_and_full_replaces(app):
     with app.app_context():
         sam = create_user("sam@example.org", "Sam", "volunteer", "a-long-password")
