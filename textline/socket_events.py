@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room
 from redis.exceptions import RedisError
@@ -60,12 +61,11 @@ def register(socketio, app) -> None:
             "queue": waiting,
             "mine": _my_conversations(),
         })
-        web_upkeep.client_connected(+1)
+        web_upkeep.client_connected(request.sid)
 
     @socketio.on("disconnect")
     def disconnect(*_):
-        if current_user.is_authenticated:  # refused connections were never counted
-            web_upkeep.client_connected(-1)
+        web_upkeep.client_disconnected(request.sid)
 
     @socketio.on("claim")
     @action

@@ -13,15 +13,24 @@ from textline.redis_store import get_redis
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_clients = 0
+_clients: set[str] = set()  # Socket.IO session ids of the consoles this process holds
 _started: set[int] = set()
 
 
-def client_connected(delta: int) -> None:
-    global _clients
+def client_connected(sid: str) -> None:
     with _lock:
-        _clients = max(0, _clients + delta)
-        count = _clients
+        _clients.add(sid)
+        count = len(_clients)
+    metrics.report_sockets(count)
+
+
+def client_disconnected(sid: str) -> None:
+    """By session id, not by user: the account may be gone (or signed out) by the time this runs."""
+    with _lock:
+        if sid not in _clients:
+            return  # a refused connection was never counted
+        _clients.discard(sid)
+        count = len(_clients)
     metrics.report_sockets(count)
 
 
@@ -44,7 +53,7 @@ def tick(app: Flask, redis_was_up: bool) -> bool:
             except Exception:
                 log.exception("queue reconcile failed; will try again")
                 return False
-        metrics.report_sockets(_clients)
+        metrics.report_sockets(len(_clients))
         return True
 
 
