@@ -13,6 +13,7 @@ mkdir -p instance/demo-redis instance/logs
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 export FLASK_APP="textline.app:create_app"
+export LOG_FORMAT="${LOG_FORMAT:-text}"  # readable logs for a demo; production uses json
 PATH="$VENV/bin:$PATH"
 
 pids=()

@@ -6,6 +6,7 @@ tests/integration/ start the production processes instead (gunicorn + gevent, Ce
 """
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -63,6 +64,9 @@ def live_app_server(redis_server, tmp_path_factory):
     thread.start()
     yield LiveApp(app, base)
     server.shutdown()
+    # Its Socket.IO listener thread lives until the interpreter exits and would log Redis's shutdown
+    # after pytest's summary; nothing is listening any more, so silence it.
+    logging.getLogger("socketio.server").setLevel(logging.CRITICAL)
 
 
 @pytest.fixture

@@ -72,11 +72,40 @@ def seed_demo():
 
 
 @group.command("rebuild-queue")
-def rebuild_queue_cmd():
-    """Rebuild the Redis queue from SQL (after a Redis outage or restart)."""
-    from textline.conversations import rebuild_queue
+@click.option("--full", is_flag=True,
+              help="Replace Redis's queue and volunteer loads outright instead of repairing them. Only when "
+                   "no volunteer is claiming at the same time (it can undo a claim in flight).")
+def rebuild_queue_cmd(full):
+    """Rebuild the Redis queue from SQL (after a Redis outage or restart). Safe while the line is live."""
+    from redis.exceptions import RedisError
 
-    click.echo(f"queue rebuilt: {rebuild_queue()} waiting")
+    from textline.conversations import reconcile_queue, rebuild_queue
+
+    try:
+        if full:
+            click.echo(f"queue replaced from SQL: {rebuild_queue()} waiting")
+        else:
+            changed = reconcile_queue()
+            click.echo(f"queue repaired from SQL: {changed} change(s), {queue_length()} waiting")
+    except RedisError as exc:
+        raise click.ClickException(f"Redis is unreachable ({exc}); nothing changed. Try again when it is up.")
+
+
+def queue_length() -> int:
+    from textline import conversation_queue
+
+    return conversation_queue.length()
+
+
+@group.command("check-config")
+def check_config_cmd():
+    """Explain every missing or unsafe setting; exits 1 if any would be unsafe to run with."""
+    from textline import config_check
+
+    report = config_check.check_environment()
+    click.echo(config_check.render(report))
+    if config_check.has_errors(report):
+        raise SystemExit(1)
 
 
 def register(app: Flask) -> None:

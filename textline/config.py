@@ -1,6 +1,7 @@
 """Configuration from the environment: one place that knows every setting and its default."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -33,6 +34,41 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _float(env: dict, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _networks(env: dict, name: str) -> list:
+    """A comma-separated list of addresses or CIDR ranges, e.g. "10.0.0.0/8, 127.0.0.1"."""
+    out = []
+    for item in (env.get(name) or "").split(","):
+        if item.strip():
+            try:
+                out.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{name}: {item.strip()!r} is not an IP address or CIDR range") from None
+    return out
+
+
+def engine_options(database_url: str, connect_timeout: float) -> dict:
+    options = {
+        "pool_pre_ping": True,
+        # SQL errors would otherwise carry their parameters (message bodies, numbers) into the logs.
+        "hide_parameters": True,
+    }
+    if database_url.startswith("postgresql"):
+        # A database that does not answer must fail a webhook fast (Twilio retries on 5xx), not hang it.
+        options["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
+        options["pool_timeout"] = connect_timeout
+    return options
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual postgres:// spellings and pick the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -50,14 +86,19 @@ def load_config(env: dict | None = None) -> dict:
     account_sid = env.get("TWILIO_ACCOUNT_SID", "")
     auth_token = env.get("TWILIO_AUTH_TOKEN", "")
     twilio_real = bool(account_sid and auth_token)
+    database_url = normalise_database_url(env.get("DATABASE_URL", f"sqlite:///{instance / 'textline.sqlite3'}"))
+    log_format = env.get("LOG_FORMAT", "json").strip().lower()
+    if log_format not in ("json", "text"):
+        raise ValueError(f"LOG_FORMAT must be json or text, got {log_format!r}")
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
     return {
         "ENV_NAME": env.get("TEXTLINE_ENV", "development"),
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET),
         # HMAC key for phone numbers; separate from SECRET_KEY so rotating one does not re-key the other.
         "PHONE_HASH_KEY": env.get("PHONE_HASH_KEY", env.get("SECRET_KEY", DEV_SECRET)),
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-            env.get("DATABASE_URL", f"sqlite:///{instance / 'textline.sqlite3'}")
-        ),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_DIR": str(instance),
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", redis_url),
@@ -87,5 +128,13 @@ def load_config(env: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": public_base.startswith("https://"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": public_base.startswith("https://"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DB_CONNECT_TIMEOUT": _float(env, "DB_CONNECT_TIMEOUT", 5),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, _float(env, "DB_CONNECT_TIMEOUT", 5)),
+        # Operations (textline/logs.py, metrics.py, health.py, web_upkeep.py).
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": log_level,
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOW_FROM": _networks(env, "METRICS_ALLOW_FROM"),
+        "REDIS_WATCH_SECONDS": _float(env, "REDIS_WATCH_SECONDS", 5),
+        "READYZ_CELERY_TIMEOUT": _float(env, "READYZ_CELERY_TIMEOUT", 1),
     }

@@ -15,20 +15,34 @@ PRIORITY_MAX = 100
 _PRIORITY_STEP = 10**13
 
 # Atomic claim: the conversation must still be queued and the volunteer under capacity.
-# Returns 1 claimed, 0 gone (someone else won / it closed), -1 at capacity.
+# Returns 1 claimed, 0 gone (someone else won / it closed), -1 at capacity. A short-lived marker
+# tells restore() that SQL may still say "waiting" because the claim's commit is in flight.
 _CLAIM = """
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
 local cap = tonumber(ARGV[2])
 if cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
 return 1
 """
 CLAIMED, GONE, AT_CAPACITY = 1, 0, -1
+CLAIM_MARKER_SECONDS = 60  # far longer than a claim's SQL commit takes
+
+# Put back a conversation SQL says is waiting, unless it was just claimed. LT: add it if missing, or
+# move it up if SQL knows a higher priority, but never move it down (Redis may know a newer, higher one).
+_RESTORE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return redis.call('ZADD', KEYS[1], 'LT', 'CH', ARGV[2], ARGV[1])
+"""
 
 
 def load_key(volunteer_id: int) -> str:
     return key("load", volunteer_id)
+
+
+def claimed_key(conversation_id: int) -> str:
+    return key("claimed", conversation_id)
 
 
 def score(priority: int, queued_at: datetime) -> float:
@@ -46,7 +60,8 @@ def remove(conversation_id: int) -> None:
 
 def claim(conversation_id: int, volunteer_id: int, capacity: int) -> int:
     r = get_redis()
-    return int(r.eval(_CLAIM, 2, QUEUE, load_key(volunteer_id), str(conversation_id), int(capacity)))
+    return int(r.eval(_CLAIM, 3, QUEUE, load_key(volunteer_id), claimed_key(conversation_id), str(conversation_id),
+                      int(capacity), CLAIM_MARKER_SECONDS))
 
 
 def release(conversation_id: int, volunteer_id: int | None) -> None:
@@ -79,3 +94,41 @@ def rebuild(waiting: list[tuple[int, int, datetime]], active: list[tuple[int, in
     for cid, vid in active:
         pipe.sadd(load_key(vid), str(cid))
     pipe.execute()
+
+
+def held() -> dict[int, set[int]]:
+    """Every volunteer's load set: volunteer id -> conversation ids."""
+    r = get_redis()
+    out = {}
+    for name in r.scan_iter(match=load_key("*")):
+        out[int(name.rsplit(":", 1)[1])] = {int(m) for m in r.smembers(name)}
+    return out
+
+
+def restore(waiting: list[tuple[int, int, datetime]], active: list[tuple[int, int]]) -> int:
+    """Add what SQL has and Redis lacks (or raise a priority Redis missed), never removing or lowering
+    anything, so it is safe beside live claims, unlike rebuild(). Returns how many entries changed."""
+    r = get_redis()
+    added = 0
+    for cid, priority, queued_at in waiting:
+        added += int(r.eval(_RESTORE, 2, QUEUE, claimed_key(cid), str(cid), score(priority, queued_at)))
+    if active:
+        pipe = r.pipeline(transaction=False)
+        for cid, vid in active:
+            pipe.sadd(load_key(vid), str(cid))
+        added += sum(pipe.execute())
+    return added
+
+
+def forget(conversation_ids: set[int], loads: dict[int, set[int]]) -> int:
+    """Drop ended conversations from the queue and from every load set. Returns how many went."""
+    if not conversation_ids:
+        return 0
+    r = get_redis()
+    pipe = r.pipeline(transaction=False)
+    pipe.zrem(QUEUE, *map(str, conversation_ids))
+    for vid, cids in loads.items():
+        stale = cids & conversation_ids
+        if stale:
+            pipe.srem(load_key(vid), *map(str, stale))
+    return sum(pipe.execute())

@@ -3,13 +3,15 @@ replies go out, it ends. SQL is written first (the record); Redis and the consol
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from textline import audit, payloads
+from textline import audit, metrics, payloads
 from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import (
@@ -20,6 +22,9 @@ from textline.realtime import SUPERVISORS, VOLUNTEERS, conversation_room, emit, 
 from textline.risk import score_text
 
 MAX_BODY = 1600  # Twilio's limit for one outbound message
+# Set when this process could not update the Redis queue (Redis down): SQL has the record, and the
+# web process's watcher (textline/web_upkeep.py) reconciles as soon as Redis answers again.
+queue_out_of_date = threading.Event()
 LEVELS = ("none", "low", "medium", "high")
 
 
@@ -126,7 +131,12 @@ def announce_inbound(result: Inbound) -> None:
     """After the commit: queue it, tell the consoles, hand automatic texts to the sender."""
     conv, msg = result.conversation, result.message
     if conv.status == WAITING:
-        queue.enqueue(conv.id, conv.priority, conv.queued_at)
+        try:
+            queue.enqueue(conv.id, conv.priority, conv.queued_at)
+        except RedisError as exc:  # stored in SQL already: the webhook must still answer 200
+            queue_out_of_date.set()
+            current_app.logger.warning("queue unavailable, conversation %s will be queued when Redis returns: %s",
+                                       conv.id, exc)
         publish_queue()
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     if conv.status != WAITING:
@@ -156,7 +166,14 @@ def queue_snapshot() -> list[dict]:
 
 
 def publish_queue() -> None:
-    emit("queue", queue_snapshot(), to=[VOLUNTEERS, SUPERVISORS])
+    """Tell the consoles. Called after SQL has committed, so Redis being down must not fail the caller."""
+    try:
+        snapshot = queue_snapshot()
+    except RedisError as exc:
+        queue_out_of_date.set()
+        current_app.logger.warning("queue unavailable, consoles will be updated when Redis returns: %s", exc)
+        return
+    emit("queue", snapshot, to=[VOLUNTEERS, SUPERVISORS])
 
 
 def rebuild_queue() -> int:
@@ -169,7 +186,32 @@ def rebuild_queue() -> int:
             Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
     ).all()
     queue.rebuild([tuple(w) for w in waiting], [tuple(a) for a in active])
+    queue_out_of_date.clear()
     return len(waiting)
+
+
+def reconcile_queue() -> int:
+    """Repair Redis from SQL without disturbing live claims: add conversations SQL says are waiting or
+    held that Redis lacks, drop ones SQL says have ended. Safe from any process at any time (beat runs
+    it periodically; web processes run it at start and when Redis comes back). Returns the changes."""
+    waiting = db.session.execute(
+        select(Conversation.id, Conversation.priority, Conversation.queued_at).where(Conversation.status == WAITING)
+    ).all()
+    active = db.session.execute(
+        select(Conversation.id, Conversation.volunteer_id).where(
+            Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
+    ).all()
+    changed = queue.restore([tuple(w) for w in waiting], [tuple(a) for a in active])
+    loads = queue.held()
+    known = set(queue.ordered_ids(limit=100_000)).union(*loads.values())
+    still_open = set(db.session.scalars(select(Conversation.id).where(
+        Conversation.id.in_(known), Conversation.status != CLOSED))) if known else set()
+    changed += queue.forget(known - still_open, loads)
+    db.session.commit()  # end the read transaction
+    queue_out_of_date.clear()
+    if changed:
+        publish_queue()
+    return changed
 
 
 # ---- volunteer actions --------------------------------------------------------------------------
@@ -204,6 +246,7 @@ def claim(conversation_id, user: User) -> Conversation:
         queue.release(conv.id, user.id)
         raise ConversationError("This conversation has just ended.", "taken")
     db.session.refresh(conv)
+    metrics.observe_wait((now - conv.queued_at).total_seconds())
     publish_queue()
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS,
                                                           user_room(user.id)])
@@ -267,7 +310,11 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
     conv.disposition = disposition or conv.disposition
     conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
     db.session.commit()
-    queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
+    try:
+        queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
+    except RedisError as exc:  # closed in SQL: reconcile drops it from Redis later
+        queue_out_of_date.set()
+        current_app.logger.warning("queue unavailable while closing conversation %s: %s", conv.id, exc)
     if was_waiting:
         publish_queue()
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
@@ -295,8 +342,12 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
     for cid in moved:
         conv = db.session.get(Conversation, cid)
         db.session.refresh(conv)
-        queue.release(cid, volunteer_id)
-        queue.enqueue(cid, conv.priority, conv.queued_at)
+        try:
+            queue.release(cid, volunteer_id)
+            queue.enqueue(cid, conv.priority, conv.queued_at)
+        except RedisError as exc:  # handed back in SQL: reconcile queues it when Redis answers
+            queue_out_of_date.set()
+            current_app.logger.warning("queue unavailable while handing back conversation %s: %s", cid, exc)
         data = payloads.conversation(conv)
         emit("conversation", data, to=[conversation_room(cid), SUPERVISORS, user_room(volunteer_id)])
         emit("notice", {"kind": "requeued", "reason": reason, "conversation": data}, to=SUPERVISORS)

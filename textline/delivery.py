@@ -8,17 +8,21 @@ key: that lookup is what keeps a retry from texting a young person twice.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
-from textline import payloads, twilio_gateway
+from textline import alerts, logs, metrics, payloads, twilio_gateway
 from textline.extensions import db
 from textline.models import DELIVERY_RANK, DeliveryReceipt, Message, utcnow
 from textline.realtime import SUPERVISORS, conversation_room, emit
 
+log = logging.getLogger(__name__)
+# Final states that mean the texter will not get the text; "refused" is ours (opted out) and expected.
+ALERT_ON = ("failed", "undelivered")
 
 
 def stale_after() -> timedelta:
@@ -54,6 +58,8 @@ def _set_status(msg: Message, status: str, error_code: str | None = None) -> Non
     msg.error_code = error_code
     db.session.commit()
     _publish_status(msg)
+    if status in ALERT_ON:
+        alerts.delivery_failed(msg.conversation, msg.id, error_code)
 
 
 def _record_sid(msg: Message, sid: str, status: str) -> None:
@@ -63,6 +69,8 @@ def _record_sid(msg: Message, sid: str, status: str) -> None:
     for receipt in db.session.scalars(select(DeliveryReceipt).where(DeliveryReceipt.twilio_sid == sid)):
         advance(msg, receipt.status, receipt.error_code)
     db.session.commit()
+    metrics.inc("messages", "out")  # the first time we learn Twilio has it, whichever attempt sent it
+    log.info("text accepted by Twilio", extra={"message_id": msg.id, "attempts": msg.attempts, "status": status})
     _publish_status(msg)
 
 
@@ -100,6 +108,7 @@ def deliver(message_id: int) -> Outcome:
         _set_status(msg, "refused", blocked)
         return Outcome("refused")
     number = msg.conversation.texter.phone.number
+    logs.sensitive(number, msg.body)
     if msg.status != "pending":
         known = set(db.session.scalars(select(Message.twilio_sid).where(
             Message.conversation_id == msg.conversation_id, Message.twilio_sid.is_not(None))))
@@ -149,6 +158,8 @@ def record_receipt(sid: str, status: str, error_code: str | None) -> Message | N
     db.session.commit()
     if changed:
         _publish_status(msg)
+        if msg.status in ALERT_ON:
+            alerts.delivery_failed(msg.conversation, msg.id, msg.error_code)
     return msg
 
 

@@ -1,9 +1,63 @@
-"""Liveness for load balancers and scripts."""
-from flask import Blueprint, jsonify
+"""Liveness and readiness for load balancers, orchestrators and monitors.
+
+/healthz: this process is alive and serving (what nginx and Docker health checks use: a web process
+must keep taking webhooks even while a dependency is down, since it stores them in SQL).
+/readyz: the whole system can work: Redis, the database and at least one Celery worker answer.
+Both are public on purpose and say nothing but up or down; details go to the log.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from textline.extensions import db
+from textline.redis_store import get_redis
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
 def healthz():
     return jsonify(status="ok")
+
+
+def _redis() -> str:
+    get_redis().ping()
+    return "ok"
+
+
+def _database() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    finally:
+        db.session.rollback()
+
+
+def _celery() -> str:
+    if current_app.config["CELERY_ALWAYS_EAGER"]:
+        return "eager"  # tasks run inside this process: there is no worker to ask
+    celery = current_app.extensions["celery"]
+    replies = celery.control.ping(timeout=current_app.config["READYZ_CELERY_TIMEOUT"], limit=1)
+    if not replies:
+        raise RuntimeError("no Celery worker answered the ping")
+    return "ok"
+
+
+CHECKS = {"redis": _redis, "database": _database, "celery": _celery}
+
+
+@bp.get("/readyz")
+def readyz():
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as exc:
+            log.warning("readiness check failed: %s: %s", name, exc.__class__.__name__)
+            results[name] = "down"
+    ready = all(v != "down" for v in results.values())
+    return jsonify(status="ready" if ready else "not ready", checks=results), 200 if ready else 503

@@ -57,3 +57,18 @@ def conversation(conv: Conversation) -> dict:
 
 def transcript(conv: Conversation) -> dict:
     return {"conversation": conversation(conv), "messages": [message(m) for m in conv.messages]}
+
+
+def alert(alert_id: str, kind: str, level: str, text: str, raised_at: datetime,
+          conv: Conversation | None = None, **details) -> dict:
+    """An alert for supervisors. `details` are ids and codes only, never bodies or numbers."""
+    return {
+        "id": alert_id,
+        "kind": kind,
+        "level": level,
+        "text": text,
+        "raised_at": _iso(raised_at),
+        "conversation_id": conv.id if conv else None,
+        "alias": conv.texter.alias if conv else None,
+        **{k: v for k, v in details.items() if isinstance(v, (int, float, str, bool, type(None)))},
+    }

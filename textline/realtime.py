@@ -11,6 +11,17 @@ VOLUNTEERS = "volunteers"    # on-shift volunteers: queue changes
 SUPERVISORS = "supervisors"  # adults: everything
 
 
+def client_manager(url: str):
+    """The Redis message queue that joins web processes and workers, with a connect timeout: an
+    unreachable Redis must not hang the webhook that emits (the emit is dropped and logged instead)."""
+    import socketio
+
+    if not url or not url.startswith(("redis://", "rediss://")):
+        return None
+    return socketio.RedisManager(url, channel="flask-socketio", write_only=False,
+                                 redis_options={"socket_connect_timeout": 2})
+
+
 def conversation_room(conversation_id: int) -> str:
     return f"conv:{conversation_id}"
 

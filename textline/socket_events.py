@@ -10,9 +10,10 @@ from functools import wraps
 from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from textline import audit, conversations, payloads, presence
+from textline import audit, conversations, payloads, presence, web_upkeep
 from textline.access import has_role
 from textline.conversations import ConversationError
 from textline.extensions import db
@@ -36,6 +37,10 @@ def action(role: str = Role.VOLUNTEER.value):
             except ConversationError as exc:
                 db.session.rollback()
                 return {"ok": False, "error": str(exc), "code": exc.code}
+            except RedisError:  # the queue is briefly unreachable; nothing was changed that SQL lacks
+                db.session.rollback()
+                return {"ok": False, "error": "The queue is briefly unavailable. Try again in a moment.",
+                        "code": "unavailable"}
 
         return wrapper
 
@@ -63,7 +68,10 @@ def register(socketio, app) -> None:
     def connect(auth=None):
         if not current_user.is_authenticated:
             return False  # refuses the connection
-        presence.connected(current_user.id, request.sid)
+        try:
+            presence.connected(current_user.id, request.sid)
+        except RedisError:  # Redis is down: the console still opens; presence resumes with heartbeats
+            pass
         join_room(user_room(current_user.id))
         if current_user.is_supervisor:
             join_room(SUPERVISORS)
@@ -72,19 +80,32 @@ def register(socketio, app) -> None:
         mine = _my_conversations()
         for conv in mine:
             join_room(conversation_room(conv["id"]))
+        try:
+            waiting = conversations.queue_snapshot() if sees_queue(current_user) else []
+        except RedisError:  # Redis is down: the console still opens; the queue arrives when it is back
+            waiting = []
         emit("hello", {"me": me(), "mine": mine, "heartbeat_seconds": max(1, presence.socket_ttl() // 3),
-                       "queue": conversations.queue_snapshot() if sees_queue(current_user) else []})
+                       "queue": waiting})
+        web_upkeep.client_connected(request.sid)
 
     @socketio.on("disconnect")
     def disconnect(*_args):
+        web_upkeep.client_disconnected(request.sid)
         if current_user.is_authenticated:
-            presence.disconnected(current_user.id, request.sid)
+            try:
+                presence.disconnected(current_user.id, request.sid)
+            except RedisError:  # the socket key expires on its own
+                pass
 
     @socketio.on("heartbeat")
     def heartbeat(_data=None):
-        if current_user.is_authenticated:
+        if not current_user.is_authenticated:
+            return {"ok": False}
+        try:
             presence.heartbeat(current_user.id, request.sid)
-        return {"ok": current_user.is_authenticated}
+        except RedisError:
+            return {"ok": False}
+        return {"ok": True}
 
     @socketio.on("shift")
     @action()

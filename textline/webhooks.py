@@ -1,10 +1,14 @@
 """Twilio webhooks: inbound texts and delivery status callbacks."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
-from textline import conversations, delivery
+from textline import conversations, delivery, logs, metrics
 from textline.extensions import csrf
 from textline.privacy import normalise_number
 from textline.twilio_gateway import request_is_from_twilio
@@ -14,6 +18,29 @@ csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature stands
 
 # Twilio only needs a 200 with TwiML; replies go out through the REST API from a worker.
 EMPTY_TWIML = str(MessagingResponse())
+log = logging.getLogger(__name__)
+
+
+def _endpoint() -> str:
+    return request.path.rsplit("/", 1)[-1]
+
+
+@bp.before_request
+def _protect_logs():
+    """Whatever goes wrong below, this request's log lines must not carry the text or the numbers."""
+    logs.sensitive(request.form.get("Body"), request.form.get("From"), request.form.get("To"))
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(PoolTimeout)
+def _database_unavailable(exc):
+    """Nothing was stored: answer 5xx quickly so Twilio retries (the MessageSid keeps the retry single)."""
+    log.error("database unavailable, asking Twilio to retry: %s", exc.__class__.__name__)
+    metrics.inc("webhooks", _endpoint(), "db_down")
+    response = twiml(503)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def twiml(status: int = 200) -> Response:
@@ -23,6 +50,7 @@ def twiml(status: int = 200) -> Response:
 def _require_signature() -> None:
     if not request_is_from_twilio():
         current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
+        metrics.inc("webhooks", _endpoint(), "forged")
         abort(403)
 
 
@@ -36,9 +64,14 @@ def inbound():
     except ValueError:
         number = None
     if not sid or body is None or number is None:
+        metrics.inc("webhooks", "inbound", "invalid")
         abort(400, "MessageSid, From (E.164) and Body are required")
     result = conversations.receive_inbound(number, body, sid)
+    metrics.inc("webhooks", "inbound", "duplicate" if result.duplicate else "stored")
     if not result.duplicate:
+        metrics.inc("messages", "in")
+        log.info("inbound text stored", extra={"conversation_id": result.conversation.id,
+                                               "message_id": result.message.id, "opened": result.opened})
         conversations.announce_inbound(result)
     return twiml()
 
@@ -49,6 +82,8 @@ def status():
     sid = request.form.get("MessageSid", "")
     state = request.form.get("MessageStatus", "")
     if not sid or not state:
+        metrics.inc("webhooks", "status", "invalid")
         abort(400, "MessageSid and MessageStatus are required")
     delivery.record_receipt(sid, state, request.form.get("ErrorCode") or None)
+    metrics.inc("webhooks", "status", "recorded")
     return Response(status=204)

@@ -1,12 +1,22 @@
 """WSGI entry point for gunicorn: `gunicorn -k gevent -w 1 textline.wsgi:app`."""
+from textline import web_upkeep
 from textline.app import create_app
-from textline.conversations import rebuild_queue
+from textline.config_check import refuse_unsafe
+from textline.conversations import queue_out_of_date, reconcile_queue
 
+# A server process never starts on an unsafe production configuration (e.g. the default secret
+# key). The check runs here, not in create_app, so `flask textline check-config` can still explain it.
+refuse_unsafe()
 app = create_app()
 
-# The queue lives in Redis but SQL is the record: make them agree whenever a web process starts.
+# The queue lives in Redis but SQL is the record: make them agree whenever a web process starts
+# (without disturbing claims that other web processes are making right now).
 with app.app_context():
     try:
-        rebuild_queue()
-    except Exception:  # Redis down: webhooks still work; the queue is rebuilt when it returns
-        app.logger.exception("could not rebuild the queue at start-up")
+        reconcile_queue()
+    except Exception:  # Redis down: webhooks still work; the watcher repairs the queue when it returns
+        queue_out_of_date.set()
+        app.logger.exception("could not reconcile the queue at start-up; will retry when Redis answers")
+
+# Watch for Redis coming back, and report this process's console connections for /metrics.
+web_upkeep.start(app)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
-from textline import delivery
+from textline import delivery, metrics
 
 
 def backoff(retries: int) -> int:
@@ -22,6 +22,7 @@ def send_message(self, message_id: int) -> str:
     except delivery.TransientFailure as exc:
         if self.request.retries >= current_app.config["OUTBOUND_MAX_RETRIES"]:
             delivery.give_up(message_id)
+            metrics.inc("task_failures", self.name)
             return "failed"
         countdown = exc.retry_in if exc.retry_in is not None else backoff(self.request.retries)
         raise self.retry(exc=exc, countdown=countdown)

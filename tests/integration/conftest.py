@@ -19,7 +19,9 @@ from tests.support.servers import (
     ROOT, VENV_BIN, app_env, beat_process, free_port, wait_until, web_process, worker_process,
 )
 from tests.support.state import PASSWORD, make_user, reset_database, reset_redis, settings
-from tests.support.texting import ConsoleClient, fake_twilio_client, inbound_params, login, twilio_signature
+from tests.support.texting import (
+    ConsoleClient, fake_twilio_client, inbound_params, inject_faults, login, twilio_signature,
+)
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
 
 pytestmark = pytest.mark.integration
@@ -107,8 +109,7 @@ class Stack:
         return fake_twilio_client(self.base_url, self.account_sid, self.auth_token).messages.list(to=number)
 
     def faults(self, *items) -> None:
-        requests.post(self.base_url + "/fake-twilio/_control", json={"faults": list(items)}, timeout=5,
-                      auth=(self.account_sid, self.auth_token)).raise_for_status()
+        inject_faults(self.base_url, self.account_sid, self.auth_token, *items)
 
     def user(self, email: str, role: str = "volunteer", **fields) -> int:
         """An account, on shift unless told otherwise (so its console sees the queue)."""
@@ -137,8 +138,9 @@ def stack(redis_server, tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture
-def live(stack, request):
+def use_stack(stack: Stack, request):
+    """One test's use of a long-lived stack: clean state, every worker up, consoles closed after,
+    and every process's log printed if the test failed."""
     stack.reset()
     for worker in stack.workers:  # a previous test may have killed one
         if not worker.alive():
@@ -157,6 +159,11 @@ def live(stack, request):
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         print(stack.logs())
+
+
+@pytest.fixture
+def live(stack, request):
+    yield from use_stack(stack, request)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

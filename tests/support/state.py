@@ -1,8 +1,11 @@
 """Settings for an app under test, and emptying the database and Redis between tests."""
 from __future__ import annotations
 
+import time
+
 import redis
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from textline.config import FAKE_AUTH_TOKEN
 from textline.models import Base, User
@@ -36,7 +39,19 @@ def settings(instance_dir, database_url: str, redis_url: str, base_url: str, **e
     return env
 
 
-def reset_database(engine) -> None:
+def reset_database(engine, attempts: int = 5) -> None:
+    """Empty every table. On PostgreSQL, TRUNCATE can deadlock with a worker still finishing the previous
+    test's task (it waits for every table's lock): PostgreSQL aborts one side, and we try again."""
+    for attempt in range(attempts):
+        try:
+            return _reset_database(engine)
+        except OperationalError as exc:
+            if "deadlock" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _reset_database(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -41,6 +41,12 @@ def fake_twilio_client(base_url: str, account_sid: str, auth_token: str) -> Clie
     return Client(account_sid, auth_token, http_client=RebasedHttpClient(base_url + "/fake-twilio"))
 
 
+def inject_faults(base_url: str, account_sid: str, auth_token: str, *faults: dict) -> None:
+    """Queue faults in the fake Twilio for its next REST calls (see fake_twilio.control)."""
+    requests.post(base_url + "/fake-twilio/_control", json={"faults": list(faults)}, timeout=5,
+                  auth=(account_sid, auth_token)).raise_for_status()
+
+
 def login(base_url: str, email: str, password: str) -> requests.Session:
     s = requests.Session()
     page = s.get(base_url + "/login", timeout=10)

@@ -15,14 +15,16 @@ from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import Conversation
 
-PUBLIC, TWILIO, SIGNED_IN, VOLUNTEER, SUPERVISOR, ADMIN, TOKEN, FAKE_TWILIO = (
-    "public", "twilio", "signed-in", "volunteer", "supervisor", "admin", "token", "fake-twilio")
+PUBLIC, TWILIO, SIGNED_IN, VOLUNTEER, SUPERVISOR, ADMIN, TOKEN, FAKE_TWILIO, SCRAPER = (
+    "public", "twilio", "signed-in", "volunteer", "supervisor", "admin", "token", "fake-twilio", "scraper")
 
 # endpoint -> (who may use it, method, a concrete path)
 ROUTES = {
     "static": (PUBLIC, "GET", "/static/css/textline.css"),
     "index": (PUBLIC, "GET", "/"),
     "health.healthz": (PUBLIC, "GET", "/healthz"),
+    "health.readyz": (PUBLIC, "GET", "/readyz"),  # up/down per component only; nginx keeps it internal
+    "metrics.metrics": (SCRAPER, "GET", "/metrics"),  # bearer token, allow-listed address, or an admin
     "auth.login": (PUBLIC, "GET", "/login"),
     "auth.logout": (SIGNED_IN, "POST", "/logout"),
     "auth.logout_everywhere": (SIGNED_IN, "POST", "/logout-everywhere"),
@@ -96,6 +98,11 @@ def test_role_matrix(accounts, live_app, endpoint, role):
         assert response.status_code not in (401, 403) and "/login" not in response.headers.get("Location", "")
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role,status", [("anonymous", 401), (VOLUNTEER, 403), (SUPERVISOR, 403), (ADMIN, 200)])
+def test_metrics_are_for_admins_and_scrapers_only(live_app, accounts, role, status):
+    assert _request(_client(live_app, role), "GET", "/metrics").status_code == status
 
 
 @pytest.mark.parametrize("endpoint", ["webhooks.inbound", "webhooks.status"])

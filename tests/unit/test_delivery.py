@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 from sqlalchemy import select
 
-from tests.support.texting import fake_twilio_client
+from tests.support.texting import fake_twilio_client, inject_faults
 from textline import conversation_queue as queue
 from textline import conversations, delivery
 from textline.cli import create_user
@@ -31,8 +30,7 @@ def chat(live_app, app_ctx):
 
 
 def faults(live_app, *items):
-    requests.post(live_app.base_url + "/fake-twilio/_control", json={"faults": list(items)}, timeout=5,
-                  auth=(live_app.account_sid, live_app.auth_token)).raise_for_status()
+    inject_faults(live_app.base_url, live_app.account_sid, live_app.auth_token, *items)
 
 
 def received(live_app):
