@@ -10,8 +10,11 @@ Scoring rule (the numbers live in data/risk_lexicon.yaml, `scoring` and `thresho
   3. + `cooccur_bonus` for each other serious category that is also present (capped).
   4. + `danger_boost_per_kind` for each distinct immediate-danger kind (means, time, plan) seen
      next to a live suicide/abuse hit (capped).
-  5. Clamped to 0..100. If every non-danger hit is negated/resolved the score is clamped to
-     `review_cap`, so it lands in review, never high. Level comes from `thresholds`.
+  5. Clamped to 0..100. If every non-danger hit is negated/resolved/hyperbole the score is clamped
+     to `review_cap`, so it lands in review, never high. Level comes from `thresholds`.
+  Hyperbole: an entry marked `idiom: true` (phrases teens also use as a joke, "i want to die") is
+  lowered like a negation when a `hyperbole.cues` regex (laughter, embarrassment, boredom) is near
+  it, unless the message has a `hyperbole.serious` marker ("not joking", "i mean it").
 
 Matching runs on a normalised copy of the text (lowercase, accents folded, leetspeak inside words,
 apostrophes dropped, letters repeated 3+ times squeezed to one, punctuation/emoji turned into
@@ -60,6 +63,7 @@ class RiskMatch:
     weight: int         # effective weight, after negation/past-tense lowering
     negated: bool
     resolved: bool = False  # past tense / "used to": lowered like a negation
+    hyperbole: bool = False  # idiom next to laughter/embarrassment ("want to die lmao"): lowered too
 
     def to_dict(self) -> dict:
         return {"category": self.category, "label": self.label, "start": self.start, "end": self.end,
@@ -169,9 +173,11 @@ def _key(s: str) -> str:
 
 # ---- lexicon ------------------------------------------------------------------------------------
 
-_TOP_KEYS = {"version", "thresholds", "scoring", "normalize", "negation", "resolved", "exclusions", "entries"}
-_ENTRY_KEYS = {"label", "category", "weight", "phrases", "patterns", "unless", "requires", "kind"}
-_CUE_KEYS = {"negation": {"before", "fillers", "after"}, "resolved": {"before", "after"}}
+_TOP_KEYS = {"version", "thresholds", "scoring", "normalize", "negation", "resolved", "hyperbole",
+             "exclusions", "entries"}
+_ENTRY_KEYS = {"label", "category", "weight", "phrases", "patterns", "unless", "requires", "kind", "idiom"}
+_CUE_KEYS = {"negation": {"before", "fillers", "after"}, "resolved": {"before", "after"},
+             "hyperbole": {"cues", "serious"}}
 _SCORING = {  # key -> (type, min, max)
     "same_category_bonus": (float, 0, 100), "same_category_bonus_max": (float, 0, 100),
     "cooccur_bonus": (float, 0, 100), "cooccur_bonus_max": (float, 0, 100),
@@ -197,6 +203,7 @@ class Entry:
     source: str
     unless_rx: re.Pattern | None = field(default=None, repr=False, compare=False)
     requires_rx: re.Pattern | None = field(default=None, repr=False, compare=False)
+    idiom: bool = False  # also said as a joke: lowered next to a hyperbole cue
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,10 +217,12 @@ class Lexicon:
     phrase_rx: re.Pattern | None = field(repr=False)
     phrase_index: dict = field(repr=False)         # matched text or its _key() -> [Entry]
     prefixes: dict = field(repr=False)             # same keys -> [(n words, [Entry])] of shorter phrases
-    pattern_rx: re.Pattern | None = field(repr=False)
+    pattern_rx: re.Pattern | None = field(repr=False)  # patterns whose opening text is not known
     patterns: tuple = field(repr=False)            # ((compiled, Entry), ...)
     exclusion_rx: re.Pattern | None = field(repr=False)
     cues: dict = field(repr=False)                 # name -> compiled regex or None
+    pattern_lead_rx: re.Pattern | None = field(default=None, repr=False)  # openings of the other patterns
+    pattern_leads: dict = field(default_factory=dict, repr=False)  # opening text -> ((compiled, Entry), ...)
 
 
 def _fail(where: str, problem: str):
@@ -313,11 +322,14 @@ def _check_entry(src: str, i: int, raw) -> Entry:
     kind = raw.get("kind")
     if kind is not None and (not isinstance(kind, str) or not kind.strip()):
         _fail(where, "kind must be a non-empty string")
+    idiom = raw.get("idiom", False)
+    if not isinstance(idiom, bool):
+        _fail(where, f"idiom must be true or false, got {idiom!r}")
     unless, requires = context["unless"], context["requires"]
     return Entry(label.strip(), category, weight, tuple(phrases), tuple(patterns), tuple(unless),
                  tuple(requires), kind, src,
                  re.compile(_alt(unless)) if unless else None,
-                 re.compile(_alt(requires)) if requires else None)
+                 re.compile(_alt(requires)) if requires else None, idiom)
 
 
 def _merge(merged: dict, data: dict, src: str) -> None:
@@ -496,11 +508,24 @@ def _trie_regex(seqs) -> str:
 
 
 def load_lexicon(path=None, extra_paths=()) -> Lexicon:
-    """Load the packaged lexicon (or `path`), merge admin extension files, validate, compile."""
+    """Load the packaged lexicon (or `path`), merge admin extension files, validate, compile.
+    Compiling takes a second or two, so the result is kept while the files are unchanged."""
     files = [Path(path) if path else DEFAULT_LEXICON] + [Path(p) for p in (extra_paths or ())]
+    try:
+        stamp = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return _load_lexicon(files)  # reports the unreadable file
+    return _load_lexicon_cached(stamp, tuple(files))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_lexicon_cached(stamp: tuple, files: tuple) -> Lexicon:
+    return _load_lexicon(list(files))
+
+
+def _load_lexicon(files: list) -> Lexicon:
     merged = {"thresholds": {}, "scoring": {}, "leet": {}, "synonyms": [], "exclusions": [],
-              "entries": {}, "negation": {k: [] for k in _CUE_KEYS["negation"]},
-              "resolved": {k: [] for k in _CUE_KEYS["resolved"]}}
+              "entries": {}, **{section: {k: [] for k in keys} for section, keys in _CUE_KEYS.items()}}
     for f in files:
         _merge(merged, _read(f), str(f))
     sources = ", ".join(map(str, files))
@@ -549,17 +574,99 @@ def load_lexicon(path=None, extra_paths=()) -> Lexicon:
             prefixes[text] = shorter
     phrase_rx = re.compile(r"(?<!\w)(?:" + _trie_regex(seqs) + r")(?!\w)") if seqs else None
     patterns = tuple((re.compile(p), e) for e in entries for p in e.patterns)
-    # Entry patterns start at a word start; one combined pass finds where any of them hits.
-    pattern_rx = re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{rx.pattern})" for rx, _ in patterns) + ")") \
-        if patterns else None
+    # Entry patterns start at a word start. Most begin with known text ("took", "if i tell"):
+    # one trie pass finds those openings and only their patterns are tried there. The rest are
+    # found by one combined pass, as before.
+    leads: dict[str, list] = {}
+    others = []
+    for rx, e in patterns:
+        openings = _openings(rx.pattern)
+        if openings is None:
+            others.append((rx, e))
+        for o in openings or ():
+            leads.setdefault(o, []).append((rx, e))
+    lead_rx = re.compile(r"(?<!\w)(?:" + _trie_regex([[re.escape(c) for c in o] for o in leads]) + ")") \
+        if leads else None
+    # the trie returns the longest opening at a place; shorter openings there count too
+    leads = {o: tuple(dict.fromkeys(pe for n in range(2, len(o) + 1) for pe in leads.get(o[:n], ())))
+             for o in leads}
+    pattern_rx = re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{rx.pattern})" for rx, _ in others) + ")") \
+        if others else None
     # exclusions also start at a word start, which lets re skip mid-word positions cheaply
     exclusion_rx = re.compile(r"(?<!\w)(?:" + _alt([p for _, p in merged["exclusions"]]) + ")") \
         if merged["exclusions"] else None
     return Lexicon(
         sources=tuple(map(str, files)), thresholds=thresholds, scoring=scoring, entries=entries,
         leet=dict(leet), phrase_rx=phrase_rx, phrase_index=index, prefixes=prefixes, pattern_rx=pattern_rx,
-        patterns=patterns, exclusion_rx=exclusion_rx, cues=_cue_regexes(merged),
+        patterns=tuple(others), exclusion_rx=exclusion_rx, cues=_cue_regexes(merged),
+        pattern_lead_rx=lead_rx, pattern_leads=leads,
     )
+
+
+_MAX_OPENINGS = 300
+
+
+def _openings(pattern: str) -> frozenset | None:
+    """The texts (2+ characters) that every match of `pattern` must start with, or None when
+    they can't be listed: the pattern is then tried at every word start. Only a speed-up; it
+    reads Python's own regex parse tree and gives up on anything it does not know."""
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+        tree = sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - any surprise just disables the shortcut for this pattern
+        return None
+    try:
+        found, _ = _lead_texts(tree.data, sre_parse)
+    except Exception:  # noqa: BLE001
+        return None
+    # an empty or one-letter opening would not narrow anything down (one digit is rare enough)
+    if not found or any(not t or (len(t) < 2 and t.isalpha()) for t in found):
+        return None
+    return frozenset(found)
+
+
+def _lead_texts(items, sp) -> tuple[set, bool]:
+    """Literal texts a sequence of parsed items starts with; the flag says they are complete
+    (the whole sequence is literal) rather than openings only."""
+    texts = {""}
+    c = sp  # the opcode constants are re-exported by the parser module
+    for op, av in items:
+        if op is c.LITERAL:
+            part, complete = {chr(av)}, True
+        elif op is c.IN:
+            chars = set()
+            for kind, value in av:
+                if kind is c.LITERAL:
+                    chars.add(chr(value))
+                elif kind is c.RANGE and value[1] - value[0] < 12:
+                    chars.update(chr(x) for x in range(value[0], value[1] + 1))
+                elif kind is c.CATEGORY and value is c.CATEGORY_DIGIT:
+                    chars.update("0123456789")
+                else:
+                    return texts, False
+            part, complete = chars, True
+        elif op is c.SUBPATTERN:
+            if av[1] or av[2]:  # inline flags
+                return texts, False
+            part, complete = _lead_texts(av[3].data, sp)
+        elif op is c.BRANCH:
+            part, complete = set(), True
+            for alt in av[1]:
+                p, done = _lead_texts(alt.data, sp)
+                part |= p
+                complete = complete and done
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            part, _ = _lead_texts(av[2].data, sp)
+            complete = False  # one repetition is a safe opening; more may follow
+        else:  # optional parts, lookarounds, anchors, any character ...
+            return texts, False
+        joined = {t + p for t in texts for p in part}
+        if len(joined) > _MAX_OPENINGS:
+            return texts, False
+        texts = joined
+        if not complete:
+            return texts, False
+    return texts, True
 
 
 def _alt(items: list[str]) -> str:
@@ -567,7 +674,7 @@ def _alt(items: list[str]) -> str:
 
 
 def _cue_regexes(merged: dict) -> dict:
-    neg, res = merged["negation"], merged["resolved"]
+    neg, res, hyp = merged["negation"], merged["resolved"], merged["hyperbole"]
     fill = rf"(?: +(?:{_alt(neg['fillers'])}))*" if neg["fillers"] else ""
     # "before" cues must END right where the hit starts, with only fillers ("going to") between.
     # One regex for both kinds; a negation wins when both could apply.
@@ -575,9 +682,17 @@ def _cue_regexes(merged: dict) -> dict:
              f"(?P<res>{_alt(res['before'])})" if res["before"] else "(?P<res>(?!))"]
     return {
         "before": re.compile(rf"(?<!\w)(?:{'|'.join(kinds)}){fill} *$") if neg["before"] or res["before"] else None,
+        # every place a "before" cue could start (overlaps too, and "end of window" lookaheads
+        # dropped, so it finds a superset): the full search runs only near one of these
+        "before_start": re.compile(r"(?<!\w)(?=" + _alt([c.replace("(?= *$)", "") for c in neg["before"]
+                                                          + res["before"]]) + ")")
+        if neg["before"] or res["before"] else None,
         "neg_after": re.compile(rf"[ .]*(?:{_alt(neg['after'])})(?!\w)") if neg["after"] else None,
         # past-time phrases up to four words after the hit, inside the same clause
         "res_after": re.compile(rf"(?: +[^ .]+){{0,4}}? +(?:{_alt(res['after'])})(?!\w)") if res["after"] else None,
+        # searched near an idiom hit / anywhere in the message
+        "hyperbole": re.compile(rf"(?<!\w)(?:{_alt(hyp['cues'])})(?!\w)") if hyp["cues"] else None,
+        "serious": re.compile(rf"(?<!\w)(?:{_alt(hyp['serious'])})(?!\w)") if hyp["serious"] else None,
     }
 
 
@@ -586,12 +701,12 @@ def _with_nested(rx: re.Pattern, norm: str):
     "took a bunch of pills"), without rescanning the whole text after every hit."""
     for m in rx.finditer(norm):
         yield m
-        ws = norm.find(" ", m.start() + 1, m.end())
+        ws = norm.find(" ", m.start() + 1, m.end() - 1)  # an opening may end with its space
         while ws >= 0:
             inner = rx.match(norm, ws + 1)
             if inner is not None:
                 yield inner
-            ws = norm.find(" ", ws + 1, m.end())
+            ws = norm.find(" ", ws + 1, m.end() - 1)
 
 
 def _leet_regex(leet: dict) -> re.Pattern | None:
@@ -623,6 +738,7 @@ class _Hit:
     entry: Entry
     negated: bool = False
     resolved: bool = False
+    hyperbole: bool = False
     reason_start: int = 0  # span quoted in the reason (includes the cue for negated/resolved)
     reason_end: int = 0
 
@@ -654,9 +770,20 @@ class RiskScorer:
         hits = self._filter(t.norm, hits)
         if not hits:
             return self._none
+        cues = self.lexicon.cues
+        cue_starts = [m.start() for m in cues["before_start"].finditer(t.norm)] if cues["before_start"] else []
+        serious = None  # looked up once, only if some idiom hit has a hyperbole cue nearby
         for h in hits:
-            self._mark_context(t.norm, h)
+            self._mark_context(t.norm, h, cue_starts)
+            if h.entry.idiom and not (h.negated or h.resolved) and self._hyperbole_near(t.norm, h):
+                if serious is None:
+                    serious = bool(cues["serious"] and cues["serious"].search(t.norm))
+                h.hyperbole = not serious
         return self._assess(t, hits)
+
+    def _hyperbole_near(self, norm: str, h: _Hit) -> bool:
+        rx, window = self.lexicon.cues["hyperbole"], self.lexicon.scoring["context_window"]
+        return bool(rx and rx.search(norm, max(0, h.start - window), h.end + window))
 
     # -- matching
 
@@ -675,6 +802,14 @@ class RiskScorer:
                     ends = [w.end() for w in _WORD_RX.finditer(text)]
                     for n, bucket in shorter:
                         hits += [_Hit(start, start + ends[n - 1], entry) for entry in bucket]
+        if lex.pattern_lead_rx is not None:
+            leads = lex.pattern_leads
+            for m in _with_nested(lex.pattern_lead_rx, norm):
+                s = m.start()
+                for rx, entry in leads[m.group()]:  # only patterns that can start here
+                    mm = rx.match(norm, s)
+                    if mm is not None and mm.end() > s:
+                        hits.append(_Hit(s, mm.end(), entry))
         if lex.pattern_rx is not None:
             for m in _with_nested(lex.pattern_rx, norm):
                 s = m.start()
@@ -710,10 +845,12 @@ class RiskScorer:
                 out.append(h)
         return out
 
-    def _mark_context(self, norm: str, h: _Hit) -> None:
+    def _mark_context(self, norm: str, h: _Hit, cue_starts=None) -> None:
         cues = self.lexicon.cues
         h.reason_start, h.reason_end = h.start, h.end
-        m = cues["before"] and cues["before"].search(norm, max(0, h.start - 60), h.start)
+        lo = max(0, h.start - 60)
+        near = cue_starts is None or any(lo <= p < h.start for p in cue_starts)
+        m = near and cues["before"] and cues["before"].search(norm, lo, h.start)
         if m:
             h.negated, h.resolved = m.group("neg") is not None, m.group("neg") is None
             h.reason_start = m.start()
@@ -737,9 +874,11 @@ class RiskScorer:
         live_cats, danger_kinds = set(), []
         for h in hits:
             e = h.entry
-            w = e.weight * (sc["negated_factor"] if h.negated else 1) * (sc["resolved_factor"] if h.resolved else 1)
+            w = e.weight * (sc["negated_factor"] if h.negated or h.hyperbole else 1) \
+                * (sc["resolved_factor"] if h.resolved else 1)
             start, end = t.orig(h.start), t.orig(h.end, end=True)
-            matches.append(RiskMatch(e.category, e.label, start, end, round(w), h.negated, h.resolved))
+            matches.append(RiskMatch(e.category, e.label, start, end, round(w), h.negated, h.resolved,
+                                     h.hyperbole))
             best.setdefault(e.category, []).append(w)
             labels.setdefault(e.category, set()).add(e.label)
             if h.reason_start != h.start:
@@ -751,6 +890,8 @@ class RiskScorer:
                 reasons.append(f"negated: {quoted}")
             elif h.resolved:
                 reasons.append(f"past/resolved: {quoted}")
+            elif h.hyperbole:
+                reasons.append(f"hyperbole?: {quoted}")
             else:
                 live_cats.add(e.category)
                 kind = f"{e.kind} " if e.kind else ""
@@ -783,7 +924,7 @@ class RiskScorer:
         if not any(c != DANGER for c in live_cats) and any(c != DANGER for c in best) \
                 and score > sc["review_cap"]:
             score = sc["review_cap"]
-            reasons.append("capped for review: every risk phrase is negated or in the past")
+            reasons.append("capped for review: every risk phrase is negated, in the past or a joke")
 
         score = max(0, min(100, round(score)))
         categories = tuple(c for c in CATEGORIES if c in live_cats) + \

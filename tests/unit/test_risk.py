@@ -1,12 +1,13 @@
 """Tests for textline.risk: lexicon loading, offsets, matching rules, scoring, and the
 held-out evaluation set (tests/data/risk_eval.jsonl, written independently of the lexicon)."""
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from textline.risk import (
-    CATEGORIES, LexiconError, RiskAssessment, RiskMatch, RiskScorer, load_lexicon, score_text,
+    CATEGORIES, LexiconError, RiskAssessment, RiskMatch, RiskScorer, _openings, load_lexicon, score_text,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -124,6 +125,7 @@ BAD_ENTRIES = [
     ("{label: x, category: abuse_violence, wieght: 50, phrases: [a]}", "unknown field(s) ['wieght']"),
     ("{category: abuse_violence, weight: 50, phrases: [a]}", "missing label"),
     ("{label: x, category: abuse_violence, weight: 50, phrases: [7]}", "bad item 7"),
+    ("{label: x, category: abuse_violence, weight: 50, phrases: [a], idiom: yes please}", "idiom must be true or false"),
     ("just a string", "must be a mapping"),
 ]
 
@@ -156,6 +158,8 @@ def test_bad_phrase_braces_name_the_entry(tmp_path):
     ("exclusions:\n  - {label: x, pattern: '(('}\n", "exclusions[0]: bad regex"),
     ("negation: {before: ['(']}\n", "negation.before: bad regex"),
     ("colours: [red]\n", "unknown section(s) ['colours']"),
+    ("hyperbole: {cues: ['(']}\n", "hyperbole.cues: bad regex"),
+    ("hyperbole: {laughs: [lol]}\n", "hyperbole: must be a mapping with some of"),
 ])
 def test_bad_settings_give_a_clear_error(tmp_path, text, problem):
     ext = write(tmp_path, "admin.yaml", text)
@@ -325,6 +329,141 @@ def test_reason_format(scorer):
     assert a.is_high and a.score == 100
 
 
+# ---- hyperbole, retractions, reported speech ------------------------------------------------------
+
+@pytest.mark.parametrize("joke, plain", [
+    ("tripped on stage in front of everyone, i want to die lmao", "tripped on stage, i want to die"),
+    ("my mom showed my crush baby pics i wanna die hahaha", "my mom showed my crush baby pics i wanna die"),
+    ("this chem lecture is so boring i want to die", "this chem lecture i want to die"),
+])
+def test_idiom_next_to_a_hyperbole_cue_is_lowered_but_shown(scorer, joke, plain):
+    a, b = scorer.score(joke), scorer.score(plain)
+    assert b.is_high and not a.is_high, (a.reasons, b.reasons)
+    assert a.level in ("low", "medium")
+    assert any(m.hyperbole for m in a.matches) and not any(m.hyperbole for m in b.matches)
+    assert any(r.startswith("hyperbole?: ") for r in a.reasons)
+    assert a.categories == ("suicide_self_harm",)  # still flagged for review
+
+
+@pytest.mark.parametrize("text", [
+    "i want to die lol",                          # "lol" does not cancel a self-statement
+    "i want to die lmao im not joking",           # a serious marker switches hyperbole off
+    "i wanna kms lmao",                           # only entries marked idiom are lowered
+])
+def test_hyperbole_cues_do_not_cancel_serious_statements(scorer, text):
+    assert scorer.score(text).is_high, scorer.score(text).reasons
+
+
+def test_hyperbole_only_applies_to_idiom_entries(tmp_path):
+    ext = write(tmp_path, "ext.yaml", """
+hyperbole: {cues: [zonk], serious: [truly]}
+entries:
+  - {label: plain, category: suicide_self_harm, weight: 30, phrases: [golf]}
+  - {label: joke-prone, category: suicide_self_harm, weight: 30, phrases: [hotel], idiom: true}
+""")
+    s = RiskScorer(load_lexicon(write(tmp_path, "tiny.yaml", TINY), extra_paths=[ext]))
+    assert s.score("golf zonk").is_high
+    lowered = s.score("hotel zonk")
+    assert lowered.score == 15 and lowered.matches[0].hyperbole and not lowered.matches[0].negated
+    assert s.score("hotel zonk truly").is_high
+    assert s.score("hotel").is_high
+
+
+@pytest.mark.parametrize("text", [
+    "this class is so long im gonna jump off the roof lol jk",
+    "my sister keeps telling me to go die lol shes joking",
+])
+def test_a_retraction_later_in_the_clause_negates(scorer, text):
+    a = scorer.score(text)
+    assert not a.is_high and a.matches and all(m.negated for m in a.matches if m.category != "immediate_danger")
+
+
+def test_a_retraction_must_not_be_negated_itself(scorer):
+    assert scorer.score("i want to jump off the roof im not joking").is_high
+
+
+def test_reported_joke_is_lowered(scorer):
+    a = scorer.score("my friend joked about kms in class today")
+    assert not a.is_high and a.matches[0].negated
+
+
+@pytest.mark.parametrize("negated, plain", [
+    ("no quiero morir, solo estoy triste", "quiero morir"),
+    ("no self harm this week", "self harm again tonight"),
+])
+def test_no_right_before_a_hit_negates(scorer, negated, plain):
+    assert scorer.score(plain).is_high
+    a = scorer.score(negated)
+    assert not a.is_high and a.matches[0].negated
+
+
+def test_not_afraid_of_dying_is_not_a_negation(scorer):
+    a = scorer.score("im not even scared of dying anymore")
+    assert a.is_high and not any(m.negated for m in a.matches)
+
+
+@pytest.mark.parametrize("text", [
+    "my ex hit me once in 7th grade, im over it",
+    "my bf hit me last month but i dumped him",
+])
+def test_more_past_and_resolved_cues(scorer, text):
+    a = scorer.score(text)
+    assert not a.is_high and a.matches and all(m.resolved for m in a.matches if m.category == "abuse_violence")
+
+
+def test_third_party_self_harm_is_high_only_when_happening_now(scorer):
+    assert not scorer.score("how can i tell if my cousin is self harming").is_high
+    assert scorer.score("my cousin is cutting right now and wont open the door").is_high
+
+
+def test_vague_do_it_needs_a_plan_or_means_nearby(scorer):
+    assert not scorer.score("im doing it tonight").is_high
+    assert scorer.score("i have a plan and im doing it tonight").is_high
+    assert scorer.score("got the rope and im gonna do it").is_high
+
+
+# ---- pattern openings (speed-up that must not change results) -------------------------------------
+
+@pytest.mark.parametrize("pattern, openings", [
+    (r"(?:took|swallowed) (?:like )?\d+", {"took ", "swallowed "}),
+    (r"scratch\w* my", {"scratch"}),
+    (r"fantasi[sz]e x", {"fantasise x", "fantasize x"}),
+    (r"(?:ab|bc)d", {"abd", "bcd"}),
+    (r"\d{1,2} ?am", set("0123456789")),
+    (r"(?:i |really )?zorb", None),   # may start with optional words: tried at every word start
+    (r"a|bc", None),                  # one letter narrows nothing down
+    (r"l+ol", None),
+])
+def test_pattern_openings(pattern, openings):
+    got = _openings(pattern)
+    assert (None if got is None else set(got)) == openings
+
+
+def test_patterns_match_with_and_without_openings(tmp_path):
+    ext = write(tmp_path, "ext.yaml", r"""
+entries:
+  - {label: known opening, category: abuse_violence, weight: 30, patterns: ['zorb(?:led|ed) me']}
+  - {label: no opening, category: suicide_self_harm, weight: 30, patterns: ['(?:so |very )?blorp(?:ed|ing)']}
+""")
+    s = RiskScorer(load_lexicon(write(tmp_path, "tiny.yaml", TINY), extra_paths=[ext]))
+    text = "ok so he zorbled me and im blorping"
+    a = s.score(text)
+    assert sorted((m.label, text[m.start:m.end]) for m in a.matches) == [
+        ("known opening", "zorbled me"), ("no opening", "blorping")]
+    # an opening inside a longer match is still tried ("zorbed me" starts inside "so zorbed ...")
+    b = s.score("very blorped zorbed me")
+    assert {m.label for m in b.matches} == {"known opening", "no opening"}
+
+
+def test_lexicon_is_reloaded_when_the_file_changes(tmp_path):
+    path = write(tmp_path, "tiny.yaml", TINY)
+    first = load_lexicon(path)
+    assert load_lexicon(path) is first  # unchanged file: compiled once
+    path.write_text(TINY.replace("[foxtrot]", "[foxtrot, juliet]"), encoding="utf-8")
+    os.utime(path, ns=(first_ns := path.stat().st_mtime_ns + 10**9, first_ns))
+    assert RiskScorer(load_lexicon(path)).score("juliet").is_high
+
+
 # ---- scoring --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("word, score, level", [
@@ -396,6 +535,18 @@ def test_dev_set(scorer):
     missing = [r["id"] for r in rows
                if r["high_risk"] and not set(r["categories"]) <= set(scorer.score(r["text"]).categories)]
     assert not missing, f"expected categories not found for {missing}"
+
+
+def test_holdout_set_reports_precision_recall(scorer):
+    """Second blind set, written without seeing the lexicon. Only REPORTS: the team lead decides
+    on thresholds after seeing the single measurement; do not tune the lexicon against it."""
+    path = DATA / "risk_holdout.jsonl"
+    if not path.exists():
+        pytest.skip(f"blind holdout set {path} is missing")
+    rows = _rows("risk_holdout.jsonl")
+    precision, recall, wrong = _precision_recall(scorer, rows)
+    print(f"\nblind holdout set: n={len(rows)} positives={sum(r['high_risk'] for r in rows)} "
+          f"precision={precision:.3f} recall={recall:.3f} misclassified={wrong}")
 
 
 def test_eval_set_precision_recall(scorer):
