@@ -56,6 +56,9 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     if app.config["SIMULATOR_ENABLED"]:
         app.register_blueprint(simulator.bp)
     socket_events.register(socketio, app)
+    from textline import safety
+
+    safety.init_app(app, socketio)
     cli.register(app)
 
     @app.get("/")

@@ -4,10 +4,14 @@ from __future__ import annotations
 from celery import Celery, Task
 
 # Modules whose tasks the worker must register.
-TASK_MODULES = ["workers.outbound"]
+TASK_MODULES = ["workers.outbound", "workers.escalation"]
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workers.outbound.sweep_outbox", "schedule": 15.0},
+    # Every ESCALATION_SWEEP_SECONDS (set in celery_init_app). Sweeps queued while no worker was up
+    # expire instead of piling up: the next one does all their work.
+    "escalation-sweep": {"task": "workers.escalation.sweep_escalations", "schedule": 5.0,
+                         "options": {"expires": 30}},
 }
 
 
@@ -18,6 +22,8 @@ def celery_init_app(app) -> Celery:
                 return self.run(*args, **kwargs)
 
     cfg = app.config
+    schedule = {**BEAT_SCHEDULE, "escalation-sweep": {**BEAT_SCHEDULE["escalation-sweep"],
+                                                      "schedule": float(cfg["ESCALATION_SWEEP_SECONDS"])}}
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
         broker_url=cfg["CELERY_BROKER_URL"],
@@ -38,7 +44,7 @@ def celery_init_app(app) -> Celery:
         broker_connection_retry_on_startup=True,
         task_always_eager=cfg["CELERY_ALWAYS_EAGER"],
         include=TASK_MODULES,
-        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule=schedule,
         beat_schedule_filename=f"{cfg['INSTANCE_DIR']}/celerybeat-schedule",
         worker_hijack_root_logger=False,
     )
