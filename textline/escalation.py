@@ -173,6 +173,13 @@ def _resolve_stale(now: datetime) -> list[Escalation]:
     return changed
 
 
+def _unresolved(reason: str):
+    # Skip conversations that already have one on the board. _resolve_stale runs first, so a finished
+    # episode is resolved before the next one is looked for; the unique key stays the real guard.
+    return exists().where(Escalation.conversation_id == Conversation.id, Escalation.reason == reason,
+                          Escalation.resolved_at.is_(None))
+
+
 def _open_deadlines(now: datetime) -> list[Escalation]:
     """Waits and silences past their deadline that have no escalation yet."""
     opened = []
@@ -180,8 +187,7 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
         waiting = db.session.scalars(select(Conversation).where(
             Conversation.status == WAITING,
             Conversation.queued_at <= now - _seconds("ESCALATE_WAIT_SECONDS"),
-            ~exists().where(Escalation.conversation_id == Conversation.id, Escalation.reason == "wait",
-                            Escalation.opened_at >= Conversation.queued_at),
+            ~_unresolved("wait"),
         ).limit(SWEEP_BATCH)).all()
         for conv in waiting:
             opened.append(open_escalation(conv, "wait", episode_at(conv.queued_at), now=now))
@@ -189,8 +195,7 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
     silent = db.session.scalars(select(Conversation).join(User, User.id == Conversation.volunteer_id).where(
         Conversation.status == ACTIVE, User.role == Role.VOLUNTEER.value,
         Conversation.awaiting_reply_since <= now - _seconds("ESCALATE_NO_REPLY_SECONDS"),
-        ~exists().where(Escalation.conversation_id == Conversation.id, Escalation.reason == "no_reply",
-                        Escalation.opened_at >= Conversation.awaiting_reply_since),
+        ~_unresolved("no_reply"),
     ).limit(SWEEP_BATCH)).all()
     for conv in silent:
         opened.append(open_escalation(conv, "no_reply", episode_at(conv.awaiting_reply_since), now=now))

@@ -58,10 +58,10 @@ def schedule() -> Schedule:
     return found
 
 
-def check(app) -> None:
+def check(setting: str) -> None:
     """Fail at start-up, with the reason, if HOURS names no usable schedule."""
     try:
-        schedule_for(app.config["HOURS"])
+        schedule_for(setting)
     except ScheduleError as exc:
         raise RuntimeError(f"HOURS setting: {exc}") from None
 
