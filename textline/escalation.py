@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from textline import audit, auto_texts, opening_hours, payloads
 from textline.extensions import db
@@ -28,7 +29,7 @@ from textline.realtime import SUPERVISORS, conversation_room, emit
 
 # Reasons whose cause can go away by itself (claimed, answered): they resolve without an adult.
 SELF_RESOLVING = ("wait", "no_reply")
-SWEEP_BATCH = 100
+SWEEP_BATCH = 500  # per kind of deadline and pass: bounds one sweep's work
 
 
 def _seconds(name: str) -> timedelta:
@@ -151,7 +152,7 @@ def open_for(conversation_id: int) -> list[Escalation]:
 def unresolved() -> list[Escalation]:
     """Every escalation still on the supervisors' board (open or acknowledged)."""
     return list(db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None))
-                                   .order_by(Escalation.id)))
+                                   .options(joinedload(Escalation.conversation)).order_by(Escalation.id)))
 
 
 # ---- telling people -----------------------------------------------------------------------------

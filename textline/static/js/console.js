@@ -134,6 +134,7 @@
     list.scrollTop = list.scrollHeight;
     $("reply-form").hidden = conv.status === "closed" || takenOver;
     $("ask-adult").hidden = conv.status === "closed" || takenOver;
+    $("end-open").hidden = $("resources").hidden = takenOver;
     document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
 
