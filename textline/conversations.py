@@ -244,10 +244,6 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
     conv.last_reply_at = now
     conv.first_reply_at = conv.first_reply_at or now
     conv.awaiting_reply_since = None
-    acked = []
-    if user.is_supervisor:  # an adult writing to the texter has joined: that answers every alert
-        acked = adult_joins(conv, user, now)
-        audit.record("conversation.adult_reply", user, "conversation", conv.id, commit=False)
     try:
         db.session.commit()
     except IntegrityError:  # the same key raced in from two tabs
@@ -255,7 +251,11 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
         return db.session.scalar(select(Message).where(Message.idempotency_key == key))
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     dispatch(msg)
-    announce_adult(conv, acked)
+    if user.is_supervisor:  # an adult writing to the texter has joined: that answers every alert
+        acked = adult_joins(conv, user, now)
+        audit.record("conversation.adult_reply", user, "conversation", conv.id, commit=False)
+        db.session.commit()
+        announce_adult(conv, acked)
     return msg
 
 

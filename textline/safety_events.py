@@ -17,14 +17,14 @@ from textline.realtime import conversation_room
 from textline.socket_events import action
 
 
-def requires(role: str):
+def requires(role: str, refusal: str):
     """Refuse the event (through the ack) unless the user holds at least `role`."""
 
     def decorator(handler):
         @wraps(handler)
         def wrapper(data):
             if not has_role(current_user, role):
-                return {"ok": False, "error": "Only adult advisors can do that.", "code": "forbidden"}
+                return {"ok": False, "error": refusal, "code": "forbidden"}
             return handler(data)
 
         return wrapper
@@ -33,8 +33,8 @@ def requires(role: str):
 
 
 def register(socketio) -> None:
-    supervisor = requires(Role.SUPERVISOR.value)
-    volunteer = requires(Role.VOLUNTEER.value)
+    supervisor = requires(Role.SUPERVISOR.value, "Only adult advisors can do that.")
+    volunteer = requires(Role.VOLUNTEER.value, "Only text line volunteers can do that.")
 
     @socketio.on("supervise_snapshot")
     @action
