@@ -63,6 +63,9 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     if app.config["SIMULATOR_ENABLED"]:
         app.register_blueprint(simulator.bp)
     socket_events.register(socketio, app)
+    from textline import safety
+
+    safety.init_app(app, socketio)
     init_security(app)
     cli.register(app)
 

@@ -123,6 +123,16 @@ def load_config(env: dict | None = None) -> dict:
         "PRESENCE_TTL_SECONDS": _int(env, "PRESENCE_TTL_SECONDS", 90),
         "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
+        # Safety (issue 3): when adults are pulled in, and when the line is staffed.
+        "ESCALATE_WAIT_SECONDS": _int(env, "ESCALATE_WAIT_SECONDS", 180),          # unclaimed this long
+        "ESCALATE_NO_REPLY_SECONDS": _int(env, "ESCALATE_NO_REPLY_SECONDS", 180),  # claimed, unanswered
+        "PAGE_AFTER_SECONDS": _int(env, "PAGE_AFTER_SECONDS", 120),      # unacknowledged: text the pager
+        "PAGE_REPEAT_SECONDS": _int(env, "PAGE_REPEAT_SECONDS", 120),    # still unacknowledged: next advisor
+        "PAGE_MAX_ROUNDS": _int(env, "PAGE_MAX_ROUNDS", 3),              # passes through the rota, then stop
+        "ESCALATION_SWEEP_SECONDS": _int(env, "ESCALATION_SWEEP_SECONDS", 5),
+        # "always" (24/7, the demo/dev default), "default" (the bundled evening schedule, the production
+        # default) or the path of a schedule file (re-read when it changes).
+        "HOURS": env.get("HOURS") or ("default" if env.get("TEXTLINE_ENV") == "production" else "always"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base.startswith("https://"),

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from textline import audit, metrics, payloads
+from textline import audit, escalation, inbound_rules, metrics, notices, payloads
 from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import (
@@ -43,6 +43,8 @@ class Inbound:
     opened: bool = False          # a new conversation started with this message
     duplicate: bool = False       # Twilio retried a MessageSid we already have
     outbound: list[Message] = field(default_factory=list)  # automatic texts to send after commit
+    escalations: list = field(default_factory=list)        # alerts to raise after commit
+    closed_from: str | None = None  # the text closed the conversation (STOP); its status before
 
 
 # ---- inbound ------------------------------------------------------------------------------------
@@ -111,10 +113,11 @@ def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
                           twilio_sid=message_sid, status="received", risk=assessment)
             db.session.add(msg)
             conv.last_inbound_at = msg.created_at = utcnow()
+            if conv.status == ACTIVE and conv.awaiting_reply_since is None:
+                conv.awaiting_reply_since = msg.created_at  # the volunteer's no-reply clock starts
             raise_risk(conv, assessment)
             result = Inbound(conv, msg, opened=opened)
-            if opened:
-                result.outbound.append(system_text(conv, current_app.config["WELCOME_TEXT"], kind="welcome"))
+            inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
             db.session.commit()
             return result
         except IntegrityError:
@@ -130,6 +133,8 @@ def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
 def announce_inbound(result: Inbound) -> None:
     """After the commit: queue it, tell the consoles, hand automatic texts to the sender."""
     conv, msg = result.conversation, result.message
+    for esc in result.escalations:  # first: a high-risk alert must not wait for anything else
+        escalation.announce(esc)
     if conv.status == WAITING:
         try:
             queue.enqueue(conv.id, conv.priority, conv.queued_at)
@@ -139,7 +144,9 @@ def announce_inbound(result: Inbound) -> None:
                                        conv.id, exc)
         publish_queue()
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
-    if conv.status != WAITING:
+    if result.closed_from is not None:
+        after_close(conv, was_waiting=result.closed_from == WAITING)
+    elif conv.status != WAITING:
         emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
     for out in result.outbound:
         dispatch(out)
@@ -239,7 +246,7 @@ def claim(conversation_id, user: User) -> Conversation:
     now = utcnow()
     updated = db.session.execute(
         update(Conversation).where(Conversation.id == conv.id, Conversation.status == WAITING)
-        .values(status=ACTIVE, volunteer_id=user.id, claimed_at=now)
+        .values(status=ACTIVE, volunteer_id=user.id, claimed_at=now, awaiting_reply_since=now)
     ).rowcount
     db.session.commit()
     if not updated:  # closed (e.g. STOP) between our read and the claim
@@ -279,6 +286,7 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
     db.session.add(msg)
     conv.last_reply_at = now
     conv.first_reply_at = conv.first_reply_at or now
+    conv.awaiting_reply_since = None
     try:
         db.session.commit()
     except IntegrityError:  # the same key raced in from two tabs
@@ -286,7 +294,26 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
         return db.session.scalar(select(Message).where(Message.idempotency_key == key))
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     dispatch(msg)
+    if user.is_supervisor:  # an adult writing to the texter has joined: that answers every alert
+        acked = adult_joins(conv, user, now)
+        audit.record("conversation.adult_reply", user, "conversation", conv.id, commit=False)
+        db.session.commit()
+        announce_adult(conv, acked)
     return msg
+
+
+def adult_joins(conv: Conversation, user: User, now=None) -> list:
+    """An adult advisor is now in the conversation (in the caller's transaction): no automatic crisis
+    text after this, and every open escalation of it is acknowledged. Returns those, to announce."""
+    if conv.adult_joined_at is None:
+        conv.adult_joined_at, conv.adult_id = now or utcnow(), user.id
+    return escalation.acknowledge_all(conv, user)
+
+
+def announce_adult(conv: Conversation, acknowledged: list) -> None:
+    emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
+    for esc in acknowledged:
+        escalation.announce(esc)
 
 
 def end(conversation_id, user: User, disposition: dict | None, note: str | None) -> Conversation:
@@ -297,21 +324,29 @@ def end(conversation_id, user: User, disposition: dict | None, note: str | None)
         raise ConversationError("You can only end conversations you are handling.", "forbidden")
     if conv.status == CLOSED:
         return conv
+    if user.is_supervisor:
+        audit.record("conversation.end", user, "conversation", conv.id, commit=False,
+                     was_volunteer_id=conv.volunteer_id if conv.volunteer_id != user.id else None)
     close(conv, by=user, disposition=disposition, note=note)
     return conv
 
 
 def close(conv: Conversation, by: User | None = None, disposition: dict | None = None,
           note: str | None = None) -> None:
-    was_waiting, volunteer_id = conv.status == WAITING, conv.volunteer_id
+    was_waiting = conv.status == WAITING
     conv.status = CLOSED
     conv.closed_at = utcnow()
     conv.closed_by_id = by.id if by else None
     conv.disposition = disposition or conv.disposition
     conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
     db.session.commit()
+    after_close(conv, was_waiting)
+
+
+def after_close(conv: Conversation, was_waiting: bool) -> None:
+    """After the commit that closed it: out of the queue or off the volunteer's load, consoles told."""
     try:
-        queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
+        queue.remove(conv.id) if was_waiting else queue.release(conv.id, conv.volunteer_id)
     except RedisError as exc:  # closed in SQL: reconcile drops it from Redis later
         queue_out_of_date.set()
         current_app.logger.warning("queue unavailable while closing conversation %s: %s", conv.id, exc)
@@ -335,7 +370,7 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
             .values(status=WAITING, volunteer_id=None, claimed_at=None, queued_at=conv.opened_at)
         ).rowcount
         if done:
-            audit.record("conversation_requeued", None, "conversation", conv.id, commit=False,
+            audit.record("conversation.requeue", None, "conversation", conv.id, commit=False,
                          reason=reason, volunteer_id=volunteer_id)
             moved.append(conv.id)
     db.session.commit()
@@ -348,9 +383,9 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
         except RedisError as exc:  # handed back in SQL: reconcile queues it when Redis answers
             queue_out_of_date.set()
             current_app.logger.warning("queue unavailable while handing back conversation %s: %s", cid, exc)
-        data = payloads.conversation(conv)
-        emit("conversation", data, to=[conversation_room(cid), SUPERVISORS, user_room(volunteer_id)])
-        emit("notice", {"kind": "requeued", "reason": reason, "conversation": data}, to=SUPERVISORS)
+        emit("conversation", payloads.conversation(conv), to=[conversation_room(cid), SUPERVISORS,
+                                                              user_room(volunteer_id)])
+        notices.requeued(conv, reason)
     if moved:
         publish_queue()
     return moved

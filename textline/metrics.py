@@ -44,7 +44,9 @@ WAIT_BUCKETS = (15, 30, 60, 120, 300, 600, 1200, 3600)
 COUNTER_HELP = {
     "webhooks": ("Twilio webhooks received, by endpoint and outcome", ("endpoint", "outcome")),
     "messages": ("Text messages: in = stored from a texter, out = accepted by Twilio", ("direction",)),
-    "escalations": ("Alerts raised to supervisors, by kind", ("kind",)),
+    "escalations": ("Escalations opened (an adult pulled in), by reason", ("kind",)),
+    "notices": ("Notices sent to supervisors (failed deliveries, hand-backs), by kind", ("kind",)),
+    "pages": ("SMS pages to advisors' phones accepted by Twilio", ("direction",)),
     "task_failures": ("Celery tasks that failed (raised, or gave up after retries)", ("task",)),
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textline.models import Conversation, Message
+from textline.models import Conversation, ConversationNote, Escalation, Message
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -52,18 +52,72 @@ def conversation(conv: Conversation) -> dict:
         "closed_at": _iso(conv.closed_at),
         "training": conv.training,
         "opted_out": conv.texter.opted_out,
+        "awaiting_reply_since": _iso(conv.awaiting_reply_since),
+        "adult_joined_at": _iso(conv.adult_joined_at),
+        "adult_name": conv.adult.display_name if conv.adult else None,
+        "crisis_info_sent": conv.crisis_info_sent_at is not None,
     }
 
 
 def transcript(conv: Conversation) -> dict:
-    return {"conversation": conversation(conv), "messages": [message(m) for m in conv.messages]}
+    return {"conversation": conversation(conv), "messages": [message(m) for m in conv.messages],
+            "notes": [note(n) for n in conv.notes]}
 
 
-def alert(alert_id: str, kind: str, level: str, text: str, raised_at: datetime,
-          conv: Conversation | None = None, **details) -> dict:
-    """An alert for supervisors. `details` are ids and codes only, never bodies or numbers."""
+# ---- safety (issue 3) ---------------------------------------------------------------------------
+
+REASON_TEXT = {
+    "risk": "High risk",
+    "wait": "Waiting too long for a volunteer",
+    "no_reply": "No reply from the volunteer",
+    "asked": "Volunteer asked for an adult",
+}
+
+
+def note(n: ConversationNote) -> dict:
+    """A supervisor's private note to the volunteer (a "whisper"): never shown to the texter."""
+    return {"id": n.id, "conversation_id": n.conversation_id, "author": n.author.display_name,
+            "author_id": n.author_id, "body": n.body, "created_at": _iso(n.created_at)}
+
+
+def alert(esc: Escalation) -> dict:
+    """An escalation as the supervisors' consoles show it. Pages name the advisor, never the number."""
+    conv = esc.conversation
     return {
-        "id": alert_id,
+        "id": esc.id,
+        "conversation_id": esc.conversation_id,
+        "alias": conv.texter.alias,
+        "reason": esc.reason,
+        "reason_text": REASON_TEXT.get(esc.reason, esc.reason),
+        "state": esc.state,
+        "risk_level": conv.risk_level,
+        "risk_reasons": conv.risk_reasons or [],
+        "conversation_status": conv.status,
+        "volunteer_name": conv.volunteer.display_name if conv.volunteer else None,
+        "opened_at": _iso(esc.opened_at),
+        "opened_by": esc.opened_by.display_name if esc.opened_by else None,
+        "acknowledged_at": _iso(esc.acknowledged_at),
+        "acknowledged_by": esc.acknowledged_by.display_name if esc.acknowledged_by else None,
+        "resolved_at": _iso(esc.resolved_at),
+        "next_page_at": _iso(esc.next_page_at),
+        "pages": [{"seq": p.seq, "advisor": p.user.display_name, "status": p.status,
+                   "at": _iso(p.created_at)} for p in esc.pages],
+    }
+
+
+def escalation_notice(esc: Escalation) -> dict:
+    """What the volunteer in the conversation is told about an adult being pulled in."""
+    return {"id": esc.id, "conversation_id": esc.conversation_id, "reason": esc.reason,
+            "reason_text": REASON_TEXT.get(esc.reason, esc.reason), "state": esc.state,
+            "acknowledged_by": esc.acknowledged_by.display_name if esc.acknowledged_by else None}
+
+
+def notice(notice_id: str, kind: str, level: str, text: str, raised_at: datetime,
+           conv: Conversation | None = None, **details) -> dict:
+    """A notice for supervisors (textline/notices.py). `details` are ids and codes only, never bodies
+    or numbers."""
+    return {
+        "id": notice_id,
         "kind": kind,
         "level": level,
         "text": text,

@@ -10,3 +10,13 @@ def can_view(user: User, conv: Conversation) -> bool:
 
 def can_reply(user: User, conv: Conversation) -> bool:
     return conv.status != "closed" and can_view(user, conv)
+
+
+def can_supervise(user: User, conv: Conversation) -> bool:
+    """Read any transcript, whisper, join, take over, acknowledge its alerts: adult advisors only."""
+    return user.is_supervisor
+
+
+def can_ask_adult(user: User, conv: Conversation) -> bool:
+    """"Ask an adult" belongs to whoever is handling the (open) conversation."""
+    return can_reply(user, conv)

@@ -31,7 +31,7 @@ def action(role: str = Role.VOLUNTEER.value):
             if not current_user.is_authenticated:
                 return {"ok": False, "error": "Please sign in again.", "code": "unauthenticated"}
             if not has_role(current_user, role):
-                return {"ok": False, "error": "That is for adult advisors.", "code": "forbidden"}
+                return {"ok": False, "error": "Only adult advisors can do that.", "code": "forbidden"}
             try:
                 return {"ok": True, **(handler(data if isinstance(data, dict) else {}) or {})}
             except ConversationError as exc:
@@ -126,7 +126,7 @@ def register(socketio, app) -> None:
         if not sees_queue(current_user):
             raise ConversationError("Go on shift to take conversations.", "off_shift")
         conv = conversations.claim(data.get("conversation_id"), current_user)
-        audit.record("conversation_claimed", current_user, "conversation", conv.id)
+        audit.record("conversation.claim", current_user, "conversation", conv.id)
         join_room(conversation_room(conv.id))
         return payloads.transcript(conv)
 
@@ -136,7 +136,7 @@ def register(socketio, app) -> None:
         conv = conversations.get_conversation(data.get("conversation_id"))
         if not can_view(current_user, conv):
             raise ConversationError("That conversation is not yours to open.", "forbidden")
-        audit.record("transcript_view", current_user, "conversation", conv.id)
+        audit.record("conversation.view", current_user, "conversation", conv.id)
         join_room(conversation_room(conv.id))
         return payloads.transcript(conv)
 

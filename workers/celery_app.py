@@ -5,10 +5,14 @@ from celery import Celery, Task
 from celery.signals import before_task_publish, setup_logging, task_failure
 
 # Modules whose tasks the worker must register.
-TASK_MODULES = ["workers.outbound", "workers.presence", "workers.retention", "workers.ops"]
+TASK_MODULES = ["workers.outbound", "workers.escalation", "workers.presence", "workers.retention", "workers.ops"]
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workers.outbound.sweep_outbox", "schedule": 15.0},
+    # Every ESCALATION_SWEEP_SECONDS (set in celery_init_app). Sweeps queued while no worker was up
+    # expire instead of piling up: the next one does all their work.
+    "escalation-sweep": {"task": "workers.escalation.sweep_escalations", "schedule": 5.0,
+                         "options": {"expires": 30}},
     "presence-sweep": {"task": "workers.presence.sweep_absent", "schedule": 5.0},
     "retention": {"task": "workers.retention.apply_retention", "schedule": 3600.0},
     "queue-reconcile": {"task": "workers.ops.reconcile_queue", "schedule": 30.0},
@@ -48,6 +52,8 @@ def celery_init_app(app) -> Celery:
                 return self.run(*args, **kwargs)
 
     cfg = app.config
+    schedule = {**BEAT_SCHEDULE, "escalation-sweep": {**BEAT_SCHEDULE["escalation-sweep"],
+                                                      "schedule": float(cfg["ESCALATION_SWEEP_SECONDS"])}}
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
         broker_url=cfg["CELERY_BROKER_URL"],
@@ -73,7 +79,7 @@ def celery_init_app(app) -> Celery:
         broker_connection_retry_on_startup=True,
         task_always_eager=cfg["CELERY_ALWAYS_EAGER"],
         include=TASK_MODULES,
-        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule=schedule,
         beat_schedule_filename=f"{cfg['INSTANCE_DIR']}/celerybeat-schedule",
         worker_hijack_root_logger=False,
     )

@@ -32,8 +32,8 @@ def test_conversation_returns_to_the_queue_when_the_volunteer_vanishes(live):
 
     wait_until(swept, timeout=30, interval=1, what="conversation handed back")
     notice = dana.wait_for("notice", lambda n: n["kind"] == "requeued")
-    assert notice["conversation"]["id"] == conv_id
+    assert notice["conversation_id"] == conv_id
     with live.db() as s:
-        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "conversation_requeued",
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "conversation.requeue",
                                                  AuditEvent.target_id == conv_id))
     assert live.redis().zrange("tl:queue", 0, -1) == [str(conv_id)]

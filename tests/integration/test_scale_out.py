@@ -30,7 +30,7 @@ def scale(tmp_path_factory):
     postgres = PostgresServer(tmp).start()
     name = f"textline_scale_{os.getpid()}"
     stack = Stack(tmp, redis_server.url, postgres.create_database(name), webs=2, workers=2,
-                  METRICS_TOKEN=METRICS_TOKEN)
+                  METRICS_TOKEN=METRICS_TOKEN, ESCALATE_WAIT_SECONDS=1)
     stack.pg, stack.pg_name = postgres, name
     try:
         stack.start()
@@ -76,9 +76,32 @@ def test_a_volunteer_on_process_a_gets_a_text_that_arrived_on_process_b(two):
     assert msg["conversation_id"] == conv_id
 
 
-def test_a_supervisor_on_process_b_sees_an_alert_raised_by_a_worker(two):
+def test_a_supervisor_on_process_b_sees_an_escalation_alert_raised_by_a_worker(two):
+    """Nobody claims a texter who wrote to process A: the escalation sweep, run by a Celery worker,
+    raises the 'waited too long' alert; it crosses Redis to the supervisor's console on process B."""
+    two.user("dana@example.org", role="supervisor")
+    dana = two.console("dana@example.org", web=1)
+    two.track(dana)
+    dana.wait_for("hello")
+    assert two.text_in(TEXTER, "is anyone there", web=0).status_code == 200
+
+    def alerted():
+        two.run_task("workers.escalation.sweep_escalations")  # what beat does every few seconds
+        try:
+            return dana.wait_for("alert", lambda a: a["reason"] == "wait", timeout=1)
+        except TimeoutError:
+            return None
+
+    alert = wait_until(alerted, timeout=30, interval=0.5, what="wait escalation alert on process B")
+    with two.db() as s:
+        conv = s.scalars(select(Conversation)).one()
+        assert alert["conversation_id"] == conv.id and alert["alias"] == conv.texter.alias
+    assert TEXTER not in str(alert) and TEXTER[2:] not in str(alert)
+
+
+def test_a_supervisor_on_process_b_is_told_when_a_worker_cannot_deliver(two):
     """The welcome text is refused by Twilio (4xx): the Celery worker that tried marks it failed and
-    raises the alert; it crosses Redis to the supervisor's console on the other web process."""
+    raises a notice; it crosses Redis to the supervisor's console on the other web process."""
     two.user("dana@example.org", role="supervisor")
     two.user("sam@example.org")
     dana, sam = two.console("dana@example.org", web=1), two.console("sam@example.org", web=1)
@@ -86,7 +109,7 @@ def test_a_supervisor_on_process_b_sees_an_alert_raised_by_a_worker(two):
     dana.wait_for("hello"), sam.wait_for("hello")
     two.faults({"status": 400, "code": 21610, "message": "Attempt to send to unsubscribed recipient"})
     assert two.text_in(TEXTER, "hello?", web=0).status_code == 200
-    alert = dana.wait_for("alert", timeout=30)
+    alert = dana.wait_for("notice", lambda n: n["kind"] == "delivery_failed", timeout=30)
     with two.db() as s:
         conv = s.scalars(select(Conversation)).one()
         welcome = s.scalars(select(Message).where(Message.kind == "welcome")).one()
@@ -96,11 +119,11 @@ def test_a_supervisor_on_process_b_sees_an_alert_raised_by_a_worker(two):
     assert alert["conversation_id"] == conv.id and alert["message_id"] == welcome.id
     assert alert["alias"] == alias and alias in alert["text"]
     assert TEXTER not in str(alert) and TEXTER[2:] not in str(alert)
-    assert any("alert raised" in w.log() for w in two.workers)  # raised in a worker, not a web process
-    # Volunteers are not sent alerts: a later queue change reaches Sam, the alert never did.
+    assert any("notice raised" in w.log() for w in two.workers)  # raised in a worker, not a web process
+    # Volunteers are not sent notices: a later queue change reaches Sam, the notice never did.
     two.text_in("+15550108812", "anyone?", web=0)
     sam.wait_for("queue", lambda q: len(q) == 2)
-    assert "alert" not in [name for name, _ in sam.seen]
+    assert "notice" not in [name for name, _ in sam.seen]
 
 
 def test_killing_one_of_two_workers_mid_send_loses_and_duplicates_nothing(two):

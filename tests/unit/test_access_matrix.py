@@ -32,6 +32,8 @@ ROUTES = {
     "webhooks.inbound": (TWILIO, "POST", "/sms/inbound"),
     "webhooks.status": (TWILIO, "POST", "/sms/status"),
     "console.console": (VOLUNTEER, "GET", "/console"),
+    "safety.supervise": (SUPERVISOR, "GET", "/supervise"),
+    "safety.resources": (VOLUNTEER, "GET", "/api/resources"),
     "admin.index": (ADMIN, "GET", "/admin"),
     "admin.users": (ADMIN, "GET", "/admin/users"),
     "admin.create_user": (ADMIN, "POST", "/admin/users"),
@@ -188,11 +190,11 @@ def test_socket_events_check_role_and_assignment(live_app, app_ctx):
     from textline.models import AuditEvent, User
 
     looks = db.session.execute(select(User.email, AuditEvent.action, AuditEvent.target_id).join(
-        User, User.id == AuditEvent.actor_id).where(AuditEvent.action.in_(["transcript_view", "conversation_claimed"]))
+        User, User.id == AuditEvent.actor_id).where(AuditEvent.action.in_(["conversation.view", "conversation.claim"]))
         .order_by(AuditEvent.id)).all()
-    assert looks == [("sam@example.org", "conversation_claimed", mine),
-                     ("dana@example.org", "transcript_view", mine), ("dana@example.org", "transcript_view", other),
-                     ("sam@example.org", "transcript_view", mine)]
+    assert looks == [("sam@example.org", "conversation.claim", mine),
+                     ("dana@example.org", "conversation.view", mine), ("dana@example.org", "conversation.view", other),
+                     ("sam@example.org", "conversation.view", mine)]
 
 
 def test_going_off_shift_stops_queue_updates(live_app, app_ctx):

@@ -114,7 +114,7 @@ def test_counters_follow_webhooks_messages_claims_and_alerts(protected, app_ctx)
     assert value(claimed, "textline_queue_length") == 1
 
 
-def test_a_text_that_cannot_be_delivered_raises_an_alert_and_counts_a_failure(protected, app_ctx):
+def test_a_text_that_cannot_be_delivered_raises_a_notice_and_counts_a_failure(protected, app_ctx):
     live = protected
     live.app.config["OUTBOUND_MAX_RETRIES"] = 0
     try:
@@ -124,7 +124,7 @@ def test_a_text_that_cannot_be_delivered_raises_an_alert_and_counts_a_failure(pr
     finally:
         live.app.config["OUTBOUND_MAX_RETRIES"] = 6
     samples = scrape(live)
-    assert value(samples, "textline_escalations_total", kind="delivery_failed") == 1
+    assert value(samples, "textline_notices_total", kind="delivery_failed") == 1
     assert value(samples, "textline_task_failures_total", task="workers.outbound.send_message") == 1
     assert value(samples, "textline_messages_total", direction="out") == 0
 

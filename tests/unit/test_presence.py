@@ -41,7 +41,7 @@ def test_disconnected_volunteer_s_conversation_returns_to_the_front_after_grace(
         live_app.app.config["PRESENCE_GRACE_SECONDS"] = 0
         assert sweep_absent.delay().get() == 1
         notice = dana.wait_for("notice", lambda n: n["kind"] == "requeued")
-        assert notice["conversation"]["id"] == held and notice["reason"] == "disconnected"
+        assert notice["conversation_id"] == held and notice["reason"] == "disconnected"
     finally:
         live_app.app.config["PRESENCE_GRACE_SECONDS"] = 60
         dana.close()
@@ -52,7 +52,7 @@ def test_disconnected_volunteer_s_conversation_returns_to_the_front_after_grace(
     assert db.session.get(User, sam.id).on_shift is False
     assert queue.load_key(sam.id) not in {k for k in queue.get_redis().keys("tl:load:*")}
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.target_id == held,
-                                                             AuditEvent.action == "conversation_requeued"))
+                                                             AuditEvent.action == "conversation.requeue"))
 
 
 def test_connected_volunteer_keeps_their_conversations(live_app, app_ctx):

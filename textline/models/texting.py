@@ -82,12 +82,23 @@ class Conversation(Base):
     training: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when retention (or an erasure request) removed the words; counts and times remain.
     content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Safety (issue 3). Since when the texter has waited for an answer from the volunteer holding the
+    # conversation (None = answered): the no-reply escalation's clock.
+    awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An adult advisor joined (wrote to the texter, joined or took over): no automatic crisis text then.
+    adult_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    adult_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The automatic 988/911 text went out (once per conversation).
+    crisis_info_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     texter: Mapped[Texter] = relationship()
     volunteer = relationship("User", foreign_keys=[volunteer_id])
+    adult = relationship("User", foreign_keys=[adult_id])
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
     )
+    notes: Mapped[list["ConversationNote"]] = relationship(order_by="ConversationNote.id",
+                                                           cascade="all, delete-orphan")
 
 
 class Message(Base):

@@ -4,7 +4,8 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
-  const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map()};
+  const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map()};
+  const myId = Number($("console").dataset.me);
   const socket = io({transports: ["websocket", "polling"]});
 
   // ---- small helpers ---------------------------------------------------------------------------
@@ -78,6 +79,7 @@
       if (!res.ok) return alert(res.error);
       state.mine.set(res.conversation.id, res.conversation);
       state.messages.set(res.conversation.id, res.messages);
+      state.notes.set(res.conversation.id, res.notes || []);
       renderMine();
       show(res.conversation.id);
     });
@@ -100,6 +102,7 @@
       if (!res.ok) return alert(res.error);
       state.mine.set(id, res.conversation);
       state.messages.set(id, res.messages);
+      state.notes.set(id, res.notes || []);
       render();
     });
   }
@@ -112,11 +115,22 @@
   function messageItem(m) {
     const mine = m.direction === "out";
     const who = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"}[m.author];
+    const hits = m.risk && m.risk.matches && m.risk.matches.length && window.TextlineHighlight;
+    const body = m.body == null ? el("em", {}, "(erased)")
+      : hits ? TextlineHighlight.render(document, m.body, m.risk.matches) : m.body;  // risk spans marked
     return el("li", {class: `msg ${mine ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
-      el("div", {class: "bubble"}, m.body == null ? el("em", {}, "(erased)") : m.body),
+      el("div", {class: "bubble"}, body),
       el("div", {class: "meta small muted"}, who, " · ", new Date(m.created_at).toLocaleTimeString(),
         mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ", TICKS[m.status] || m.status) : null,
         m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
+  }
+
+  // A supervisor's private note ("whisper"): shown only here, never sent to the texter.
+  function noteItem(n) {
+    return el("li", {class: "msg note", dataset: {id: `n${n.id}`, testid: "note"}},
+      el("div", {class: "bubble"}, n.body == null ? el("em", {}, "(erased)") : n.body),
+      el("div", {class: "meta small muted"}, `Private note from ${n.author} (adult advisor), only you can see it · `,
+        new Date(n.created_at).toLocaleTimeString()));
   }
 
   function renderChat() {
@@ -124,12 +138,24 @@
     $("chat-empty").hidden = !!conv;
     $("chat").hidden = !conv;
     if (!conv) return;
+    const takenBy = conv.taken_by || (conv.volunteer_id != null && conv.volunteer_id !== myId ? conv.volunteer_name : null);
+    const takenOver = conv.status !== "closed" && !!takenBy;
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
     $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", conv.risk_reasons.join("; "));
+    $("notice-adult").hidden = !conv.adult_name;
+    $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";
+    $("notice-taken").hidden = !takenOver;
+    $("notice-taken").textContent = takenOver ? `${takenBy} (adult advisor) took over this conversation.` : "";
+    const items = [...(state.messages.get(conv.id) || []).map((m) => ({at: m.created_at, node: messageItem(m)})),
+      ...(state.notes.get(conv.id) || []).map((n) => ({at: n.created_at, node: noteItem(n)}))]
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const list = $("transcript");
-    list.replaceChildren(...(state.messages.get(conv.id) || []).map(messageItem));
+    list.replaceChildren(...items.map((x) => x.node));
     list.scrollTop = list.scrollHeight;
-    $("reply-form").hidden = conv.status === "closed";
+    $("reply-form").hidden = conv.status === "closed" || takenOver;
+    $("ask-adult").hidden = conv.status === "closed" || takenOver;
+    $("end-open").hidden = $("resources").hidden = takenOver;
+    document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
 
   $("reply-form").addEventListener("submit", (event) => {
@@ -208,6 +234,20 @@
     renderMine();
     if (c.id === state.openId) renderChat();
   });
+  socket.on("note", (n) => {
+    const list = state.notes.get(n.conversation_id);
+    if (!list || list.some((x) => x.id === n.id)) return;
+    list.push(n);
+    if (n.conversation_id === state.openId) renderChat();
+  });
+  socket.on("taken_over", (t) => {
+    const c = state.mine.get(t.conversation_id);
+    if (c) state.mine.set(c.id, {...c, taken_by: t.by});
+    if (t.conversation_id === state.openId) renderChat();
+  });
+
+  // For console-safety.js (resources, "Ask an adult"): the socket and which conversation is open.
+  window.TextlineConsole = {socket, openId: () => state.openId};
 
   setInterval(() => {
     for (const clock of document.querySelectorAll(".clock")) clock.textContent = waited(clock.dataset.since);

@@ -1,0 +1,329 @@
+// Supervisor dashboard: every live conversation, open alerts (sound + banner), any transcript live,
+// whisper to the volunteer, join as an adult, take over, end. All data arrives over Socket.IO; every
+// action goes back as an event with an acknowledgement (textline/safety_events.py).
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const me = Number($("supervise").dataset.me);
+  const state = {convs: new Map(), alerts: new Map(), openId: null, messages: new Map(), notes: new Map(),
+    sound: false, audio: null, heard: new Set()};
+  const socket = io({transports: ["websocket", "polling"]});
+  const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
+  const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) if (child != null) node.append(child);
+    return node;
+  }
+
+  function since(iso) {
+    if (!iso) return "";
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return m >= 60 ? `${Math.floor(m / 60)}h ${m % 60}m` : `${m}:${String(s).padStart(2, "0")}`;
+  }
+
+  function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
+
+  function riskBadge(level) {
+    const label = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"}[level] || level;
+    return el("span", {class: `badge risk-${level}`}, label);
+  }
+
+  function uuid() {
+    return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  }
+
+  function openAlerts() { return [...state.alerts.values()].filter((a) => a.state === "open"); }
+  function boardAlerts(convId) {
+    return [...state.alerts.values()].filter((a) => a.conversation_id === convId && a.state !== "resolved");
+  }
+
+  // ---- sound and banner ------------------------------------------------------------------------
+  // WebAudio, no file to fetch: browsers only let a page make sound after a click, hence the toggle.
+  $("sound-toggle").addEventListener("click", () => {
+    state.sound = !state.sound;
+    if (state.sound && !state.audio) state.audio = new (window.AudioContext || window.webkitAudioContext)();
+    if (state.audio && state.audio.state === "suspended") state.audio.resume();
+    $("sound-toggle").textContent = state.sound ? "Sound on" : "Sound off";
+    $("sound-toggle").setAttribute("aria-pressed", String(state.sound));
+    if (state.sound) chime();
+  });
+
+  function chime() {
+    if (!state.sound || !state.audio) return;
+    const ctx = state.audio, start = ctx.currentTime;
+    [880, 660, 880].forEach((freq, i) => {
+      const osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start + i * 0.22);
+      gain.gain.exponentialRampToValueAtTime(0.3, start + i * 0.22 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + i * 0.22 + 0.2);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start + i * 0.22);
+      osc.stop(start + i * 0.22 + 0.21);
+    });
+  }
+
+  function renderBanner() {
+    const open = openAlerts();
+    $("alert-banner").hidden = open.length === 0;
+    document.title = open.length ? `(${open.length}) Alert · Textline` : "Supervise · Textline";
+    if (!open.length) return;
+    const newest = open[open.length - 1];
+    $("alert-banner-text").textContent = `${open.length} open alert${open.length === 1 ? "" : "s"}: ` +
+      `${newest.alias} — ${newest.reason_text}`;
+    $("alert-banner-open").onclick = () => show(newest.conversation_id);
+  }
+
+  // ---- alerts ----------------------------------------------------------------------------------
+  function alertItem(a) {
+    const pages = a.pages.map((p) => `${p.advisor} (${p.status})`).join(", ");
+    return el("li", {class: `alert-item reason-${a.reason}`, dataset: {id: a.id, testid: "alert"}},
+      el("div", {},
+        el("strong", {}, a.alias), " ", riskBadge(a.risk_level), " ",
+        el("span", {class: "reason"}, a.reason_text),
+        el("div", {class: "muted small"}, "open ", clock(a.opened_at),
+          a.volunteer_name ? ` · volunteer ${a.volunteer_name}` : " · unclaimed",
+          a.opened_by ? ` · asked by ${a.opened_by}` : "",
+          pages ? ` · paged ${pages}` : ""),
+        a.risk_reasons.length ? el("div", {class: "reasons small"}, a.risk_reasons.slice(0, 3).join("; ")) : null),
+      el("div", {class: "alert-actions"},
+        el("button", {type: "button", class: "primary small", onclick: () => acknowledge(a.id),
+          "aria-label": `Acknowledge alert for ${a.alias}`}, "Acknowledge"),
+        el("button", {type: "button", class: "secondary small", onclick: () => show(a.conversation_id)}, "Open")));
+  }
+
+  function renderAlerts() {
+    const open = openAlerts().sort((a, b) => Date.parse(a.opened_at) - Date.parse(b.opened_at));
+    $("alerts").replaceChildren(...open.map(alertItem));
+    $("alert-count").textContent = open.length;
+    $("alerts-empty").hidden = open.length > 0;
+    renderBanner();
+  }
+
+  function upsertAlert(a) {
+    const isNew = !state.heard.has(a.id);
+    state.heard.add(a.id);
+    state.alerts.set(a.id, a);
+    if (isNew && a.state === "open") chime();
+    renderAlerts();
+    renderLive();
+    if (a.conversation_id === state.openId) renderChat();
+  }
+
+  function acknowledge(id) {
+    socket.emit("acknowledge", {escalation_id: id}, (res) => {
+      if (!res.ok) return alert(res.error);
+      upsertAlert(res.alert);
+    });
+  }
+
+  // ---- live conversations ----------------------------------------------------------------------
+  function statusOf(c) {
+    const board = boardAlerts(c.id);
+    if (board.some((a) => a.state === "open")) return "escalated";
+    if (board.length) return "escalated (acknowledged)";
+    return c.status === "waiting" ? "waiting" : "active";
+  }
+
+  function rank(c) {
+    const escalated = statusOf(c).startsWith("escalated") ? 2 : 0;
+    return escalated * 10 + (RISK_ORDER[c.risk_level] || 0) + (c.status === "waiting" ? 1 : 0);
+  }
+
+  function renderLive() {
+    const rows = [...state.convs.values()].filter((c) => c.status !== "closed")
+      .sort((a, b) => rank(b) - rank(a) || Date.parse(a.queued_at) - Date.parse(b.queued_at));
+    $("live").replaceChildren(...rows.map((c) => {
+      const status = statusOf(c);
+      const waitingSince = c.status === "waiting" ? c.queued_at : c.awaiting_reply_since;
+      return el("tr", {class: `live-row ${status.startsWith("escalated") ? "escalated" : ""} ${
+        c.id === state.openId ? "current" : ""}`, dataset: {id: c.id, testid: "live-row"}},
+        el("td", {}, el("button", {type: "button", class: "link", onclick: () => show(c.id)}, c.alias)),
+        el("td", {}, status, c.adult_name ? el("div", {class: "muted small"}, `adult: ${c.adult_name}`) : null),
+        el("td", {}, riskBadge(c.risk_level)),
+        el("td", {}, waitingSince ? clock(waitingSince) : "—"),
+        el("td", {}, c.volunteer_name || "—"));
+    }));
+    $("live-count").textContent = rows.length;
+    $("live-empty").hidden = rows.length > 0;
+  }
+
+  function upsertConv(c) {
+    state.convs.set(c.id, {...(state.convs.get(c.id) || {}), ...c});
+    renderLive();
+    if (c.id === state.openId) renderChat();
+  }
+
+  // ---- one transcript --------------------------------------------------------------------------
+  function show(id) {
+    socket.emit("watch", {conversation_id: id}, (res) => {
+      if (!res.ok) return alert(res.error);
+      state.openId = id;
+      upsertConv(res.conversation);
+      state.messages.set(id, res.messages);
+      state.notes.set(id, res.notes);
+      renderChat();
+      renderLive();
+    });
+  }
+
+  function bodyOf(m) {
+    if (m.body == null) return el("em", {}, "(erased)");
+    const matches = m.risk && m.risk.matches;
+    return matches && matches.length ? TextlineHighlight.render(document, m.body, matches) : m.body;
+  }
+
+  function messageItem(m) {
+    const out = m.direction === "out";
+    return el("li", {class: `msg ${out ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
+      el("div", {class: "bubble"}, bodyOf(m)),
+      el("div", {class: "meta small muted"}, WHO[m.author] || m.author, m.kind ? ` (${m.kind})` : "", " · ",
+        new Date(m.created_at).toLocaleTimeString(), out ? ` · ${m.status}` : "",
+        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
+  }
+
+  function noteItem(n) {
+    return el("li", {class: "msg note", dataset: {id: `n${n.id}`, testid: "note"}},
+      el("div", {class: "bubble"}, n.body == null ? el("em", {}, "(erased)") : n.body),
+      el("div", {class: "meta small muted"}, `Private note from ${n.author} to the volunteer · `,
+        new Date(n.created_at).toLocaleTimeString()));
+  }
+
+  function renderChat() {
+    const c = state.convs.get(state.openId);
+    $("sv-empty").hidden = !!c;
+    $("sv-chat").hidden = !c;
+    if (!c) return;
+    $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
+    $("sv-risk").replaceChildren(riskBadge(c.risk_level), " ", (c.risk_reasons || []).join("; "));
+    const alerts = boardAlerts(c.id).map((a) => `${a.reason_text}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
+    $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
+      c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
+      ...alerts].filter(Boolean).join(" · ");
+    const items = [...(state.messages.get(c.id) || []).map((m) => ({at: m.created_at, node: messageItem(m)})),
+      ...(state.notes.get(c.id) || []).map((n) => ({at: n.created_at, node: noteItem(n)}))]
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const list = $("sv-transcript");
+    list.replaceChildren(...items.map((x) => x.node));
+    list.scrollTop = list.scrollHeight;
+    const closed = c.status === "closed";
+    for (const id of ["sv-join", "sv-take", "sv-end"]) $(id).disabled = closed;
+    $("sv-join").hidden = c.adult_name != null;
+    $("sv-take").hidden = c.volunteer_id === me;
+    $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
+    $("sv-reply-form").hidden = closed;
+  }
+
+  function addTo(map, item) {
+    const list = map.get(item.conversation_id);
+    if (!list) return;
+    const at = list.findIndex((x) => x.id === item.id);
+    if (at >= 0) list[at] = item; else list.push(item);
+    if (item.conversation_id === state.openId) renderChat();
+  }
+
+  // ---- actions ---------------------------------------------------------------------------------
+  function act(event, data, done) {
+    socket.emit(event, data, (res) => {
+      if (!res.ok) return alert(res.error);
+      if (done) done(res);
+    });
+  }
+
+  $("sv-join").addEventListener("click", () => act("adult_join", {conversation_id: state.openId},
+    (res) => upsertConv(res.conversation)));
+  $("sv-take").addEventListener("click", () => {
+    const c = state.convs.get(state.openId);
+    if (!c || !confirm(`Take over ${c.alias} from ${c.volunteer_name || "the queue"}? You will be the one writing.`)) return;
+    act("take_over", {conversation_id: state.openId}, (res) => {
+      upsertConv(res.conversation);
+      state.messages.set(res.conversation.id, res.messages);
+      state.notes.set(res.conversation.id, res.notes);
+      renderChat();
+    });
+  });
+
+  $("sv-whisper-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const box = $("sv-whisper"), body = box.value.trim();
+    if (!body) return;
+    socket.emit("whisper", {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
+      $("sv-whisper-error").textContent = res.ok ? "" : res.error;
+      if (res.ok) { box.value = ""; addTo(state.notes, res.note); }
+    });
+  });
+
+  $("sv-reply-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const box = $("sv-reply"), body = box.value.trim();
+    if (!body) return;
+    socket.emit("reply", {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
+      $("sv-reply-error").textContent = res.ok ? "" : res.error;
+      if (res.ok) { box.value = ""; addTo(state.messages, res.message); }
+    });
+  });
+
+  $("sv-end").addEventListener("click", () => $("sv-end-dialog").showModal());
+  $("sv-end-cancel").addEventListener("click", () => $("sv-end-dialog").close());
+  $("sv-end-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const outcome = $("sv-end-outcome").value;
+    if (!outcome) return $("sv-end-outcome").focus();
+    act("end", {conversation_id: state.openId, disposition: {outcome}, note: $("sv-end-note").value}, (res) => {
+      $("sv-end-dialog").close();
+      $("sv-end-form").reset();
+      upsertConv(res.conversation);
+    });
+  });
+
+  // ---- live events -----------------------------------------------------------------------------
+  socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
+  socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
+  socket.on("hello", () => {
+    socket.emit("supervise_snapshot", {}, (res) => {
+      if (!res.ok) return alert(res.error);
+      state.convs = new Map(res.conversations.map((c) => [c.id, c]));
+      state.alerts = new Map();
+      for (const a of res.alerts) { state.heard.add(a.id); state.alerts.set(a.id, a); }
+      renderAlerts();
+      renderLive();
+      if (openAlerts().length) chime();
+      if (state.openId != null) show(state.openId);  // catch up on what we missed while away
+    });
+  });
+  socket.on("queue", (queue) => {
+    const waiting = new Set(queue.map((c) => c.id));
+    for (const c of state.convs.values()) {  // left the queue without a conversation event yet
+      if (c.status === "waiting" && !waiting.has(c.id)) state.convs.delete(c.id);
+    }
+    for (const c of queue) upsertConv(c);
+    renderLive();
+  });
+  socket.on("conversation", upsertConv);
+  socket.on("alert", upsertAlert);
+  socket.on("message", (m) => {
+    addTo(state.messages, m);
+    const c = state.convs.get(m.conversation_id);
+    if (c && m.direction === "in") upsertConv({...c, last_inbound_at: m.created_at});
+  });
+  socket.on("message_status", (s) => {
+    const m = (state.messages.get(s.conversation_id) || []).find((x) => x.id === s.id);
+    if (m) { m.status = s.status; if (s.conversation_id === state.openId) renderChat(); }
+  });
+  socket.on("note", (n) => addTo(state.notes, n));
+
+  setInterval(() => {
+    for (const c of document.querySelectorAll(".clock")) if (c.dataset.since) c.textContent = since(c.dataset.since);
+  }, 1000);
+})();
