@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from textline import audit, payloads
+from textline import audit, payloads, survey
 from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import (
@@ -55,7 +55,7 @@ def _texter_for(number: str) -> Texter:
     return texter
 
 
-def _open_conversation(texter: Texter) -> tuple[Conversation, bool]:
+def _open_conversation(texter: Texter, training: bool = False) -> tuple[Conversation, bool]:
     conv = db.session.scalar(
         select(Conversation).where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
     )
@@ -63,7 +63,7 @@ def _open_conversation(texter: Texter) -> tuple[Conversation, bool]:
         return conv, False
     now = utcnow()
     conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, priority=0,
-                        risk_level="none", risk_reasons=[])
+                        risk_level="none", risk_reasons=[], training=training)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -91,8 +91,10 @@ def system_text(conv: Conversation, body: str, kind: str) -> Message:
     return msg
 
 
-def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
-    """Store one texter message durably. Safe to call again with the same MessageSid."""
+def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
+    """Store one texter message durably. Safe to call again with the same MessageSid.
+
+    `training` marks a conversation it opens as practice (simulator, training deployments only)."""
     existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
     if existing is not None:
         return Inbound(existing.conversation, existing, duplicate=True)
@@ -101,7 +103,11 @@ def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
         try:
             texter = _texter_for(number)
             texter.last_seen_at = utcnow()
-            conv, opened = _open_conversation(texter)
+            answer = survey.take_answer(texter, body, message_sid, assessment)
+            if answer is not None:  # a score for the survey after a closed conversation: no new one
+                db.session.commit()
+                return answer
+            conv, opened = _open_conversation(texter, training)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
                           twilio_sid=message_sid, status="received", risk=assessment)
             db.session.add(msg)
@@ -266,11 +272,14 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
     conv.closed_by_id = by.id if by else None
     conv.disposition = disposition or conv.disposition
     conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
+    survey_text = survey.offer(conv, ended_by=by)
     db.session.commit()
     queue.remove(conv.id) if was_waiting else queue.release(conv.id, volunteer_id)
     if was_waiting:
         publish_queue()
     emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
+    if survey_text is not None:
+        dispatch(survey_text)
 
 
 def hand_back_all(volunteer_id: int, reason: str) -> list[int]:

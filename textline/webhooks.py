@@ -14,6 +14,8 @@ csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature stands
 
 # Twilio only needs a 200 with TwiML; replies go out through the REST API from a worker.
 EMPTY_TWIML = str(MessagingResponse())
+# Not a Twilio field: added by the texter simulator (fake_twilio.send_inbound) to mark practice texts.
+TRAINING_PARAM = "TextlineTraining"
 
 
 def twiml(status: int = 200) -> Response:
@@ -24,6 +26,12 @@ def _require_signature() -> None:
     if not request_is_from_twilio():
         current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
         abort(403)
+
+
+def _training_requested() -> bool:
+    """The simulator's practice flag. It is one of the signed parameters, so only the holder of the
+    auth token can set it, and it is believed only where training is allowed (never with real Twilio)."""
+    return bool(current_app.config["TRAINING_MODE_ENABLED"]) and request.form.get(TRAINING_PARAM) == "1"
 
 
 @bp.post("/inbound")
@@ -37,7 +45,7 @@ def inbound():
         number = None
     if not sid or body is None or number is None:
         abort(400, "MessageSid, From (E.164) and Body are required")
-    result = conversations.receive_inbound(number, body, sid)
+    result = conversations.receive_inbound(number, body, sid, training=_training_requested())
     if not result.duplicate:
         conversations.announce_inbound(result)
     return twiml()
