@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 14, 42
+# Drawn small (viewBox units) and scaled to the card, so its text stays readable on a tablet.
+WIDTH, HEIGHT = 480, 210
+LEFT, RIGHT, TOP, BOTTOM = 36, 6, 12, 34
 
 
 def axis_top(value: float, ticks: int = 4) -> float:
@@ -59,7 +60,7 @@ def bar_chart(chart_id: str, title: str, labels: Sequence[str], values: Sequence
         parts.append(f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}">'
                      f'<title>{escape(label)}: {escape(value_label(value))}</title></rect>')
         if i % max(1, label_every) == 0:
-            parts.append(f'<text class="chart-label" x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            parts.append(f'<text class="chart-label" x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 18}" '
                          f'text-anchor="middle">{escape(label)}</text>')
     parts.append(f'<line class="chart-axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
                  f'y2="{TOP + plot_h}"/>')

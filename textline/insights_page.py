@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
@@ -33,11 +34,11 @@ def _charts(report: Report) -> dict:
         "per_day": charts.bar_chart(
             "per-day", "Conversations per day", [d.strftime("%b %d") for d, _ in days], [n for _, n in days],
             description=f"{report.total} conversations from {report.period.first} to {report.period.last}.",
-            label_every=max(1, len(days) // 10)),
+            label_every=math.ceil(len(days) / 7)),
         "per_hour": charts.bar_chart(
             "per-hour", "Conversations by hour of day (local time)", [f"{h:02d}" for h in range(24)],
             report.per_hour, description="When texters start conversations, by the hour they opened.",
-            label_every=2),
+            label_every=3),
         "waits": charts.bar_chart(
             "waits", "How long texters waited for a volunteer", [label for label, _ in report.wait_histogram()],
             [n for _, n in report.wait_histogram()], description="Claimed conversations by waiting time."),

@@ -66,6 +66,11 @@ def chromium():
         pw.stop()
         pytest.skip("no usable Chromium for the browser tests (apt-get install chromium, or "
                     "python -m playwright install chromium). Tried: " + " | ".join(tried))
+    from playwright.sync_api import expect
+
+    # Generous waits: the machine may be busy with other test runs. Waiting is on conditions, so a
+    # passing test does not take longer for it.
+    expect.set_options(timeout=20_000)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's screenshots and reports only
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield browser
@@ -83,7 +88,7 @@ class Pages:
 
     def new(self, path: str = "", viewport: dict = DESKTOP):
         context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(20_000)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: self.problems.append(f"{page.url}: JavaScript error: {exc}"))
@@ -102,9 +107,14 @@ class Pages:
 
 
 @pytest.fixture
-def pages(chromium, live):
+def pages(chromium, live, request):
     opened = Pages(chromium, live.base_url)
     yield opened
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:  # what each page showed when the test failed
+        for i, context in enumerate(opened.contexts):
+            for j, page in enumerate(context.pages):
+                page.screenshot(path=str(ARTIFACTS / "failures" / f"{request.node.name}-{i}-{j}.png"))
     problems = list(opened.problems)
     opened.close()
     assert not problems, "\n".join(problems)

@@ -40,7 +40,7 @@ def test_console_pages(live, pages):
     page.get_by_label("Your reply").fill("That sounds really hard. I'm glad you reached out.")
     page.get_by_label("Your reply").press("Enter")
     expect(page.get_by_test_id("message").filter(has_text="glad you reached out")
-           .get_by_test_id("status")).to_contain_text("delivered", timeout=20_000)
+           .get_by_test_id("status")).to_contain_text("delivered")
     check(page, "console-chat")
     page.get_by_role("button", name="End conversation…").click()
     expect(page.get_by_role("dialog")).to_be_visible()
@@ -87,7 +87,8 @@ def test_insights_page(live, pages):
         live.text_in(f"+1555010730{i}", body)
     for conv in sam.wait_for("queue", lambda q: len(q) == 3)[:2]:
         assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
-        assert sam.call("reply", {"conversation_id": conv["id"], "body": "I'm here.", "client_id": f"r{conv['id']}"})["ok"]
+        reply = {"conversation_id": conv["id"], "body": "I'm here.", "client_id": f"r{conv['id']}"}
+        assert sam.call("reply", reply)["ok"]
         assert sam.call("end", {"conversation_id": conv["id"], "disposition": {"outcome": "supported"}})["ok"]
     page = pages.new()
     sign_in(page, "dana@example.org", PASSWORD)
@@ -108,3 +109,14 @@ def test_the_check_itself_catches_violations(live, pages):
     }""")
     found = {v["id"] for v in axe_violations(page, "self-check")}
     assert {"label", "image-alt"} <= found
+
+
+def test_content_security_policy_violations_are_caught(live, pages):
+    """Every browser test fails on a CSP violation (an inline style or script slipped into a template):
+    check that one is actually seen."""
+    page = pages.new("/login")
+    with page.expect_console_message(lambda msg: "Content Security Policy" in msg.text):
+        page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', "
+                      "'<p style=\"color: red\">inline</p>')")
+    assert len(pages.problems) == 1 and "Content Security Policy" in pages.problems[0]
+    pages.problems.clear()  # seen on purpose

@@ -37,6 +37,9 @@ def test_volunteer_answers_a_texter_from_the_simulator(live, pages):
     console.get_by_role("button", name="Go on shift").click()
     expect(console.get_by_test_id("shift-state")).to_have_text("On shift")
     expect(console.get_by_text("No one is waiting.")).to_be_visible()
+    # No conversation open: nothing to reply in or end.
+    expect(console.get_by_label("Your reply")).to_be_hidden()
+    expect(console.get_by_role("button", name="End conversation…")).to_be_hidden()
     console.evaluate("() => { window.__sameDocument = true; }")  # gone if anything reloads the page
 
     phone = open_simulator(pages, TEXTER)
@@ -62,7 +65,7 @@ def test_volunteer_answers_a_texter_from_the_simulator(live, pages):
     console.get_by_label("Your reply").fill("Hi, I'm Sam. I'm glad you texted. What's going on tonight?")
     console.get_by_role("button", name="Send").click()
     sent = console.get_by_test_id("message").filter(has_text="I'm glad you texted")
-    expect(sent.get_by_test_id("status")).to_contain_text("delivered", timeout=20_000)
+    expect(sent.get_by_test_id("status")).to_contain_text("delivered")
 
     # The reply reaches the texter's phone.
     expect(phone.get_by_test_id("sim-received").filter(has_text="I'm glad you texted")).to_have_count(1)
@@ -78,6 +81,7 @@ def test_volunteer_answers_a_texter_from_the_simulator(live, pages):
     console.get_by_label("How did it end?").select_option("supported")
     console.get_by_role("button", name="End conversation", exact=True).click()
     expect(console.get_by_role("heading", name="Pick a conversation")).to_be_visible()
+    expect(console.get_by_label("Your reply")).to_be_hidden()
     expect(phone.get_by_test_id("sim-received").filter(has_text=DEFAULT_SURVEY)).to_have_count(1)
     text_from(phone, "5!")
     expect(phone.get_by_test_id("sim-received").filter(has_text=DEFAULT_SURVEY_THANKS)).to_have_count(1)
@@ -108,6 +112,7 @@ def test_reply_box_counts_sms_segments_before_sending(live, pages):
     console = pages.new()
     sign_in(console, "sam@example.org", PASSWORD)
     console.get_by_role("button", name=re.compile("^Claim Texter")).click()
+    expect(console.get_by_test_id("transcript")).to_contain_text("hello?")
     box, counter = console.get_by_label("Your reply"), console.get_by_test_id("reply-segments")
     box.fill("a" * 160)
     expect(counter).to_have_text("0 characters left · 1 text")

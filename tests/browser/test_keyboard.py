@@ -55,7 +55,7 @@ def test_main_actions_work_from_the_keyboard(live, pages):
     page.keyboard.type("Hi, I'm Sam. I'm here and I'm listening.")
     page.keyboard.press("Enter")
     reply = page.get_by_test_id("message").filter(has_text="I'm listening")
-    expect(reply.get_by_test_id("status")).to_contain_text("delivered", timeout=20_000)
+    expect(reply.get_by_test_id("status")).to_contain_text("delivered")
     wait_until(lambda: any("I'm listening" in m.body for m in live.sent_to(TEXTER)), what="reply sent")
 
     # Shift+Enter is a new line, not a send.
