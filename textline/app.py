@@ -47,7 +47,9 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
 
     celery_init_app(app)
 
-    from textline import admin, auth, cli, console, health, metrics, simulator, socket_events, webhooks
+    from textline import (
+        admin, auth, cli, console, health, insights_page, metrics, simulator, socket_events, webhooks,
+    )
     from textline.security import init_security
 
     app.register_blueprint(health.bp)
@@ -56,6 +58,7 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(insights_page.bp)
     if app.config["FAKE_TWILIO_ENABLED"]:
         from textline import fake_twilio
 

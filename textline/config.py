@@ -16,6 +16,9 @@ DEFAULT_WELCOME = (
     "What you share stays confidential unless someone's safety is at risk. "
     "If you are in danger now call 911, or call/text 988 any time."
 )
+DEFAULT_SURVEY = ("Thanks for texting Textline. How helpful was this conversation? Reply with a number from "
+                  "1 (not at all) to 5 (very). Replying is optional.")
+DEFAULT_SURVEY_THANKS = "Thank you for telling us. Text us any time you want to talk."
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -117,6 +120,14 @@ def load_config(env: dict | None = None) -> dict:
         "SIMULATOR_ENABLED": _bool(env.get("SIMULATOR_ENABLED"), default=not twilio_real),
         "TWILIO_HTTP_TIMEOUT": float(env.get("TWILIO_HTTP_TIMEOUT") or 10),
         "WELCOME_TEXT": env.get("WELCOME_TEXT", DEFAULT_WELCOME),
+        # After a conversation ends: one optional "Reply 1-5" text; a score within the window is its answer.
+        "SURVEY_ENABLED": _bool(env.get("SURVEY_ENABLED"), default=True),
+        "SURVEY_TEXT": env.get("SURVEY_TEXT", DEFAULT_SURVEY),
+        "SURVEY_THANKS_TEXT": env.get("SURVEY_THANKS_TEXT", DEFAULT_SURVEY_THANKS),
+        "SURVEY_WINDOW_HOURS": _int(env, "SURVEY_WINDOW_HOURS", 24),
+        # Whether a simulator text may mark its conversation as training (kept out of statistics). Only
+        # demo/training deployments: with real Twilio the flag is ignored.
+        "TRAINING_MODE_ENABLED": _bool(env.get("TRAINING_MODE_ENABLED"), default=not twilio_real),
         "OUTBOUND_MAX_RETRIES": _int(env, "OUTBOUND_MAX_RETRIES", 6),
         "OUTBOUND_SWEEP_AFTER_SECONDS": _int(env, "OUTBOUND_SWEEP_AFTER_SECONDS", 60),
         "PRESENCE_GRACE_SECONDS": _int(env, "PRESENCE_GRACE_SECONDS", 60),

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from textline import audit, escalation, inbound_rules, metrics, notices, payloads
+from textline import audit, escalation, inbound_rules, metrics, notices, payloads, survey
 from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import (
@@ -44,6 +44,7 @@ class Inbound:
     duplicate: bool = False       # Twilio retried a MessageSid we already have
     outbound: list[Message] = field(default_factory=list)  # automatic texts to send after commit
     escalations: list = field(default_factory=list)        # alerts to raise after commit
+    needs_review: bool = False    # risk rose to medium: adults are told, nobody is paged
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
 
 
@@ -62,7 +63,7 @@ def _texter_for(number: str) -> Texter:
     return texter
 
 
-def _open_conversation(texter: Texter) -> tuple[Conversation, bool]:
+def _open_conversation(texter: Texter, training: bool = False) -> tuple[Conversation, bool]:
     conv = db.session.scalar(
         select(Conversation).where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
     )
@@ -70,7 +71,7 @@ def _open_conversation(texter: Texter) -> tuple[Conversation, bool]:
         return conv, False
     now = utcnow()
     conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, priority=0,
-                        risk_level="none", risk_reasons=[])
+                        risk_level="none", risk_reasons=[], training=training)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -98,8 +99,10 @@ def system_text(conv: Conversation, body: str, kind: str) -> Message:
     return msg
 
 
-def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
-    """Store one texter message durably. Safe to call again with the same MessageSid."""
+def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
+    """Store one texter message durably. Safe to call again with the same MessageSid.
+
+    `training` marks a conversation it opens as practice (simulator, training deployments only)."""
     existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
     if existing is not None:
         return Inbound(existing.conversation, existing, duplicate=True)
@@ -108,15 +111,21 @@ def receive_inbound(number: str, body: str, message_sid: str) -> Inbound:
         try:
             texter = _texter_for(number)
             texter.last_seen_at = utcnow()
-            conv, opened = _open_conversation(texter)
+            answer = survey.take_answer(texter, body, message_sid, assessment)
+            if answer is not None:  # a score for the survey after a closed conversation: no new one
+                db.session.commit()
+                return answer
+            conv, opened = _open_conversation(texter, training)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
                           twilio_sid=message_sid, status="received", risk=assessment)
             db.session.add(msg)
             conv.last_inbound_at = msg.created_at = utcnow()
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
                 conv.awaiting_reply_since = msg.created_at  # the volunteer's no-reply clock starts
+            level_before = conv.risk_level
             raise_risk(conv, assessment)
-            result = Inbound(conv, msg, opened=opened)
+            result = Inbound(conv, msg, opened=opened,
+                             needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
             inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
             db.session.commit()
             return result
@@ -135,6 +144,8 @@ def announce_inbound(result: Inbound) -> None:
     conv, msg = result.conversation, result.message
     for esc in result.escalations:  # first: a high-risk alert must not wait for anything else
         escalation.announce(esc)
+    if result.needs_review and not result.escalations:
+        notices.review_needed(conv)
     if conv.status == WAITING:
         try:
             queue.enqueue(conv.id, conv.priority, conv.queued_at)
@@ -339,8 +350,11 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
     conv.closed_by_id = by.id if by else None
     conv.disposition = disposition or conv.disposition
     conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
+    survey_text = survey.offer(conv, ended_by=by)
     db.session.commit()
     after_close(conv, was_waiting)
+    if survey_text is not None:
+        dispatch(survey_text)
 
 
 def after_close(conv: Conversation, was_waiting: bool) -> None:

@@ -43,6 +43,10 @@ def _outbox_key(number: str) -> str:
     return key("fake", "to", number)
 
 
+def _handed_over_key(number: str) -> str:
+    return key("fake", "handed", number)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -194,18 +198,46 @@ def control():
 
 
 def thread_for(number: str) -> list[dict]:
-    """What a texter's phone shows: their messages and ours, oldest first."""
-    return [json.loads(x) for x in get_redis().lrange(_thread_key(number), 0, -1)]
+    """What a texter's phone shows: their messages and ours, oldest first. The texter's own texts
+    carry "status": "delivered" once the text line accepted them, "failed" if it refused."""
+    r = get_redis()
+    handed = r.hgetall(_handed_over_key(number))
+    entries = [json.loads(x) for x in r.lrange(_thread_key(number), 0, -1)]
+    for entry in entries:
+        if entry["direction"] == "out":
+            entry["status"] = handed.get(entry["sid"], "sending")
+    return entries
 
 
-def send_inbound(from_number: str, body: str, message_sid: str | None = None) -> requests.Response:
-    """Deliver a text from a texter to our webhook exactly as Twilio would: same fields, same signature."""
+def _mark_handed_over(number: str, sid: str, status: str) -> None:
+    r = get_redis()
+    r.hset(_handed_over_key(number), sid, status)
+    r.expire(_handed_over_key(number), 7 * 24 * 3600)
+    emit("sim_status", {"sid": sid, "status": status}, to=f"sim:{number}", namespace="/simulator")
+
+
+def send_inbound(from_number: str, body: str, message_sid: str | None = None,
+                 training: bool = False) -> requests.Response:
+    """Deliver a text from a texter to our webhook exactly as Twilio would: same fields, same signature.
+    `training` adds the simulator's practice flag (webhooks.TRAINING_PARAM), signed like the rest."""
+    from textline.webhooks import TRAINING_PARAM
+
     cfg = current_app.config
     url = cfg["PUBLIC_BASE_URL"] + "/sms/inbound"
     sid = message_sid or "SM" + secrets.token_hex(16)
     params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": cfg["TWILIO_ACCOUNT_SID"],
               "From": from_number, "To": cfg["TWILIO_FROM_NUMBER"], "Body": body, "NumMedia": "0",
               "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
-    _append_thread(from_number, {"direction": "out", "body": body, "sid": sid, "at": _now().isoformat()})
+    if training:
+        params[TRAINING_PARAM] = "1"
+    # On the phone before the webhook runs: the welcome it triggers must not overtake it.
+    _append_thread(from_number, {"direction": "out", "body": body, "sid": sid, "at": _now().isoformat(),
+                                 "status": "sending"})
     signature = sign(url, params, cfg["TWILIO_AUTH_TOKEN"])
-    return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+    try:
+        response = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+    except requests.RequestException:
+        _mark_handed_over(from_number, sid, "failed")
+        raise
+    _mark_handed_over(from_number, sid, "delivered" if response.status_code == 200 else "failed")
+    return response

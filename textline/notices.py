@@ -50,3 +50,10 @@ def requeued(conv: Conversation, reason: str) -> dict:
     """A volunteer vanished: their texter is waiting again."""
     return notify_supervisors("requeued", f"{conv.texter.alias} is back in the queue: their volunteer "
                               f"disconnected.", conv, reason=reason)
+
+
+def review_needed(conv: Conversation) -> dict:
+    """Risk rose to "review" (medium): a negated or past mention, or words the risk model reads like
+    texts that needed an adult. Not an escalation (nobody is paged): an adult may want to look."""
+    return notify_supervisors("review", f"{conv.texter.alias} may need an adult to look: "
+                              f"{'; '.join(conv.risk_reasons[-2:]) or 'risk to review'}.", conv, level="info")

@@ -4,6 +4,7 @@ Texts are delivered to /sms/inbound as signed Twilio webhooks; replies arrive fr
 """
 from __future__ import annotations
 
+import requests
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_socketio import join_room
 
@@ -24,7 +25,7 @@ def _number(raw) -> str | None:
 
 @bp.get("")
 def page():
-    return render_template("simulator.html")
+    return render_template("simulator.html", training_allowed=current_app.config["TRAINING_MODE_ENABLED"])
 
 
 @bp.post("/send")
@@ -35,7 +36,15 @@ def send():
         return jsonify(error="Use a phone number in +15551234567 form."), 400
     if not body:
         return jsonify(error="Type a message first."), 400
-    response = fake_twilio.send_inbound(number, body[:1600])
+    training = data.get("training", False)
+    if not isinstance(training, bool):
+        return jsonify(error="training must be true or false."), 400
+    if training and not current_app.config["TRAINING_MODE_ENABLED"]:
+        return jsonify(error="Training conversations are switched off on this server."), 400
+    try:
+        response = fake_twilio.send_inbound(number, body[:1600], training=training)
+    except requests.RequestException:
+        return jsonify(error="The text line did not answer. Try again."), 502
     if response.status_code != 200:
         return jsonify(error=f"The text line answered {response.status_code}."), 502
     return jsonify(ok=True)

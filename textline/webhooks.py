@@ -41,6 +41,8 @@ def _database_unavailable(exc):
     response = twiml(503)
     response.headers["Retry-After"] = "5"
     return response
+# Not a Twilio field: added by the texter simulator (fake_twilio.send_inbound) to mark practice texts.
+TRAINING_PARAM = "TextlineTraining"
 
 
 def twiml(status: int = 200) -> Response:
@@ -52,6 +54,12 @@ def _require_signature() -> None:
         current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
         metrics.inc("webhooks", _endpoint(), "forged")
         abort(403)
+
+
+def _training_requested() -> bool:
+    """The simulator's practice flag. It is one of the signed parameters, so only the holder of the
+    auth token can set it, and it is believed only where training is allowed (never with real Twilio)."""
+    return bool(current_app.config["TRAINING_MODE_ENABLED"]) and request.form.get(TRAINING_PARAM) == "1"
 
 
 @bp.post("/inbound")
@@ -66,7 +74,7 @@ def inbound():
     if not sid or body is None or number is None:
         metrics.inc("webhooks", "inbound", "invalid")
         abort(400, "MessageSid, From (E.164) and Body are required")
-    result = conversations.receive_inbound(number, body, sid)
+    result = conversations.receive_inbound(number, body, sid, training=_training_requested())
     metrics.inc("webhooks", "inbound", "duplicate" if result.duplicate else "stored")
     if not result.duplicate:
         metrics.inc("messages", "in")

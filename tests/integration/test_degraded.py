@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from tests.integration.conftest import Stack, use_stack
+from tests.support.stack import Stack, use_stack
 from tests.support.servers import RedisServer, app_env, free_port, wait_until, web_process
 from tests.support.state import settings
 from tests.support.texting import inbound_params, twilio_signature

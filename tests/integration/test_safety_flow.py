@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.integration.conftest import Stack
+from tests.support.stack import Stack
 from tests.support.safety import ALWAYS_OPEN, CLOSED_SCHEDULE, write_hours
 from tests.support.servers import RedisServer, wait_until
 from textline.models import Conversation, Escalation, Message, Page

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from tests.integration.conftest import Stack
+from tests.support.stack import Stack
 from tests.integration.test_safety_flow import DANA, EVE, HIGH, TIMERS, escalation_rows, pages_for, texts_to
 from tests.support.safety import ALWAYS_OPEN, write_hours
 from tests.support.servers import PostgresServer, RedisServer, wait_until

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from tests.integration.conftest import Stack, use_stack
+from tests.support.stack import Stack, use_stack
 from tests.support.servers import PostgresServer, RedisServer, wait_until
 from tests.support.texting import new_sid
 from textline.models import Base, Conversation, Message

@@ -45,6 +45,8 @@ ROUTES = {
     "admin.texters": (ADMIN, "GET", "/admin/texters"),
     "admin.export_texter": (ADMIN, "POST", "/admin/texters/export"),
     "admin.erase_texter": (ADMIN, "POST", "/admin/texters/erase"),
+    "insights.page": (SUPERVISOR, "GET", "/insights"),
+    "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
     "simulator.send": (PUBLIC, "POST", "/simulator/send"),

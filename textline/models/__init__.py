@@ -3,6 +3,7 @@ from textline.models.audit import AuditEvent
 from textline.models.base import Base, UTCDateTime, utcnow
 from textline.models.people import Role, User
 from textline.models.safety import REASONS, ConversationNote, Escalation, Page
+from textline.models.survey import SurveyResponse
 from textline.models.texting import (
     ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
     Conversation, DeliveryReceipt, Message, Texter, TexterPhone,
@@ -10,5 +11,6 @@ from textline.models.texting import (
 
 __all__ = [
     "AuditEvent", "Base", "UTCDateTime", "utcnow", "Role", "User", "Texter", "TexterPhone", "Conversation", "Message",
-    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WAITING", "ACTIVE", "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
+    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "SurveyResponse", "WAITING", "ACTIVE",
+    "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
 ]

@@ -34,6 +34,10 @@
     return el("span", {class: `badge risk-${level}`, title: label}, label);
   }
 
+  function trainingBadge(c) {  // simulator practice: never a real young person
+    return c.training ? el("span", {class: "badge training", dataset: {testid: "training-badge"}}, "Training") : "";
+  }
+
   function uuid() {
     return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
   }
@@ -44,7 +48,7 @@
     list.replaceChildren(...state.queue.map((c) => el("li", {class: `queue-item risk-${c.risk_level}`,
       dataset: {id: c.id, testid: "queue-item"}},
       el("div", {class: "queue-main"},
-        el("strong", {}, c.alias), " ", riskBadge(c.risk_level),
+        el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", trainingBadge(c),
         el("div", {class: "muted small"}, "waiting ", el("span", {class: "clock", dataset: {since: c.queued_at}},
           waited(c.queued_at)), ` · ${c.inbound_count} message${c.inbound_count === 1 ? "" : "s"}`),
         c.risk_reasons.length ? el("div", {class: "reasons small"}, c.risk_reasons.slice(0, 3).join("; ")) : null),
@@ -91,7 +95,7 @@
     $("mine").replaceChildren(...items.map((c) => el("li", {},
       el("button", {type: "button", class: `tab ${c.id === state.openId ? "current" : ""}`,
         "aria-current": c.id === state.openId ? "true" : "false", dataset: {id: c.id, testid: "mine-item"},
-        onclick: () => show(c.id)}, c.alias, " ", riskBadge(c.risk_level)))));
+        onclick: () => show(c.id)}, c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c)))));
   }
 
   function show(id) {
@@ -141,7 +145,8 @@
     const takenBy = conv.taken_by || (conv.volunteer_id != null && conv.volunteer_id !== myId ? conv.volunteer_name : null);
     const takenOver = conv.status !== "closed" && !!takenBy;
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
-    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", conv.risk_reasons.join("; "));
+    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv), " ",
+      conv.risk_reasons.join("; "));
     $("notice-adult").hidden = !conv.adult_name;
     $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";
     $("notice-taken").hidden = !takenOver;

@@ -322,6 +322,20 @@
     if (m) { m.status = s.status; if (s.conversation_id === state.openId) renderChat(); }
   });
   socket.on("note", (n) => addTo(state.notes, n));
+  socket.on("notice", addNotice);
+
+  // ---- notices: things to know now, nothing to acknowledge (textline/notices.py) ---------------
+  const NOTICE_LIMIT = 20;
+  function addNotice(n) {
+    const time = new Date(n.raised_at).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    const item = el("li", {class: `notice notice-${n.level}`, dataset: {testid: "notice", kind: n.kind}},
+      el("span", {class: "small muted"}, time, " "), n.text,
+      n.conversation_id != null ? el("button", {type: "button", class: "link small",
+        onclick: () => show(n.conversation_id)}, " Open") : null);
+    $("notices").prepend(item);
+    while ($("notices").children.length > NOTICE_LIMIT) $("notices").lastElementChild.remove();
+    $("notices-empty").hidden = true;
+  }
 
   setInterval(() => {
     for (const c of document.querySelectorAll(".clock")) if (c.dataset.since) c.textContent = since(c.dataset.since);
