@@ -1,4 +1,4 @@
-"""Risk detection for inbound texts: explainable lexicon matching, no ML.
+"""Risk detection for inbound texts: explainable lexicon matching, plus a statistical second opinion.
 
 Scoring rule (the numbers live in data/risk_lexicon.yaml, `scoring` and `thresholds`):
   1. Each lexicon hit has a weight 0..100. A negated hit ("not going to kill myself") keeps its
@@ -20,18 +20,39 @@ Matching runs on a normalised copy of the text (lowercase, accents folded, leets
 apostrophes dropped, letters repeated 3+ times squeezed to one, punctuation/emoji turned into
 spaces or clause breaks "."). Every step keeps the length except the drops, which are recorded, so
 match offsets map back to the original text.
+
+Model (textline/risk_model.py, data/risk_model.json; trained by scripts/train_risk_model.py): a
+logistic regression over word and character n-grams, for indirect disclosures no phrase list
+catches ("his lips look blue", "wrote letters for my mom. just in case"). Combination rule:
+  - the lexicon's assessment stands;
+  - if the model's p >= its threshold, the text has at least the model's min_tokens words (shorter
+    texts give p no meaning: "STOP" alone), and the lexicon has not positively read it as not-now
+    (only negated/past/joking hits, or a figure of speech it set aside: lexicon_overrules_model()),
+    the text is raised for REVIEW, never to high by the model alone: model score = medium +
+    (p - threshold) / (1 - threshold) * (high - 1 - medium), so the threshold lands on
+    thresholds.medium and p = 1 just under high; the score is the higher of the two. (Why not high:
+    on ordinary texts the model false-alarms far more than the lexicon (15 of 50 written ordinary
+    worries crossed its threshold), and high pages an adult at once; so the model moves a texter up
+    the queue and flags them to volunteers and advisors, and the lexicon alone decides escalation.) A
+    reason 'reads like texts that needed an adult (model 0.83): "lips look blue"' is added, and
+    matches of category "model" (label "model: <the words>", offsets into the original text) for
+    the word n-grams that raised p the most. Categories stay lexicon-derived: the model names no category.
+  - every assessment carries model_probability (None when the scorer has no model).
 """
 from __future__ import annotations
 
 import bisect
 import functools
 import itertools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from textline.risk_model import ModelError, RiskModel, load_model
 
 CATEGORIES = ("suicide_self_harm", "abuse_violence", "immediate_danger", "substance_emergency")
 TITLES = {
@@ -42,10 +63,11 @@ TITLES = {
 }
 LEVELS = ("none", "low", "medium", "high")
 DANGER = "immediate_danger"
+MODEL = "model"  # category of the matches that explain a model decision (not a risk category)
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "risk_lexicon.yaml"
 
-__all__ = ["CATEGORIES", "LexiconError", "Lexicon", "RiskAssessment", "RiskMatch", "RiskScorer",
-           "load_lexicon", "score_text"]
+__all__ = ["CATEGORIES", "LexiconError", "Lexicon", "ModelError", "RiskAssessment", "RiskMatch", "RiskModel",
+           "RiskScorer", "load_lexicon", "load_model", "lexicon_overrules_model", "score_text"]
 
 
 class LexiconError(ValueError):
@@ -56,7 +78,7 @@ class LexiconError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RiskMatch:
-    category: str
+    category: str       # a lexicon category, or "model" for words the model weighed most
     label: str
     start: int          # offsets into the ORIGINAL text (Python str indices)
     end: int
@@ -77,14 +99,36 @@ class RiskAssessment:
     categories: tuple[str, ...] = ()
     matches: tuple[RiskMatch, ...] = ()
     reasons: tuple[str, ...] = ()
+    model_probability: float | None = None  # p(high risk) from the model; None without a model
+    # lexicon hits set aside as figures of speech or for want of context: (category, label, why),
+    # why = "exclusion" | "unless" | "requires". Not in to_dict(); read by lexicon_overrules_model().
+    dismissed: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
     @property
     def is_high(self) -> bool:
         return self.level == "high"
 
     def to_dict(self) -> dict:
-        return {"score": self.score, "level": self.level, "categories": list(self.categories),
-                "reasons": list(self.reasons), "matches": [m.to_dict() for m in self.matches]}
+        d = {"score": self.score, "level": self.level, "categories": list(self.categories),
+             "reasons": list(self.reasons), "matches": [m.to_dict() for m in self.matches]}
+        if self.model_probability is not None:
+            d["model_probability"] = round(self.model_probability, 4)
+        return d
+
+
+VETO_DISMISSALS = ("exclusion", "unless")
+
+
+def lexicon_overrules_model(a: RiskAssessment) -> bool:
+    """True when the lexicon has positively read the text as not an emergency, which the model
+    (blind to negation and figures of speech) may not overrule. Immediate-danger words aside:
+      - it found risk phrases and every one is negated, in the past or a joke; or
+      - it found none live, but set one aside as a figure of speech (an exclusion or an `unless`
+        rule: "die my hair", "cut myself off from everyone")."""
+    serious = [m for m in a.matches if m.category != DANGER and m.category != MODEL]
+    if serious:
+        return all(m.negated or m.resolved or m.hyperbole for m in serious)
+    return any(cat != DANGER and why in VETO_DISMISSALS for cat, _, why in a.dismissed)
 
 
 # ---- normalisation ------------------------------------------------------------------------------
@@ -743,11 +787,18 @@ class _Hit:
     reason_end: int = 0
 
 
-class RiskScorer:
-    """Scores texts against one Lexicon. Thread-safe: score() keeps no state between calls."""
+_PACKAGED = object()
 
-    def __init__(self, lexicon: Lexicon | None = None):
+
+class RiskScorer:
+    """Scores texts against one Lexicon and, unless model=None, the risk model (by default the
+    packaged data/risk_model.json). Thread-safe: score() keeps no state between calls."""
+
+    def __init__(self, lexicon: Lexicon | None = None, model: RiskModel | None = _PACKAGED):
         self.lexicon = lexicon or load_lexicon()
+        self.model = load_model() if model is _PACKAGED else model
+        if self.model is not None and not isinstance(self.model, RiskModel):
+            raise TypeError(f"model must be a RiskModel or None, got {type(self.model).__name__}")
         self._leet_rx = _leet_regex(self.lexicon.leet)
         self._none = RiskAssessment(0, self._level(0))
 
@@ -763,13 +814,47 @@ class RiskScorer:
             text = ""
         if not isinstance(text, str):
             raise TypeError(f"score() needs a str, got {type(text).__name__}")
+        a = self.score_lexicon(text)
+        return a if self.model is None else self._with_model(text, a)
+
+    def _with_model(self, text: str, a: RiskAssessment) -> RiskAssessment:
+        model = self.model
+        p = model.probability(text)
+        if p < model.threshold or lexicon_overrules_model(a) or not model.enough_text(text):
+            return RiskAssessment(a.score, a.level, a.categories, a.matches, a.reasons, p, a.dismissed)
+        p, evidence = model.explain(text)
+        medium, high = self.lexicon.thresholds["medium"], self.lexicon.thresholds["high"]
+        mscore = medium + (p - model.threshold) / (1 - model.threshold) * (high - 1 - medium)
+        mscore = max(math.ceil(medium), min(math.ceil(high) - 1, round(mscore)))  # review, never high alone
+        score = max(a.score, mscore)
+        # the strongest n-grams, overlapping or adjacent ones joined into phrases ("lips look blue")
+        spans = sorted({sp: ev.weight for ev in reversed(evidence) for sp in ev.spans}.items())
+        phrases: list[list] = []  # [start, end, strongest weight]
+        for (s, e), w in spans:
+            if phrases and not text[phrases[-1][1]:s].strip():  # overlapping, or only spaces between
+                phrases[-1][1] = max(phrases[-1][1], e)
+                phrases[-1][2] = max(phrases[-1][2], w)
+            else:
+                phrases.append([s, e, w])
+        matches = a.matches + tuple(RiskMatch(MODEL, "model: " + " ".join(text[s:e].lower().split()),
+                                              s, e, mscore, False) for s, e, _ in phrases)
+        quoted = ", ".join(dict.fromkeys(_quote(text[s:e], 40) for s, e, _ in
+                                         sorted(phrases, key=lambda x: (-x[2], x[0]))[:3]))
+        reason = f"reads like texts that needed an adult (model {p:.2f})" + (f": {quoted}" if quoted else "")
+        return RiskAssessment(score, self._level(score), a.categories, matches, a.reasons + (reason,), p,
+                              a.dismissed)
+
+    def score_lexicon(self, text: str) -> RiskAssessment:
+        """The lexicon's assessment alone (model_probability None)."""
         t = _normalise(text, self.lexicon.leet, self._leet_rx)
         hits = self._find(t.norm)
         if not hits:
             return self._none
-        hits = self._filter(t.norm, hits)
+        dismissed: list[tuple[str, str, str]] = []
+        hits = self._filter(t.norm, hits, dismissed)
+        dismissed = tuple(dict.fromkeys(dismissed))
         if not hits:
-            return self._none
+            return RiskAssessment(0, self._level(0), dismissed=dismissed) if dismissed else self._none
         cues = self.lexicon.cues
         cue_starts = [m.start() for m in cues["before_start"].finditer(t.norm)] if cues["before_start"] else []
         serious = None  # looked up once, only if some idiom hit has a hyperbole cue nearby
@@ -779,7 +864,7 @@ class RiskScorer:
                 if serious is None:
                     serious = bool(cues["serious"] and cues["serious"].search(t.norm))
                 h.hyperbole = not serious
-        return self._assess(t, hits)
+        return self._assess(t, hits, dismissed)
 
     def _hyperbole_near(self, norm: str, h: _Hit) -> bool:
         rx, window = self.lexicon.cues["hyperbole"], self.lexicon.scoring["context_window"]
@@ -819,21 +904,25 @@ class RiskScorer:
                         hits.append(_Hit(s, mm.end(), entry))
         return hits
 
-    def _filter(self, norm: str, hits: list[_Hit]) -> list[_Hit]:
+    def _filter(self, norm: str, hits: list[_Hit], dismissed: list | None = None) -> list[_Hit]:
         """Drop hits inside a global exclusion, next to one of the entry's `unless` patterns or
-        without any of its `requires` patterns nearby; then hits overlapping a stronger hit of
-        the same category."""
+        without any of its `requires` patterns nearby (noted in `dismissed` as (category, label,
+        why)); then hits overlapping a stronger hit of the same category."""
         lex = self.lexicon
         spans = [m.span() for m in lex.exclusion_rx.finditer(norm)] if lex.exclusion_rx else []
         window = lex.scoring["context_window"]
         kept = []
+        note = dismissed.append if dismissed is not None else (lambda _: None)
         for h in hits:
             if any(a < h.end and h.start < b for a, b in spans):
+                note((h.entry.category, h.entry.label, "exclusion"))
                 continue
             lo, hi = max(0, h.start - window), h.end + window
             if h.entry.unless_rx is not None and h.entry.unless_rx.search(norm, lo, hi):
+                note((h.entry.category, h.entry.label, "unless"))
                 continue
             if h.entry.requires_rx is not None and not h.entry.requires_rx.search(norm, lo, hi):
+                note((h.entry.category, h.entry.label, "requires"))
                 continue
             kept.append(h)
         # Overlapping hits of one category are one statement ("wanna kms"/"kms"): keep the strongest.
@@ -865,7 +954,7 @@ class RiskScorer:
 
     # -- scoring
 
-    def _assess(self, t: _Text, hits: list[_Hit]) -> RiskAssessment:
+    def _assess(self, t: _Text, hits: list[_Hit], dismissed: tuple = ()) -> RiskAssessment:
         sc = self.lexicon.scoring
         hits.sort(key=lambda h: (h.start, -h.end))
         matches, reasons = [], []
@@ -930,7 +1019,7 @@ class RiskScorer:
         categories = tuple(c for c in CATEGORIES if c in live_cats) + \
             tuple(c for c in CATEGORIES if c in best and c not in live_cats)
         return RiskAssessment(score, self._level(score), categories, tuple(matches),
-                              tuple(dict.fromkeys(reasons)))
+                              tuple(dict.fromkeys(reasons)), dismissed=dismissed)
 
 
 def _quote(s: str, limit: int = 60) -> str:
@@ -940,9 +1029,9 @@ def _quote(s: str, limit: int = 60) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _default_scorer() -> RiskScorer:
-    return RiskScorer(load_lexicon())
+    return RiskScorer(load_lexicon(), load_model())
 
 
 def score_text(text: str | None) -> RiskAssessment:
-    """Score with the packaged lexicon (loaded once per process)."""
+    """Score with the packaged lexicon and model (loaded once per process)."""
     return _default_scorer().score(text)
