@@ -67,9 +67,14 @@ async def _connect_all(consoles: list[_Console], parallel: int = 10) -> dict:
             "seconds": round(time.monotonic() - t0, 2)}
 
 
-async def _claim(consoles, pairs) -> dict:
-    answers = await asyncio.gather(*(consoles[i].sio.call("claim", {"conversation_id": cid}, timeout=60)
-                                     for i, cid in pairs), return_exceptions=True)
+async def _claim(consoles, pairs, parallel: int = 10) -> dict:
+    sem = asyncio.Semaphore(parallel)  # every claim re-sends the queue to every console: do not pile them up
+
+    async def one(i, cid):
+        async with sem:
+            return await consoles[i].sio.call("claim", {"conversation_id": cid}, timeout=120)
+
+    answers = await asyncio.gather(*(one(i, cid) for i, cid in pairs), return_exceptions=True)
     bad = [a for a in answers if not (isinstance(a, dict) and a.get("ok"))]
     return {"claimed": len(answers) - len(bad), "failures": [repr(b)[:200] for b in bad[:5]]}
 

@@ -25,7 +25,7 @@ def inbound_to_console(stack, gen, consoles, volunteers: int, rate: float, durat
     first = seq.take(n)
     specs = inbound_specs(stack.account_sid, list(range(volunteers)), first, n)
     consoles.record()
-    meter = CpuMeter(stack.cpu_groups() | {"consoles": [consoles.pid]}).start()
+    meter = CpuMeter(stack.cpu_groups() | {"consoles": [consoles.pid], "loadgen": [gen.pid]}).start()
     result = gen.run(specs, rate, stack.signer())
     cpu = meter.stop()
     time.sleep(settle_s)  # stragglers

@@ -85,7 +85,15 @@ class _Pool:
         if self.open >= self.max:
             fut = asyncio.get_running_loop().create_future()
             self.waiters.append(fut)
-            handed = await fut
+            try:
+                handed = await fut
+            except asyncio.CancelledError:  # timed out at the end of a step: pass on what we were given
+                if fut.done() and not fut.cancelled():
+                    if fut.result() is not None:
+                        self.release(fut.result(), True)
+                    else:
+                        self._wake_opener()
+                raise
             if handed is not None:
                 return handed, True
         self.open += 1
@@ -97,9 +105,17 @@ class _Pool:
             raise
         return conn, False
 
+    def _next_waiter(self) -> asyncio.Future | None:
+        while self.waiters:
+            fut = self.waiters.pop(0)
+            if not fut.done():  # skip waiters cancelled at the end of a step
+                return fut
+        return None
+
     def _wake_opener(self):
-        if self.waiters:
-            self.waiters.pop(0).set_result(None)  # the waiter may open a connection itself
+        fut = self._next_waiter()
+        if fut is not None:
+            fut.set_result(None)  # the waiter may open a connection itself
 
     def release(self, conn: _Conn, keep: bool):
         conn.last_used = time.monotonic()
@@ -107,10 +123,12 @@ class _Pool:
             conn.close()
             self.open -= 1
             self._wake_opener()
-        elif self.waiters:
-            self.waiters.pop(0).set_result(conn)
         else:
-            self.idle.append(conn)
+            fut = self._next_waiter()
+            if fut is not None:
+                fut.set_result(conn)
+            else:
+                self.idle.append(conn)
 
     def discard(self, conn: _Conn):
         conn.close()

@@ -47,7 +47,7 @@ def per_queued_conversation(stack, gen, first_texter: int, count: int, seq, rate
     specs = inbound_specs(stack.account_sid, list(range(first_texter, first_texter + count)), seq.take(count), count)
     t0 = time.monotonic()
     result = gen.run(specs, rate, stack.signer())
-    wait_until(lambda: r.zcard(QUEUE) >= base_len + count, timeout=120, what="new conversations queued")
+    wait_until(lambda: r.zcard(QUEUE) >= base_len + count, timeout=600, what="new conversations queued")
     wait_until(lambda: stack.outbound_in_flight() == 0, timeout=300, what="welcome texts sent")
     absorbed = time.monotonic() - t0
     web_after, redis_after = _web_rss(stack), _redis_used(stack)

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench import procstat
 from bench.consoles import Consoles
 from bench.loadgen import LoadGenerator
-from bench.run import RESULTS, SMOKE, TextlineRun, cold_then_warm, log
+from bench.run import RESULTS, SETUP_SERVER, SMOKE, TextlineRun, cold_then_warm, log
 from bench.stack import ServerConfig
 from bench.workload import Seq, inbound_specs
 from tests.support.servers import VENV_BIN, PostgresServer
@@ -128,8 +128,10 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     raw_path = args.out / f"{stem}.collapsed"
     try:
-        run.start(config)
+        run.start(SETUP_SERVER)
         stack = run.stack
+        if config != SETUP_SERVER:
+            stack.web.start(config)
         gen = LoadGenerator(stack.web.targets())
         consoles = None
         if args.consoles:

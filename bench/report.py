@@ -36,9 +36,10 @@ def table(results: dict) -> str:
         rows.append([r["app"], r["db"] or "-", r["server"], _f(r["max_sustained_rps"], 0),
                      _f(b.get("p50_ms")), _f(b.get("p99_ms")), _f(b.get("web_cpu_ms_per_req"), 2),
                      _f(b.get("client_cpu_us_per_req")), _f(b.get("client_cpu_share"), 2),
-                     _f(r.get("cold_first_request_ms"), 0), " ".join(_f(x, 2) for x in b.get("loadavg", []))])
+                     _f(r.get("cold_first_request_ms"), 0), _f(b.get("other_cores"), 2),
+                     " ".join(_f(x, 2) for x in b.get("loadavg", []))])
     out += _table(["app", "db", "server", "max/s", "p50 ms", "p99 ms", "web CPU ms/req", "client us/req",
-                   "client cores", "cold 1st ms", "load avg"], rows)
+                   "client cores", "cold 1st ms", "others' cores", "load avg"], rows)
     if results.get("ratios"):
         out.append("")
         out.append("Headline: cost of a Textline webhook relative to the bare Flask endpoint (same server config)")

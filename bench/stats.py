@@ -56,6 +56,9 @@ def summarise_step(step, cpu: dict, ok_status: int = 200) -> dict:
         "client_cpu_share": round(step.client_cpu_s / step.client_wall_s, 3) if step.client_wall_s else None,
     }
     out.update(cpu_fields(cpu, good))
+    # Cores busy with processes that are not part of the benchmark (other jobs on a shared machine).
+    ours = sum(cpu["cpu_s"].values()) + (0 if "loadgen" in cpu["cpu_s"] else step.client_cpu_s)
+    out["other_cores"] = round(max(0.0, cpu["machine_busy"] * cpu["cores"] - ours / cpu["wall_s"]), 2)
     return out
 
 

@@ -35,14 +35,14 @@ def ramp(gen, make_specs, signer, cpu_groups, plan: RampPlan, label: str, log=pr
     def step(rate: float) -> dict:
         n = max(20, int(rate * plan.step_s))
         specs = make_specs(n)
-        meter = CpuMeter(cpu_groups()).start()
+        meter = CpuMeter(cpu_groups() | {"loadgen": [gen.pid]}).start()
         result = gen.run(specs, rate, signer)
         summary = summarise_step(result, meter.stop())
         summary["sustained"] = passes(summary, P99_LIMIT_MS)
         steps.append(summary)
         log(f"  {label}: {rate:7.0f}/s offered -> {summary['achieved_rps']:7.1f}/s, p50 {summary['p50_ms']} ms, "
             f"p99 {summary['p99_ms']} ms, failed {summary['failed']}, web {summary.get('web_cpu_ms_per_req')} "
-            f"ms CPU/req, client {summary['client_cpu_us_per_req']} us/req "
+            f"ms CPU/req, client {summary['client_cpu_us_per_req']} us/req, others {summary['other_cores']} cores "
             f"{'ok' if summary['sustained'] else 'SATURATED'}")
         time.sleep(plan.pause_s)
         return summary
