@@ -72,3 +72,15 @@ class CpuMeter:
         used = {name: cpu1[name] - self._cpu0[name] for name in self.groups}
         return {"wall_s": wall, "cpu_s": used, "machine_busy": busy, "cores": os.cpu_count(),
                 "loadavg": loadavg()}
+
+
+def wait_quiet(pids: list[int], below: float = 0.15, window: float = 1.0, timeout: float = 90) -> float:
+    """Wait until these processes use less than `below` of a core over `window` seconds (a server still
+    working through an overload backlog would skew the next measurement). Returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        before = sum(cpu_seconds(p) for p in pids)
+        time.sleep(window)
+        if (sum(cpu_seconds(p) for p in pids) - before) / window < below:
+            break
+    return time.monotonic() - t0

@@ -45,7 +45,8 @@ def table(results: dict) -> str:
         out.append("Headline: cost of a Textline webhook relative to the bare Flask endpoint (same server config)")
         rows = [[x["db"], x["server"], _f(x["bare_max_rps"], 0), _f(x["textline_max_rps"], 0),
                  _f(x["capacity_ratio"], 2), _f(x.get("cpu_ratio"), 2)] for x in results["ratios"]]
-        out += _table(["db", "server", "bare max/s", "textline max/s", "ratio (max/s)", "ratio (web CPU/req)"], rows)
+        out += _table(["db", "server", "bare max/s", "textline max/s", "ratio (max/s)",
+                       "ratio (web CPU/req, same rates)"], rows)
     if results.get("server_choice"):
         out.append(f"server picked for the rest: {results['server_choice']}")
     out.append("")
@@ -132,3 +133,24 @@ def write(results: dict, out_dir: Path, stem: str) -> dict[str, Path]:
     paths["table"].write_text(table(results) + "\n")
     plot(results, paths["plot"])
     return paths
+
+
+def main(argv=None) -> int:
+    """Re-render the table and plot of a results JSON (ratios recomputed): python -m bench.report FILE.json"""
+    import argparse
+
+    from bench.run import ratios
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("json", type=Path)
+    args = ap.parse_args(argv)
+    results = json.loads(args.json.read_text())
+    results["ratios"] = ratios(results["throughput"])
+    paths = write(results, args.json.parent, args.json.stem)
+    print(table(results))
+    print("\n".join(f"{k}: {v}" for k, v in paths.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,8 +149,7 @@ class TextlineRun:
 
     def throughput(self, config: ServerConfig) -> dict:
         stack = self.stack
-        if stack.web.config != config:
-            stack.web.start(config)
+        stack.web.start(config)  # fresh processes: every configuration starts cold, and is timed so
         gen = LoadGenerator(stack.web.targets())
         try:
             cold = cold_then_warm(gen, stack, self.seq, self.texters)
@@ -163,8 +163,7 @@ class TextlineRun:
 
     def latency(self, config: ServerConfig) -> dict:
         m, stack = self.mode, self.stack
-        if stack.web.config != config:
-            stack.web.start(config)
+        stack.web.start(config)
         out = {"db": self.db, "server": config.name, "consoles": len(self.cookies), "inbound": []}
         gen = LoadGenerator(stack.web.targets())
         consoles = Consoles([(stack.web.url(i % config.webs), c) for i, c in enumerate(self.cookies)])
@@ -178,7 +177,7 @@ class TextlineRun:
                 log(f"  e2e {rate}/s: volunteer p50 {v['p50_ms']} p95 {v['p95_ms']} p99 {v['p99_ms']} ms, "
                     f"missing {run['missing_at_volunteer']}, webhook p99 {run['webhook_p99_ms']} ms")
                 out["inbound"].append(run)
-                time.sleep(2)
+                procstat.wait_quiet(stack.web.worker_pids())  # an overloaded step leaves a backlog behind
             wait_until(lambda: stack.outbound_in_flight() == 0, timeout=120, what="quiet outbox")
             out["outbound"] = latency.reply_to_twilio(stack, consoles, self.conv_of, m.reply_rate,
                                                       m.reply_seconds, self.seq)
@@ -187,6 +186,7 @@ class TextlineRun:
                 f"ms, missing {o['missing_at_twilio']}")
             out["escalation"] = escalation.summarise(consoles.escalations())
             consoles.disconnect()
+            procstat.wait_quiet(stack.web.worker_pids())
             first_new = len(self.texters)
             self.texters += list(range(first_new, first_new + m.queued_to_add))
             out["memory_queue"] = memory.per_queued_conversation(stack, gen, first_new, m.queued_to_add, self.seq)
@@ -229,26 +229,25 @@ def pick_server(by_server: dict[str, dict]) -> tuple[str, str]:
     return best, "highest sustained Textline webhooks/s on 1 process"
 
 
-def _closest_step(ramp_result: dict, rate: float) -> dict | None:
-    steps = [s for s in ramp_result["steps"] if s["sustained"]]
-    return min(steps, key=lambda s: abs(s["offered_rps"] - rate), default=None)
-
-
 def ratios(throughput: list[dict]) -> list[dict]:
-    """Bare max / Textline max under the same server config; and web CPU per request at about the same load."""
+    """Per server config: bare max/s over Textline max/s, and web CPU per request of Textline over the
+    bare endpoint's at the same offered rates (both ramps start at the same rate and grow by the same
+    factor). CPU per request barely depends on what else runs on the machine, so the second ratio is
+    the steadier one on a shared machine."""
     bare = {r["server"]: r for r in throughput if r["app"] == "bare"}
     out = []
     for r in throughput:
         b = bare.get(r["server"])
-        if r["app"] != "textline" or b is None or not r["max_sustained_rps"]:
+        if r["app"] != "textline" or b is None:
             continue
-        t_step, b_step = r["best_step"], _closest_step(b, r["max_sustained_rps"])
-        cpu_ratio = None
-        if t_step and b_step and b_step.get("web_cpu_ms_per_req"):
-            cpu_ratio = round(t_step["web_cpu_ms_per_req"] / b_step["web_cpu_ms_per_req"], 2)
-        out.append({"db": r["db"], "server": r["server"], "bare_max_rps": b["max_sustained_rps"],
-                    "textline_max_rps": r["max_sustained_rps"],
-                    "capacity_ratio": round(b["max_sustained_rps"] / r["max_sustained_rps"], 2), "cpu_ratio": cpu_ratio})
+        bare_cpu = {s["offered_rps"]: s.get("web_cpu_ms_per_req") for s in b["steps"]}
+        pairs = [s["web_cpu_ms_per_req"] / bare_cpu[s["offered_rps"]] for s in r["steps"]
+                 if s.get("web_cpu_ms_per_req") and bare_cpu.get(s["offered_rps"])]
+        t_max, b_max = r["max_sustained_rps"], b["max_sustained_rps"]
+        out.append({"db": r["db"], "server": r["server"], "bare_max_rps": b_max, "textline_max_rps": t_max,
+                    "capacity_ratio": round(b_max / t_max, 2) if t_max else None,
+                    "cpu_ratio": round(statistics.median(pairs), 2) if pairs else None,
+                    "cpu_ratio_rates": sorted(s["offered_rps"] for s in r["steps"] if s["offered_rps"] in bare_cpu)})
     return out
 
 
