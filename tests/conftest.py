@@ -59,6 +59,9 @@ def live_app_server(redis_server, tmp_path_factory):
                    CELERY_ALWAYS_EAGER="1")
     app = create_app(load_config(env))
     migrate_database(app)
+    from textline.risk import score_text
+
+    score_text("")  # load the lexicon and model now, as textline/wsgi.py does at start-up
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

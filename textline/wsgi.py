@@ -3,11 +3,16 @@ from textline import web_upkeep
 from textline.app import create_app
 from textline.config_check import refuse_unsafe
 from textline.conversations import queue_out_of_date, reconcile_queue
+from textline.risk import score_text
 
 # A server process never starts on an unsafe production configuration (e.g. the default secret
 # key). The check runs here, not in create_app, so `flask textline check-config` can still explain it.
 refuse_unsafe()
 app = create_app()
+
+# The risk lexicon and model take a while to load and compile: pay it while the process starts, not
+# in the first texter's webhook.
+score_text("")
 
 # The queue lives in Redis but SQL is the record: make them agree whenever a web process starts
 # (without disturbing claims that other web processes are making right now).

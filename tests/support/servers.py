@@ -48,9 +48,10 @@ def find_binary(name: str) -> str:
 class RedisServer:
     """A private redis-server on a free port, so tests never touch anyone else's data."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.workdir = workdir
+        self.extra_args = tuple(extra_args)  # e.g. ("--appendonly", "yes") for the production shape
         self.proc = None
 
     @property
@@ -60,7 +61,7 @@ class RedisServer:
     def start(self) -> "RedisServer":
         self.proc = subprocess.Popen(
             [find_binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+             "--appendonly", "no", "--dir", str(self.workdir), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: redis.Redis.from_url(self.url).ping(), what="redis-server")
         return self
@@ -166,9 +167,11 @@ def app_env(**settings) -> dict:
     return env
 
 
-def web_process(name: str, port: int, env: dict, log_dir: Path) -> Process:
-    argv = [str(VENV_BIN / "gunicorn"), "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{port}",
-            "--graceful-timeout", "3", "textline.wsgi:app"]
+def web_process(name: str, port: int, env: dict, log_dir: Path, worker_class: str = "gevent",
+                workers: int = 1, app: str = "textline.wsgi:app", extra_args: tuple[str, ...] = ()) -> Process:
+    """gunicorn as production runs it; the benchmark varies the worker class and count (bench/)."""
+    argv = [str(VENV_BIN / "gunicorn"), "-k", worker_class, "-w", str(workers), "-b", f"127.0.0.1:{port}",
+            "--graceful-timeout", "3", *extra_args, app]
     return Process(name, argv, env, log_dir)
 
 

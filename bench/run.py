@@ -1,0 +1,326 @@
+"""Run the whole benchmark: ./bench/run.sh [--smoke] (see bench/README.md).
+
+Order: per database, one Textline stack is set up once (volunteers signed in, conversations open and
+claimed), then its web processes are restarted for each server configuration; the bare endpoint
+gets the same configurations. The load generator and the consoles are separate processes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from bench import escalation, latency, memory, procstat, report
+from bench.consoles import Consoles
+from bench.loadgen import LoadGenerator
+from bench.stack import BareServer, BenchStack, ServerConfig
+from bench.throughput import SMOKE_RAMP, RampPlan, ramp
+from bench.workload import INBOUND_PATH, Seq, inbound_specs, texter_number
+from tests.support.servers import ROOT, PostgresServer, wait_until
+
+RESULTS = ROOT / "bench" / "results"
+SETUP_SERVER = ServerConfig("gevent", 1)  # the production configuration prepares the state for every run
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    ramp: RampPlan
+    volunteers: int        # consoles, each holding one conversation
+    supervisors: int
+    waiting: int           # conversations left waiting in the queue
+    e2e_rates: tuple[float, ...]
+    e2e_seconds: float
+    reply_rate: float
+    reply_seconds: float
+    queued_to_add: int     # new conversations for the memory-per-queued-conversation figure
+
+
+FULL = Mode("full", RampPlan(), volunteers=200, supervisors=1, waiting=20, e2e_rates=(100, 500), e2e_seconds=15,
+            reply_rate=20, reply_seconds=15, queued_to_add=200)
+SMOKE = Mode("smoke", SMOKE_RAMP, volunteers=20, supervisors=1, waiting=5, e2e_rates=(100, 500), e2e_seconds=3,
+             reply_rate=10, reply_seconds=3, queued_to_add=30)
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip().splitlines()[0]
+    except Exception:
+        return "?"
+
+
+def meta(mode: Mode, pg: PostgresServer | None) -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    packages = {p: metadata.version(p) for p in ("Flask", "Flask-SocketIO", "python-socketio", "gunicorn", "gevent",
+                                                 "SQLAlchemy", "redis", "celery", "twilio", "psycopg", "uvloop")
+                if _installed(p)}
+    pg_version = None
+    if pg is not None:
+        import psycopg
+
+        with psycopg.connect(pg.admin_url) as conn:
+            pg_version = conn.execute("SHOW server_version").fetchone()[0]
+    return {"mode": mode.name, "started_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "git_commit": _version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+            "host": {"name": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "mem_gb": mem_gb,
+                     "python": platform.python_version(), "kernel": platform.release()},
+            "packages": packages, "redis_server": _version(["redis-server", "--version"]), "postgres": pg_version,
+            "loadavg_start": procstat.loadavg(), "params": {k: str(v) for k, v in mode.__dict__.items()}}
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def cold_then_warm(gen, stack, seq, texters: list[int]) -> float:
+    """Time the first webhook after a start (lexicon load, pools, imports), then warm up for 2 s."""
+    first = gen.run(inbound_specs(stack.account_sid, texters[:1], seq.take(1), 1), 1, stack.signer())
+    cold_ms = (first.done[0] - first.intended[0]) * 1000
+    gen.run(inbound_specs(stack.account_sid, texters, seq.take(100), 100, pick="random"), 50, stack.signer())
+    return round(cold_ms, 1)
+
+
+class TextlineRun:
+    """One database: set up once, then measured under each server configuration."""
+
+    def __init__(self, db: str, mode: Mode, workdir: Path, pg: PostgresServer | None, seq: Seq):
+        self.db, self.mode, self.seq = db, mode, seq
+        self.stack = BenchStack(workdir / db, db, pg)
+        self.cookies: list[str] = []
+        self.conv_of: dict[int, int] = {}
+        self.texters = list(range(mode.volunteers + mode.waiting))
+
+    def start(self, config: ServerConfig) -> None:
+        log(f"{self.db}: starting Redis, database, Celery worker, web ({config.name})")
+        self.stack.start()
+        self.stack.web.start(config)
+        self._setup()
+
+    def _setup(self) -> None:
+        """Open one conversation per texter (their welcome texts go out), sign volunteers in, claim."""
+        m, stack = self.mode, self.stack
+        gen = LoadGenerator(stack.web.targets())
+        try:
+            log(f"{self.db}: {len(self.texters)} texters open conversations")
+            gen.run(inbound_specs(stack.account_sid, self.texters, self.seq.take(len(self.texters)),
+                                  len(self.texters)), 25, stack.signer())
+        finally:
+            gen.close()
+        wait_until(lambda: len(stack.conversation_ids(self.texters)) == len(self.texters), timeout=120,
+                   what="every texter's conversation")
+        wait_until(lambda: stack.outbound_in_flight() == 0, timeout=300, what="welcome texts sent")
+        log(f"{self.db}: signing in {m.volunteers} volunteers and {m.supervisors} supervisor(s)")
+        self.cookies = stack.login_cookies(stack.add_users(m.volunteers, m.supervisors))
+        ids = stack.conversation_ids(list(range(m.volunteers)))
+        self.conv_of = {i: ids[i] for i in range(m.volunteers)}
+        consoles = Consoles([(stack.base_url, c) for c in self.cookies])
+        try:
+            connected = consoles.connect()
+            if connected["connected"] != len(self.cookies):
+                raise RuntimeError(f"consoles did not connect: {connected}")
+            claimed = consoles.claim(list(self.conv_of.items()))
+            if claimed["claimed"] != m.volunteers:
+                raise RuntimeError(f"claims failed: {claimed}")
+            consoles.disconnect()
+        finally:
+            consoles.close()
+        log(f"{self.db}: {m.volunteers} conversations claimed, {m.waiting} waiting")
+
+    def throughput(self, config: ServerConfig) -> dict:
+        stack = self.stack
+        stack.web.start(config)  # fresh processes: every configuration starts cold, and is timed so
+        gen = LoadGenerator(stack.web.targets())
+        try:
+            cold = cold_then_warm(gen, stack, self.seq, self.texters)
+            result = ramp(gen, lambda n: inbound_specs(stack.account_sid, self.texters, self.seq.take(n), n,
+                                                       pick="random"),
+                          stack.signer(), stack.cpu_groups, self.mode.ramp, f"textline {self.db} {config.name}", log)
+        finally:
+            gen.close()
+        return {"app": "textline", "db": self.db, "server": config.name, "cold_first_request_ms": cold,
+                "loadgen_event_loop": gen.info["event_loop"], **result}
+
+    def latency(self, config: ServerConfig) -> dict:
+        m, stack = self.mode, self.stack
+        stack.web.start(config)
+        out = {"db": self.db, "server": config.name, "consoles": len(self.cookies), "inbound": []}
+        gen = LoadGenerator(stack.web.targets())
+        consoles = Consoles([(stack.web.url(i % config.webs), c) for i, c in enumerate(self.cookies)])
+        try:
+            cold_then_warm(gen, stack, self.seq, self.texters)
+            log(f"{self.db} {config.name}: connecting {len(self.cookies)} consoles")
+            out["memory_consoles"] = memory.per_console(stack, consoles)
+            for rate in m.e2e_rates:
+                run = latency.inbound_to_console(stack, gen, consoles, m.volunteers, rate, m.e2e_seconds, self.seq)
+                v = run["to_volunteer"]
+                log(f"  e2e {rate}/s: volunteer p50 {v['p50_ms']} p95 {v['p95_ms']} p99 {v['p99_ms']} ms, "
+                    f"missing {run['missing_at_volunteer']}, webhook p99 {run['webhook_p99_ms']} ms")
+                out["inbound"].append(run)
+                procstat.wait_quiet(stack.web.worker_pids())  # an overloaded step leaves a backlog behind
+            wait_until(lambda: stack.outbound_in_flight() == 0, timeout=120, what="quiet outbox")
+            out["outbound"] = latency.reply_to_twilio(stack, consoles, self.conv_of, m.reply_rate,
+                                                      m.reply_seconds, self.seq)
+            o = out["outbound"]
+            log(f"  replies {m.reply_rate}/s: to Twilio p50 {o['to_twilio']['p50_ms']} p99 {o['to_twilio']['p99_ms']} "
+                f"ms, missing {o['missing_at_twilio']}")
+            out["escalation"] = escalation.summarise(consoles.escalations())
+            consoles.disconnect()
+            procstat.wait_quiet(stack.web.worker_pids())
+            first_new = len(self.texters)
+            self.texters += list(range(first_new, first_new + m.queued_to_add))
+            out["memory_queue"] = memory.per_queued_conversation(stack, gen, first_new, m.queued_to_add, self.seq)
+        except Exception as exc:  # keep what was measured; the error is reported with the results
+            out["error"] = repr(exc)
+            log(f"{self.db} {config.name} latency/memory FAILED: {exc!r}\n{traceback.format_exc()}")
+        finally:
+            consoles.close()
+            gen.close()
+        return out
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+
+def bare_throughput(config: ServerConfig, mode: Mode, workdir: Path) -> dict:
+    bare = BareServer(workdir / "bare")
+    bare.web.start(config)
+    gen = LoadGenerator(bare.web.targets())
+    params = {"MessageSid": "SM0", "From": texter_number(0), "Body": "x"}
+    try:
+        gen.run([(INBOUND_PATH, params)] * 100, 50, None)  # warm up
+        result = ramp(gen, lambda n: [(INBOUND_PATH, {**params, "MessageSid": f"SM{i}"}) for i in range(n)],
+                      None, bare.cpu_groups, mode.ramp, f"bare {config.name}", log)
+    finally:
+        gen.close()
+        bare.stop()
+    return {"app": "bare", "db": None, "server": config.name, **result}
+
+
+def pick_server(by_server: dict[str, dict]) -> tuple[str, str]:
+    """Highest sustained Textline webhooks/s on one process; within 15% (noise on a shared machine),
+    the one that spends less web CPU per webhook."""
+    best = max(by_server, key=lambda s: by_server[s]["max_sustained_rps"])
+    top = by_server[best]["max_sustained_rps"]
+    close = [s for s, r in by_server.items() if r["max_sustained_rps"] >= 0.85 * top and r["best_step"]]
+    if len(close) > 1:
+        cheapest = min(close, key=lambda s: by_server[s]["best_step"]["web_cpu_ms_per_req"])
+        return cheapest, "within 15% of the best webhooks/s on 1 process, and the least web CPU per webhook"
+    return best, "highest sustained Textline webhooks/s on 1 process"
+
+
+def ratios(throughput: list[dict]) -> list[dict]:
+    """Per server config: bare max/s over Textline max/s, and web CPU per request of Textline over the
+    bare endpoint's at the same offered rates (both ramps start at the same rate and grow by the same
+    factor). CPU per request barely depends on what else runs on the machine, so the second ratio is
+    the steadier one on a shared machine."""
+    bare = {r["server"]: r for r in throughput if r["app"] == "bare"}
+    out = []
+    for r in throughput:
+        b = bare.get(r["server"])
+        if r["app"] != "textline" or b is None:
+            continue
+        bare_cpu = {s["offered_rps"]: s.get("web_cpu_ms_per_req") for s in b["steps"]}
+        pairs = [s["web_cpu_ms_per_req"] / bare_cpu[s["offered_rps"]] for s in r["steps"]
+                 if s.get("web_cpu_ms_per_req") and bare_cpu.get(s["offered_rps"])]
+        t_max, b_max = r["max_sustained_rps"], b["max_sustained_rps"]
+        out.append({"db": r["db"], "server": r["server"], "bare_max_rps": b_max, "textline_max_rps": t_max,
+                    "capacity_ratio": round(b_max / t_max, 2) if t_max else None,
+                    "cpu_ratio": round(statistics.median(pairs), 2) if pairs else None,
+                    "cpu_ratio_rates": sorted(s["offered_rps"] for s in r["steps"] if s["offered_rps"] in bare_cpu)})
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--smoke", action="store_true", help="tens of seconds per part: a check that it all runs")
+    ap.add_argument("--db", help="comma-separated: sqlite, postgres (smoke: sqlite)")
+    ap.add_argument("--servers", help="gunicorn worker classes to compare: gevent, gthread (smoke: gevent)")
+    ap.add_argument("--webs", help="web process counts to measure: 1, 2 (smoke: 1)")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: throughput, bare, latency")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    mode = SMOKE if args.smoke else FULL
+    dbs = [d for d in (args.db or ("sqlite" if args.smoke else "sqlite,postgres")).split(",") if d]
+    servers = [s for s in (args.servers or ("gevent" if args.smoke else "gevent,gthread")).split(",") if s]
+    webs = [int(w) for w in (args.webs or ("1" if args.smoke else "1,2")).split(",") if w]
+    skip = set(args.skip.split(","))
+    workdir = Path(tempfile.mkdtemp(prefix="textline-bench-"))
+    pg = PostgresServer(workdir).start() if "postgres" in dbs else None
+    results = {"meta": meta(mode, pg), "throughput": [], "latency": [], "errors": []}
+    log(f"{mode.name} run; load average {results['meta']['loadavg_start']}; work dir {workdir}")
+    seq = Seq()
+    chosen = servers[0]
+    try:
+        for n, db in enumerate(dbs):
+            run = TextlineRun(db, mode, workdir, pg, seq)
+            try:
+                run.start(SETUP_SERVER)
+                if "throughput" not in skip:
+                    if n == 0:  # compare worker classes once, on one process, then keep the best
+                        by_server = {s: run.throughput(ServerConfig(s, 1)) for s in servers}
+                        results["throughput"] += by_server.values()
+                        chosen, why = pick_server(by_server)
+                        results["server_choice"] = f"{chosen} ({why})"
+                        more = [w for w in webs if w != 1]
+                    else:
+                        more = webs
+                    for w in more:
+                        results["throughput"].append(run.throughput(ServerConfig(chosen, w)))
+                if "latency" not in skip:
+                    mine = [r for r in results["throughput"] if r["db"] == db and r["server"].startswith(chosen)]
+                    best = max(mine, key=lambda r: r["max_sustained_rps"], default=None)
+                    n_webs = int(best["server"].split("x")[1]) if best else 1
+                    lat = run.latency(ServerConfig(chosen, n_webs))
+                    results["latency"].append(lat)
+                    if lat.get("error"):
+                        results["errors"].append(f"{db} latency: {lat['error']}")
+            except Exception as exc:
+                results["errors"].append(f"{db}: {exc!r}")
+                log(f"{db} FAILED: {exc!r}\n{traceback.format_exc()}\n{run.stack.logs()[-6000:]}")
+            finally:
+                run.stop()
+        if "bare" not in skip and "throughput" not in skip:
+            done = set()
+            for config in [ServerConfig(s, 1) for s in servers] + [ServerConfig(chosen, w) for w in webs]:
+                if config.name not in done:
+                    done.add(config.name)
+                    results["throughput"].append(bare_throughput(config, mode, workdir))
+        results["ratios"] = ratios(results["throughput"])
+    finally:
+        results["meta"]["loadavg_end"] = procstat.loadavg()
+        if pg is not None:
+            pg.stop()
+        stem = f"{mode.name}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M')}"
+        paths = report.write(results, args.out, stem)
+        print()
+        print(report.table(results))
+        print()
+        for kind, path in paths.items():
+            print(f"{kind}: {path}")
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The benchmark's own measuring tools (bench/): if they were wrong, every number they print would be."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from bench.loadgen import LoadGenerator
+from bench.stats import passes, percentile, summarise_step
+from bench.workload import body, inbound_specs, seq_of
+from tests.support.servers import free_port
+from tests.support.texting import inbound_params
+
+
+def test_nearest_rank_percentile():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 99) is None
+
+
+def test_a_step_is_sustained_only_under_the_p99_limit_without_failures_and_keeping_up():
+    ok = {"requests": 1000, "p99_ms": 80.0, "failed": 0, "achieved_rps": 99.0, "offered_rps": 100.0}
+    assert passes(ok, 100)
+    assert not passes({**ok, "p99_ms": 100.0}, 100)
+    assert not passes({**ok, "failed": 2}, 100)
+    assert not passes({**ok, "achieved_rps": 90.0}, 100)
+
+
+def test_every_body_carries_its_sequence_number():
+    assert seq_of(body(12345)) == 12345
+    assert seq_of("no number here") is None
+    assert seq_of("ends with a hash #") is None
+
+
+@pytest.fixture
+def bare_server():
+    from bench.bare_app import app
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+
+
+def test_load_generator_sends_every_request_on_schedule_and_times_it(bare_server):
+    gen = LoadGenerator([("127.0.0.1", bare_server)], max_conns=8)
+    try:
+        specs = [("/sms/inbound", {"MessageSid": f"SM{i}", "Body": "x"}) for i in range(60)]
+        step = gen.run(specs, 200, None)
+        missing = gen.run([("/nowhere", {})] * 5, 100, None)
+    finally:
+        gen.close()
+    assert list(step.status) == [200] * 60
+    for i in range(60):
+        assert step.intended[i] - 0.001 <= step.sent[i] <= step.done[i]  # sent up to 0.5 ms early, never late-stamped
+        assert abs(step.intended[i] - step.intended[0] - i / 200) < 1e-6  # open loop: due times fixed
+    summary = summarise_step(step, {"cpu_s": {}, "wall_s": 1.0, "machine_busy": 0.5, "cores": 2, "loadavg": []})
+    assert summary["failed"] == 0 and summary["requests"] == 60 and summary["p99_ms"] > 0
+    assert list(missing.status) == [404] * 5  # answers other than 200 are counted, not hidden
+    assert summarise_step(missing, {"cpu_s": {}, "wall_s": 1.0, "machine_busy": 0.5, "cores": 2,
+                                    "loadavg": []})["failed"] == 5
+
+
+def test_load_generator_signs_webhooks_the_way_textline_checks_them(live_app):
+    host = live_app.base_url[len("http://"):]
+    target = (host.split(":")[0], int(host.split(":")[1]))
+    signer = {"auth_token": live_app.auth_token, "base_url": live_app.base_url, "host": host}
+    gen = LoadGenerator([target], max_conns=4)
+    try:
+        signed = gen.run(inbound_specs(live_app.account_sid, [0, 1], 0, 6), 50, signer)
+        forged = gen.run([("/sms/inbound", inbound_params(live_app.account_sid, "+15552000000", "hi #99"))], 10,
+                         {**signer, "auth_token": "not-the-token"})
+    finally:
+        gen.close()
+    assert list(signed.status) == [200] * 6
+    assert list(forged.status) == [403]
