@@ -194,16 +194,22 @@ def publish_queue() -> None:
     emit("queue", snapshot, to=[VOLUNTEERS, SUPERVISORS])
 
 
-def rebuild_queue() -> int:
-    """Make Redis agree with SQL (after a Redis restart or outage). Returns the queue length."""
+def _queue_state_in_sql() -> tuple[list[tuple], list[tuple]]:
+    """What Redis should hold: waiting = (id, priority, queued_at), held = (id, volunteer_id)."""
     waiting = db.session.execute(
         select(Conversation.id, Conversation.priority, Conversation.queued_at).where(Conversation.status == WAITING)
     ).all()
-    active = db.session.execute(
+    held = db.session.execute(
         select(Conversation.id, Conversation.volunteer_id).where(
             Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
     ).all()
-    queue.rebuild([tuple(w) for w in waiting], [tuple(a) for a in active])
+    return [tuple(w) for w in waiting], [tuple(h) for h in held]
+
+
+def rebuild_queue() -> int:
+    """Make Redis agree with SQL (after a Redis restart or outage). Returns the queue length."""
+    waiting, held = _queue_state_in_sql()
+    queue.rebuild(waiting, held)
     queue_out_of_date.clear()
     return len(waiting)
 
@@ -212,14 +218,7 @@ def reconcile_queue() -> int:
     """Repair Redis from SQL without disturbing live claims: add conversations SQL says are waiting or
     held that Redis lacks, drop ones SQL says have ended. Safe from any process at any time (beat runs
     it periodically; web processes run it at start and when Redis comes back). Returns the changes."""
-    waiting = db.session.execute(
-        select(Conversation.id, Conversation.priority, Conversation.queued_at).where(Conversation.status == WAITING)
-    ).all()
-    active = db.session.execute(
-        select(Conversation.id, Conversation.volunteer_id).where(
-            Conversation.status == ACTIVE, Conversation.volunteer_id.is_not(None))
-    ).all()
-    changed = queue.restore([tuple(w) for w in waiting], [tuple(a) for a in active])
+    changed = queue.restore(*_queue_state_in_sql())
     loads = queue.held()
     known = set(queue.ordered_ids(limit=100_000)).union(*loads.values())
     still_open = set(db.session.scalars(select(Conversation.id).where(
