@@ -134,6 +134,42 @@ def test_demo_only_routes_are_absent_with_real_twilio(tmp_path):
 
 # ---- Socket.IO events -----------------------------------------------------------------------------
 
+# namespace -> event -> who may use it. CONNECTION = the handshake itself; VOLUNTEER events are open to
+# every signed-in account and check conversation access inside (permissions.py), tested below.
+CONNECTION, DEMO = "connection", "demo"
+SOCKET_EVENTS = {
+    "/": {
+        "connect": CONNECTION, "disconnect": CONNECTION, "heartbeat": CONNECTION,
+        "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
+        "ask_adult": VOLUNTEER,
+        "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
+        "adult_join": SUPERVISOR, "take_over": SUPERVISOR,
+    },
+    "/simulator": {"connect": DEMO, "watch": DEMO},  # only registered usefully with SIMULATOR_ENABLED
+}
+
+
+def test_every_socket_event_is_classified(app):
+    from textline.extensions import socketio
+
+    registered = {ns: set(handlers) for ns, handlers in socketio.server.handlers.items()}
+    assert registered == {ns: set(events) for ns, events in SOCKET_EVENTS.items()}, \
+        "classify the new Socket.IO events in SOCKET_EVENTS"
+
+
+def test_adult_only_socket_events_refuse_volunteers(live_app, app_ctx):
+    make_user(db.session, "sam@example.org", on_shift=True)
+    conv = _conversation(live_app)
+    sam = _console(live_app, "sam@example.org")
+    try:
+        sam.wait_for("hello")
+        for event, who in SOCKET_EVENTS["/"].items():
+            if who == SUPERVISOR:
+                answer = sam.call(event, {"conversation_id": conv, "escalation_id": 1, "body": "x"})
+                assert answer["code"] == "forbidden", (event, answer)
+    finally:
+        sam.close()
+
 def _conversation(live_app, number="+15550102222") -> int:
     post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, number, "hi"),
                 live_app.auth_token)
