@@ -30,7 +30,8 @@ catches ("his lips look blue", "wrote letters for my mom. just in case"). Combin
     (only negated/past/joking hits, or a figure of speech it set aside: lexicon_overrules_model()),
     the text is raised for REVIEW, never to high by the model alone: model score = medium +
     (p - threshold) / (1 - threshold) * (high - 1 - medium), so the threshold lands on
-    thresholds.medium and p = 1 just under high; the score is the higher of the two. (Why not high:
+    thresholds.medium and p = 1 just under high; the model's reason and words are added only when its
+    score is above the lexicon's (otherwise they would only clutter clearer reasons). (Why not high:
     on ordinary texts the model false-alarms far more than the lexicon (15 of 50 written ordinary
     worries crossed its threshold), and high pages an adult at once; so the model moves a texter up
     the queue and flags them to volunteers and advisors, and the lexicon alone decides escalation.) A
@@ -826,7 +827,9 @@ class RiskScorer:
         medium, high = self.lexicon.thresholds["medium"], self.lexicon.thresholds["high"]
         mscore = medium + (p - model.threshold) / (1 - model.threshold) * (high - 1 - medium)
         mscore = max(math.ceil(medium), min(math.ceil(high) - 1, round(mscore)))  # review, never high alone
-        score = max(a.score, mscore)
+        if a.score >= mscore:  # the lexicon already says as much: its reasons are the clearer ones
+            return RiskAssessment(a.score, a.level, a.categories, a.matches, a.reasons, p, a.dismissed)
+        score = mscore
         # the strongest n-grams, overlapping or adjacent ones joined into phrases ("lips look blue")
         spans = sorted({sp: ev.weight for ev in reversed(evidence) for sp in ev.spans}.items())
         phrases: list[list] = []  # [start, end, strongest weight]
