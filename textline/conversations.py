@@ -159,8 +159,7 @@ def announce_inbound(result: Inbound) -> None:
         after_close(conv, was_waiting=result.closed_from == WAITING)
     elif conv.status != WAITING:
         emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
-    for out in result.outbound:
-        dispatch(out)
+    dispatch(*result.outbound)
 
 
 # ---- the queue ----------------------------------------------------------------------------------
@@ -406,12 +405,22 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
 
 # ---- sending ------------------------------------------------------------------------------------
 
-def dispatch(msg: Message) -> None:
-    """Hand a stored outbound message to the Celery sender. If the broker is unreachable the row
-    stays "pending" and the outbox sweep sends it later: nothing is lost."""
+def dispatch(*msgs: Message) -> None:
+    """Hand stored outbound messages to the Celery sender. Several (a welcome, then crisis information)
+    go as a chain, so the texter reads them in the order they were written, whichever workers run them.
+    If the broker is unreachable the rows stay "pending" and the outbox sweep sends them later: nothing
+    is lost."""
+    from celery import chain
+
     from workers.outbound import send_message
 
+    if not msgs:
+        return
     try:
-        send_message.delay(msg.id)
+        if len(msgs) == 1:
+            send_message.delay(msgs[0].id)
+        else:
+            chain(*(send_message.si(m.id) for m in msgs)).delay()
     except Exception:
-        current_app.logger.exception("could not enqueue outbound message %s; the sweep will retry", msg.id)
+        current_app.logger.exception("could not enqueue outbound messages %s; the sweep will retry",
+                                     [m.id for m in msgs])

@@ -190,3 +190,15 @@ def test_no_phone_number_reaches_a_volunteer(live):
     assert "Texter " in everything  # the alias is there...
     for pattern in _number_patterns(TEXTER):  # ...the number, in any spelling, is not
         assert not pattern.search(everything), pattern.pattern
+
+
+def test_automatic_texts_arrive_in_the_order_they_were_written(live):
+    """A first text at high risk gets the welcome, then the crisis text: two workers race to send them
+    unless they are chained."""
+    for n in range(3):
+        number = f"+155501077{n:02d}"
+        live.text_in(number, "i took all my pills and i want to die tonight")
+        wait_until(lambda: len(live.sent_to(number)) == 2, timeout=20, what="welcome and crisis text")
+        newest_first = live.sent_to(number)
+        kinds = ["welcome" if "Textline" in m.body else "crisis" for m in reversed(newest_first)]
+        assert kinds == ["welcome", "crisis"], [m.body[:40] for m in newest_first]
