@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.support.state import PASSWORD
+from tests.support.texting import wrap_up
 
 
 def check(page, name: str) -> None:
@@ -89,7 +90,7 @@ def test_insights_page(live, pages):
         assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
         reply = {"conversation_id": conv["id"], "body": "I'm here.", "client_id": f"r{conv['id']}"}
         assert sam.call("reply", reply)["ok"]
-        assert sam.call("end", {"conversation_id": conv["id"], "disposition": {"outcome": "supported"}})["ok"]
+        assert sam.call("end", {"conversation_id": conv["id"], "disposition": wrap_up()})["ok"]
     page = pages.new()
     sign_in(page, "dana@example.org", PASSWORD)
     page.get_by_role("link", name="Insights").click()
