@@ -144,11 +144,13 @@
   }
 
   // ---- my conversations: a tab strip ---------------------------------------------------------
-  const RISK_LABEL = {high: "high risk", medium: "medium risk", low: "low risk", none: "no risk flags"};
+  // The tab's name says what it shows, in the same order (its visible words must be part of its name):
+  // "Texter 4F2A, High risk, 2 unread".
+  const RISK_LABEL = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"};
 
   function tabLabel(c, unread) {
-    return [c.alias, unread ? `${unread} unread` : null, RISK_LABEL[c.risk_level] || c.risk_level,
-      c.training ? "training" : null].filter(Boolean).join(", ");
+    return [c.alias, RISK_LABEL[c.risk_level] || c.risk_level, c.training ? "Training" : null,
+      unread ? `${unread} unread` : null].filter(Boolean).join(", ");
   }
 
   function renderMine() {
@@ -163,7 +165,7 @@
         tabindex: c.id === selected ? "0" : "-1", dataset: {id: c.id, testid: "mine-item", unread: unread},
         onclick: () => show(c.id)},
         c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c),
-        unread ? el("span", {class: "unread", "aria-hidden": "true", dataset: {testid: "unread"}}, String(unread)) : null);
+        unread ? el("span", {class: "unread", dataset: {testid: "unread"}}, String(unread)) : null);
     }));
     $("mine-empty").hidden = items.length > 0;
     if (focusedId != null && $(`tab-${focusedId}`)) $(`tab-${focusedId}`).focus();
