@@ -279,7 +279,7 @@ class Report:
                     counts[label] += 1
                     break
         rows = [(label, counts.get(label, 0)) for _, label in ACK_BUCKETS]
-        return rows + [("not acknowledged", sum(1 for r in self.escalation_rows if r.acknowledged_at is None))]
+        return rows + [("never", sum(1 for r in self.escalation_rows if r.acknowledged_at is None))]
 
 
 def build_report(period: Period, now: datetime | None = None) -> Report:

@@ -99,7 +99,7 @@ def test_report_on_known_data(march):
     assert dict(report.outcomes()) == {"supported": 2, "referred": 1, "texter_left": 1}
     assert report.survey() == {"sent": 3, "answered": 2, "mean": 4.0,
                                "distribution": [(1, 0), (2, 0), (3, 1), (4, 0), (5, 1)]}
-    assert report.escalations()["total"] == 0 and report.response_histogram()[-1] == ("not acknowledged", 0)
+    assert report.escalations()["total"] == 0 and report.response_histogram()[-1] == ("never", 0)
 
 
 def test_a_conversation_still_waiting_counts_only_once_it_is_late(app_ctx):
@@ -222,7 +222,7 @@ def test_escalations_by_reason_and_response_times(escalated):
         ("risk", 2, 1, 2, 1), ("wait", 1, 0, 0, 0), ("no_reply", 1, 0, 1, 0), ("asked", 1, 0, 1, 1)]
     assert (by_reason["asked"]["p50"], by_reason["wait"]["p50"]) == (150, None)
     assert report.response_histogram() == [("<1 min", 1), ("1-2 min", 0), ("2-5 min", 1), ("5-10 min", 0),
-                                           ("10+ min", 0), ("not acknowledged", 3)]
+                                           ("10+ min", 0), ("never", 3)]
 
 
 def test_an_unacknowledged_escalation_under_two_minutes_is_not_decided_yet(march):
