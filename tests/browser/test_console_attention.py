@@ -30,6 +30,12 @@ NOTIFICATION_SPY = """(() => {
 AWAY = "() => { document.hasFocus = () => false; }"  # as if another window were in front
 
 
+def live_console(page, email: str) -> None:
+    """Signed in with the console connected (so it is in the volunteers' room before anyone texts)."""
+    sign_in(page, email, PASSWORD)
+    expect(page.get_by_role("status")).to_have_text("Live")
+
+
 def claim_both(live, page) -> tuple[str, str]:
     """Two texters claimed in the console, the second one open. Returns their aliases."""
     live.text_in(FIRST, "hey, anyone there?")
@@ -48,7 +54,7 @@ def claim_both(live, page) -> tuple[str, str]:
 def test_two_conversations_in_tabs_with_unread_counts(live, pages):
     live.user("sam@example.org", display_name="Sam", capacity=3)
     page = pages.new()
-    sign_in(page, "sam@example.org", PASSWORD)
+    live_console(page, "sam@example.org")
     first, second = claim_both(live, page)
 
     tablist = page.get_by_role("tablist", name="My conversations")
@@ -100,7 +106,7 @@ def test_sound_and_desktop_alerts_are_opt_in_and_remembered(live, pages):
     page = pages.new()
     page.context.grant_permissions(["notifications"])
     page.context.add_init_script(NOTIFICATION_SPY)
-    sign_in(page, "sam@example.org", PASSWORD)
+    live_console(page, "sam@example.org")
     controls = page.get_by_role("group", name="Sound and desktop alerts")
     sound = controls.get_by_role("button", name="Sound")
     desktop = controls.get_by_role("button", name="Desktop alerts")
@@ -219,12 +225,12 @@ def test_new_controls_fit_desktop_and_tablet(live, pages):
                                          (TABLET, "tablet", "alex", ("+15550107411", "+15550107412"))):
         live.user(f"{who}@example.org", display_name=who.title(), capacity=3)
         page = pages.new(viewport=viewport)
-        sign_in(page, f"{who}@example.org", PASSWORD)
-        for number in numbers:
+        live_console(page, f"{who}@example.org")
+        for n, number in enumerate(numbers, start=1):
             live.text_in(number, "hi")
-            page.get_by_role("button", name=re.compile("^Claim Texter")).first.click()
-            expect(page.get_by_role("tab", selected=True)).to_be_visible()
-        expect(page.get_by_role("tab")).to_have_count(2)
+            expect(page.get_by_test_id("queue-item")).to_have_count(1)
+            page.get_by_test_id("queue-item").get_by_role("button", name=re.compile("^Claim Texter")).click()
+            expect(page.get_by_role("tab")).to_have_count(n)
         for control in (page.get_by_role("button", name="Sound"), page.get_by_role("button", name="Desktop alerts"),
                         page.get_by_role("tab").first, page.get_by_role("button", name="End conversation…")):
             control.scroll_into_view_if_needed()
