@@ -334,12 +334,19 @@ def end(conversation_id, user: User, disposition, note: str | None) -> Conversat
     conv = get_conversation(conversation_id)
     if not can_view(user, conv):
         raise ConversationError("You can only end conversations you are handling.", "forbidden")
-    if conv.status == CLOSED:
-        return conv
+    recorded = wrap_up.read(conv.disposition)
+    system_closed = conv.status == CLOSED and recorded.by == "system" and recorded.outcome == "opted_out"
+    if conv.status == CLOSED and not (system_closed and conv.volunteer_id == user.id):
+        return conv  # ended already (another tab, an adult): nothing more to record
     try:
         disposition = wrap_up.validate(disposition, by_adult=user.is_supervisor)
     except wrap_up.WrapUpError as exc:
         raise ConversationError(str(exc), "wrap_up", exc.field) from None
+    if conv.status == CLOSED:  # STOP closed it under the volunteer: their wrap-up is still recorded
+        conv.disposition = wrap_up.after_system_close(conv.disposition, disposition)
+        conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
+        db.session.commit()
+        return conv
     if user.is_supervisor:
         audit.record("conversation.end", user, "conversation", conv.id, commit=False,
                      was_volunteer_id=conv.volunteer_id if conv.volunteer_id != user.id else None)

@@ -129,6 +129,14 @@ def system(outcome: str) -> dict:
     return {"outcome": outcome, "by": "system"}
 
 
+def after_system_close(stored, fields: dict) -> dict:
+    """The volunteer's wrap-up of a conversation the server had already closed (the texter sent STOP
+    mid-conversation): their topics, risk, resources and follow-up are kept; the outcome stays the
+    server's (what happened), theirs is kept beside it."""
+    system_outcome = read(stored).outcome
+    return {**fields, "outcome": system_outcome, "volunteer_outcome": fields["outcome"], "by": "system"}
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A stored disposition read back leniently (older rows may lack fields or hold other values)."""

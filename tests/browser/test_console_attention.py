@@ -7,9 +7,11 @@ import json
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from tests.browser.conftest import ARTIFACTS, DESKTOP, TABLET, axe_violations, fill_wrap_up, screenshot, sign_in
 from tests.support.state import PASSWORD
+from textline.models import Conversation
 
 FIRST, SECOND = "+15550107401", "+15550107402"
 
@@ -249,3 +251,26 @@ def test_new_controls_fit_desktop_and_tablet(live, pages):
         expect(page.get_by_label("How did it end?")).to_be_focused()
         expect(page.get_by_label("How did it end?")).to_have_attribute("aria-invalid", "true")
         assert axe_violations(page, f"console-wrap-up-refused-{name}") == []
+
+
+def test_a_texter_who_sends_stop_still_gets_a_wrap_up(live, pages):
+    live.user("sam@example.org", display_name="Sam", capacity=3)
+    page = pages.new()
+    live_console(page, "sam@example.org")
+    first, second = claim_both(live, page)
+    live.text_in(FIRST, "STOP")  # the first texter, in the background tab, opts out
+    ended = page.get_by_role("tab", name=re.compile(f"^{first}, .*Ended"))
+    expect(ended).to_be_visible()
+    ended.click()
+    expect(page.get_by_test_id("chat-alias")).to_have_text(f"{first} (ended)")
+    expect(page.get_by_text("The texter sent STOP")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Your reply")).to_be_hidden()
+    page.get_by_role("button", name="Wrap up…").click()
+    fill_wrap_up(page, outcome="texter_left", topics=("Family",))
+    page.get_by_role("button", name="End conversation", exact=True).click()
+    expect(page.get_by_role("tab")).to_have_count(1)
+    expect(page.get_by_role("tab")).to_have_accessible_name(re.compile(f"^{second}, "))
+    with live.db() as s:
+        dispositions = s.scalars(select(Conversation.disposition).order_by(Conversation.id)).all()
+    assert dispositions[0]["outcome"] == "opted_out" and dispositions[0]["topics"] == ["family"]
+    assert dispositions[1] is None  # the other conversation is still going

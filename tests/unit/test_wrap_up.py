@@ -149,3 +149,43 @@ def test_end_over_socketio_is_refused_until_the_wrap_up_is_complete(live_app, ap
         assert ended["ok"] and ended["conversation"]["status"] == "closed"
     finally:
         threading.Thread(target=sam.close, daemon=True).start()
+
+
+def test_a_wrap_up_after_stop_is_recorded_beside_the_system_outcome(live_app, app_ctx):
+    """The texter sent STOP mid-conversation: the volunteer can still record topics, risk and follow-up;
+    the outcome stays what happened (opted out). Once recorded as the volunteer's, nothing changes it."""
+    sam = make_user(db.session, "sam@example.org", on_shift=True)
+    conv = text_in(live_app, "+15550108805", "my brother keeps hitting me")
+    conversations.claim(conv.id, sam)
+    text_in(live_app, "+15550108805", "STOP")
+    db.session.expire_all()
+    assert db.session.get(Conversation, conv.id).disposition == {"outcome": "opted_out", "by": "system"}
+    with pytest.raises(ConversationError, match="Choose at least one topic"):
+        conversations.end(conv.id, sam, {"outcome": "texter_left"}, None)
+    conversations.end(conv.id, sam, wrap_up(outcome="texter_left", topics=["family", "abuse"], risk="medium",
+                                            follow_up="adult"), "brother hitting, told an adult")
+    db.session.expire_all()
+    conv = db.session.get(Conversation, conv.id)
+    assert conv.disposition == {"outcome": "opted_out", "volunteer_outcome": "texter_left",
+                                "topics": ["family", "abuse"], "risk": "medium", "resources": [],
+                                "follow_up": "adult", "by": "system"}
+    assert conv.wrap_up_note == "brother hitting, told an adult" and rules.read(conv.disposition).complete
+
+
+def test_nobody_adds_a_wrap_up_to_a_conversation_someone_else_closed(live_app, app_ctx):
+    sam = make_user(db.session, "sam@example.org", on_shift=True)
+    alex = make_user(db.session, "alex@example.org", on_shift=True)
+    dana = make_user(db.session, "dana@example.org", "supervisor")
+    conv = text_in(live_app, "+15550108806", "hi")
+    conversations.claim(conv.id, sam)
+    conversations.end(conv.id, dana, {"outcome": "escalated"}, None)  # an adult ended it
+    conversations.end(conv.id, sam, wrap_up(), "late")
+    other = text_in(live_app, "+15550108807", "hello")
+    conversations.claim(other.id, sam)
+    text_in(live_app, "+15550108807", "STOP")
+    with pytest.raises(ConversationError, match="only end conversations you are handling"):
+        conversations.end(other.id, alex, wrap_up(), "not mine")
+    db.session.expire_all()
+    assert db.session.get(Conversation, conv.id).disposition == {"outcome": "escalated", "by": "adult"}
+    assert db.session.get(Conversation, conv.id).wrap_up_note is None
+    assert db.session.get(Conversation, other.id).disposition == {"outcome": "opted_out", "by": "system"}

@@ -150,11 +150,12 @@
 
   function tabLabel(c, unread) {
     return [c.alias, RISK_LABEL[c.risk_level] || c.risk_level, c.training ? "Training" : null,
-      unread ? `${unread} unread` : null].filter(Boolean).join(", ");
+      c.status === "closed" ? "Ended" : null, unread ? `${unread} unread` : null].filter(Boolean).join(", ");
   }
 
   function renderMine() {
-    const items = [...state.mine.values()].filter((c) => c.status !== "closed");
+    // A conversation the texter ended with STOP stays until the volunteer has written its wrap-up.
+    const items = [...state.mine.values()].filter((c) => c.status !== "closed" || c.wrap_up_pending);
     const focusedId = document.activeElement && document.activeElement.closest("#mine")
       ? document.activeElement.dataset.id : null;
     const selected = items.some((c) => c.id === state.openId) ? state.openId : (items[0] && items[0].id);
@@ -165,6 +166,7 @@
         tabindex: c.id === selected ? "0" : "-1", dataset: {id: c.id, testid: "mine-item", unread: unread},
         onclick: () => show(c.id)},
         c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c),
+        c.status === "closed" ? el("span", {class: "badge ended"}, "Ended") : null,
         unread ? el("span", {class: "unread", dataset: {testid: "unread"}}, String(unread)) : null);
     }));
     $("mine-empty").hidden = items.length > 0;
@@ -250,6 +252,8 @@
     $("reply-form").hidden = conv.status === "closed" || takenOver;
     $("ask-adult").hidden = conv.status === "closed" || takenOver;
     $("end-open").hidden = $("resources").hidden = takenOver;
+    $("end-open").textContent = conv.status === "closed" ? "Wrap up…" : "End conversation…";
+    $("notice-ended").hidden = !conv.wrap_up_pending;
     document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
 
@@ -361,6 +365,11 @@
   });
   socket.on("conversation", (c) => {
     if (!state.mine.has(c.id)) return;
+    const before = state.mine.get(c.id);
+    // Closed under the volunteer by the texter's STOP: the wrap-up is still theirs to write.
+    if (c.status === "closed" && c.opted_out && (before.status !== "closed" || before.wrap_up_pending)) {
+      c.wrap_up_pending = true;
+    }
     state.mine.set(c.id, c);
     renderMine();
     renderTitle();
