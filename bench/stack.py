@@ -23,7 +23,7 @@ from tests.support.servers import (
 from tests.support.state import settings
 from tests.support.texting import login
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
-from textline.models import Conversation, Message, TexterPhone, User
+from textline.models import Conversation, Message, TexterPhone, User, utcnow
 from textline.passwords import hash_password
 
 PASSWORD = "bench-password-long"
@@ -214,7 +214,9 @@ class BenchStack:
         with self.db() as s:
             for i, email in enumerate(emails):
                 role = "volunteer" if i < volunteers else "supervisor"
-                s.add(User(email=email, display_name=email.split("@")[0], role=role, password_hash=hashed))
+                # On shift, as volunteers taking conversations are (off shift they may not claim).
+                s.add(User(email=email, display_name=email.split("@")[0], role=role, password_hash=hashed,
+                           on_shift=True, shift_started_at=utcnow()))
             s.commit()
         return emails
 
