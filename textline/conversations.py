@@ -10,6 +10,8 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from textline import audit, escalation, inbound_rules, metrics, notices, payloads, survey
 from textline import conversation_queue as queue
@@ -52,7 +54,8 @@ class Inbound:
 
 def _texter_for(number: str) -> Texter:
     hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
-    texter = db.session.scalar(select(Texter).where(Texter.phone_hash == hashed))
+    # The phone row comes in the same query: it is checked on every text (erased numbers come back).
+    texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
     if texter is None:
         texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
         texter.phone = TexterPhone(number=normalise_number(number))
@@ -64,10 +67,15 @@ def _texter_for(number: str) -> Texter:
 
 
 def _open_conversation(texter: Texter, training: bool = False) -> tuple[Conversation, bool]:
+    # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
-        select(Conversation).where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
+        select(Conversation).options(joinedload(Conversation.volunteer))
+        .where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
     )
     if conv is not None:
+        # The texter in hand is its texter: linked without a query, and kept alive (the session holds
+        # loaded objects only weakly) for the payloads built after the commit.
+        set_committed_value(conv, "texter", texter)
         return conv, False
     now = utcnow()
     conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, priority=0,
@@ -99,13 +107,29 @@ def system_text(conv: Conversation, body: str, kind: str) -> Message:
     return msg
 
 
+def _commit_keeping_values() -> None:
+    """Commit without expiring what this transaction loaded and wrote: the consoles' payloads are built
+    from those values after the commit instead of being read back (4-5 SELECTs per webhook). Only
+    for the webhook's own objects; the flag is put back at once."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _already_stored(message_sid: str) -> Inbound | None:
+    existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
+    return Inbound(existing.conversation, existing, duplicate=True) if existing is not None else None
+
+
 def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
-    """Store one texter message durably. Safe to call again with the same MessageSid.
+    """Store one texter message durably. Safe to call again with the same MessageSid: the unique
+    twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
+    (no look-up first: retries are rare, and every webhook would pay for it).
 
     `training` marks a conversation it opens as practice (simulator, training deployments only)."""
-    existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
-    if existing is not None:
-        return Inbound(existing.conversation, existing, duplicate=True)
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
@@ -113,7 +137,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             texter.last_seen_at = utcnow()
             answer = survey.take_answer(texter, body, message_sid, assessment)
             if answer is not None:  # a score for the survey after a closed conversation: no new one
-                db.session.commit()
+                _commit_keeping_values()
                 return answer
             conv, opened = _open_conversation(texter, training)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
@@ -127,13 +151,13 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             result = Inbound(conv, msg, opened=opened,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
             inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
-            db.session.commit()
+            _commit_keeping_values()
             return result
         except IntegrityError:
             db.session.rollback()
-            existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
-            if existing is not None:
-                return Inbound(existing.conversation, existing, duplicate=True)
+            duplicate = _already_stored(message_sid)
+            if duplicate is not None:
+                return duplicate
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
