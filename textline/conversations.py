@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -28,6 +29,9 @@ MAX_BODY = 1600  # Twilio's limit for one outbound message
 # web process's watcher (textline/web_upkeep.py) reconciles as soon as Redis answers again.
 queue_out_of_date = threading.Event()
 LEVELS = ("none", "low", "medium", "high")
+# A texter's last_seen_at is kept to the minute: nothing reads it finer (retention goes by
+# conversations, presence lives in Redis), so most texts skip its UPDATE.
+SEEN_EVERY = timedelta(minutes=1)
 
 
 class ConversationError(Exception):
@@ -66,7 +70,12 @@ def _texter_for(number: str) -> Texter:
     return texter
 
 
-def _open_conversation(texter: Texter, training: bool = False) -> tuple[Conversation, bool]:
+def _seen(texter: Texter, now: datetime) -> None:
+    if texter.last_seen_at is None or now - texter.last_seen_at >= SEEN_EVERY:
+        texter.last_seen_at = now
+
+
+def _open_conversation(texter: Texter, now: datetime, training: bool = False) -> tuple[Conversation, bool]:
     # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
         select(Conversation).options(joinedload(Conversation.volunteer))
@@ -77,9 +86,8 @@ def _open_conversation(texter: Texter, training: bool = False) -> tuple[Conversa
         # loaded objects only weakly) for the payloads built after the commit.
         set_committed_value(conv, "texter", texter)
         return conv, False
-    now = utcnow()
-    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, priority=0,
-                        risk_level="none", risk_reasons=[], training=training)
+    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
+                        priority=0, risk_level="none", risk_reasons=[], training=training)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -133,19 +141,23 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
+            now = utcnow()
             texter = _texter_for(number)
-            texter.last_seen_at = utcnow()
             answer = survey.take_answer(texter, body, message_sid, assessment)
             if answer is not None:  # a score for the survey after a closed conversation: no new one
+                _seen(texter, now)
                 _commit_keeping_values()
                 return answer
-            conv, opened = _open_conversation(texter, training)
+            conv, opened = _open_conversation(texter, now, training)
+            # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
+            # (on SQLite the write lock is then held for that flush only).
+            _seen(texter, now)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
-                          twilio_sid=message_sid, status="received", risk=assessment)
+                          twilio_sid=message_sid, status="received", risk=assessment, created_at=now)
             db.session.add(msg)
-            conv.last_inbound_at = msg.created_at = utcnow()
+            conv.last_inbound_at = now
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
-                conv.awaiting_reply_since = msg.created_at  # the volunteer's no-reply clock starts
+                conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level
             raise_risk(conv, assessment)
             result = Inbound(conv, msg, opened=opened,
