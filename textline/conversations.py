@@ -51,6 +51,7 @@ class Inbound:
     outbound: list[Message] = field(default_factory=list)  # automatic texts to send after commit
     escalations: list = field(default_factory=list)        # alerts to raise after commit
     needs_review: bool = False    # risk rose to medium: adults are told, nobody is paged
+    reordered: bool = False       # opened, or its priority rose: its place in the queue may have changed
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
 
 
@@ -159,8 +160,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
                 conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level
-            raise_risk(conv, assessment)
-            result = Inbound(conv, msg, opened=opened,
+            rose = raise_risk(conv, assessment)
+            result = Inbound(conv, msg, opened=opened, reordered=opened or rose,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
             inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
             _commit_keeping_values()
@@ -182,7 +183,7 @@ def announce_inbound(result: Inbound) -> None:
         escalation.announce(esc)
     if result.needs_review and not result.escalations:
         notices.review_needed(conv)
-    if conv.status == WAITING:
+    if conv.status == WAITING and result.reordered:
         try:
             queue.enqueue(conv.id, conv.priority, conv.queued_at)
         except RedisError as exc:  # stored in SQL already: the webhook must still answer 200
@@ -190,6 +191,8 @@ def announce_inbound(result: Inbound) -> None:
             current_app.logger.warning("queue unavailable, conversation %s will be queued when Redis returns: %s",
                                        conv.id, exc)
         publish_queue()
+    elif conv.status == WAITING:  # same score, same place: no ZADD, and one row to the consoles
+        publish_queue_item(conv)
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     if result.closed_from is not None:
         after_close(conv, was_waiting=result.closed_from == WAITING)
@@ -214,8 +217,22 @@ def queue_snapshot() -> list[dict]:
     for cid in ids:
         conv = convs.get(cid)
         if conv is not None and conv.status == WAITING:
-            out.append({**payloads.conversation(conv), "inbound_count": counts.get(cid, 0)})
+            out.append(_queue_row(conv, counts.get(cid, 0)))
     return out
+
+
+def _queue_row(conv: Conversation, inbound_count: int) -> dict:
+    return {**payloads.conversation(conv), "inbound_count": inbound_count}
+
+
+def publish_queue_item(conv: Conversation) -> None:
+    """A text into a conversation that keeps its place in the queue: its row alone (`queue_item`), which
+    consoles swap in where they have it, instead of re-reading the whole queue and sending all of it to
+    every console. Anything that can change the order (a new conversation, a higher priority, a claim,
+    an end) still sends the whole queue."""
+    count = db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.conversation_id == conv.id, Message.direction == INBOUND))
+    emit("queue_item", _queue_row(conv, count), to=[VOLUNTEERS, SUPERVISORS])
 
 
 def publish_queue() -> None:

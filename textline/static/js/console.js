@@ -227,6 +227,11 @@
     if (state.openId != null) show(state.openId);
   });
   socket.on("queue", (queue) => { state.queue = queue; renderQueue(); });
+  // One waiting conversation changed in place (a new text, same position): swap in its row if we have it.
+  socket.on("queue_item", (c) => {
+    const at = state.queue.findIndex((q) => q.id === c.id);
+    if (at >= 0) { state.queue[at] = c; renderQueue(); }
+  });
   socket.on("message", addMessage);
   socket.on("message_status", (s) => {
     const list = state.messages.get(s.conversation_id) || [];

@@ -310,6 +310,8 @@
     for (const c of queue) upsertConv(c);
     renderLive();
   });
+  // One waiting conversation changed in place (a new text, same position): only if it is still waiting here.
+  socket.on("queue_item", (c) => { if (state.convs.get(c.id)?.status === "waiting") upsertConv(c); });
   socket.on("conversation", upsertConv);
   socket.on("alert", upsertAlert);
   socket.on("message", (m) => {
