@@ -8,17 +8,21 @@ The app runs in this process (as in sql_per_webhook) against a private Redis and
 standing state); then signed webhooks from those texters, picked at random with a fixed seed and
 bench bodies, go through Flask's test client. Reported per round: this process's CPU ms per webhook
 (the whole app: signature, SQL, risk, Redis, emits; not gunicorn's HTTP parsing, which the bare endpoint
-pays too) and SQL statements per webhook. Celery is not eager: dispatch() only enqueues.
+pays too), SQL statements per webhook, and Redis commands per webhook by name (from the server's own
+INFO commandstats; PUBLISH = Socket.IO emits). Celery is not eager: dispatch() only enqueues (LPUSH).
+On a busy machine CPU time still moves by 10-15% (shared cores); the counts do not.
 """
 from __future__ import annotations
 
 import argparse
 import random
+from collections import Counter
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import redis
 from sqlalchemy import event
 
 from bench.workload import body, texter_number
@@ -75,6 +79,11 @@ def main(argv=None) -> int:
             for conv_id in conversations.queue.ordered_ids()[:CLAIMED]:
                 conversations.claim(conv_id, db.session.get(User, volunteer_id))
             event.listen(db.engine, "before_cursor_execute", lambda *_a: statements.append(1))
+        stats = redis.Redis.from_url(redis_server.url)
+
+        def redis_calls() -> Counter:
+            return Counter({k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.info("commandstats").items()})
+
         rng = random.Random(5)
         print(f"{args.db}: {args.webhooks} webhooks per round, {TEXTERS} texters ({CLAIMED} claimed, "
               f"{TEXTERS - CLAIMED} waiting)")
@@ -82,12 +91,16 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             requests = [signed(rng.randrange(TEXTERS)) for _ in range(args.webhooks)]  # signed before timing
             statements.clear()
+            calls0 = redis_calls()
             cpu0 = time.process_time()
             failed = sum(1 for request in requests if post(request) != 200)
             cpu_ms = (time.process_time() - cpu0) * 1000 / args.webhooks
+            calls = redis_calls() - calls0
+            calls["info"] -= 1
             per_round.append(cpu_ms)
             print(f"  round {r + 1}: {cpu_ms:.3f} ms CPU per webhook, {len(statements) / args.webhooks:.2f} SQL "
-                  f"statements per webhook, {failed} failed")
+                  f"statements per webhook, {failed} failed; Redis commands per webhook: "
+                  + ", ".join(f"{k} {v / args.webhooks:.2f}" for k, v in calls.most_common() if v > 0))
         print(f"median {statistics.median(per_round):.3f} ms CPU per webhook (includes the test client)")
     finally:
         redis_server.stop()

@@ -52,6 +52,7 @@ class Inbound:
     escalations: list = field(default_factory=list)        # alerts to raise after commit
     needs_review: bool = False    # risk rose to medium: adults are told, nobody is paged
     reordered: bool = False       # opened, or its priority rose: its place in the queue may have changed
+    changed: bool = True          # consoles need a `conversation` event (more changed than the message says)
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
 
 
@@ -150,6 +151,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 _commit_keeping_values()
                 return answer
             conv, opened = _open_conversation(texter, now, training)
+            shown_before = None if opened else payloads.conversation_shown(conv)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
             # (on SQLite the write lock is then held for that flush only).
             _seen(texter, now)
@@ -164,6 +166,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             result = Inbound(conv, msg, opened=opened, reordered=opened or rose,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
             inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
+            result.changed = opened or payloads.conversation_shown(conv) != shown_before
             _commit_keeping_values()
             return result
         except IntegrityError:
@@ -196,7 +199,7 @@ def announce_inbound(result: Inbound) -> None:
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     if result.closed_from is not None:
         after_close(conv, was_waiting=result.closed_from == WAITING)
-    elif conv.status != WAITING:
+    elif conv.status != WAITING and result.changed:  # else the `message` event says all that changed
         emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
     dispatch(*result.outbound)
 

@@ -56,6 +56,28 @@ def test_a_text_that_keeps_its_place_in_the_queue_updates_its_row_not_the_whole_
         sam.close()
 
 
+def test_a_text_in_a_claimed_conversation_is_one_message_event_unless_more_changed(live_app, app_ctx):
+    """The `message` event carries what every text changes (consoles derive last_inbound_at and the
+    no-reply clock from it); a `conversation` event follows only when more changed, such as the risk."""
+    make_user(db.session, "sam@example.org", on_shift=True)
+    send(live_app)
+    sam = ConsoleClient(live_app.base_url, login(live_app.base_url, "sam@example.org", "a-long-password"))
+    try:
+        conv_id = sam.wait_for("hello")["queue"][0]["id"]
+        assert sam.call("claim", {"conversation_id": conv_id})["ok"]
+        sam.wait_for("conversation", lambda c: c["id"] == conv_id and c["status"] == "active")
+        claimed_at = len(sam.seen)
+        send(live_app, "are you still there")
+        sam.wait_for("message", lambda m: m["body"] == "are you still there")
+        send(live_app, "i have the pills in my hand and i want to kill myself tonight")
+        sam.wait_for("conversation", lambda c: c["id"] == conv_id and c["risk_level"] == "high")
+        after_claim = [data for name, data in sam.seen[claimed_at:] if name == "conversation"]
+        assert [c["risk_level"] for c in after_claim] == ["high"]
+        assert after_claim[0]["awaiting_reply_since"] is not None
+    finally:
+        sam.close()
+
+
 @pytest.mark.parametrize("tamper", ["forged", "unsigned", "other-url", "changed-body"])
 def test_forged_or_unsigned_webhook_is_refused_and_nothing_is_stored(live_app, app_ctx, tamper):
     params = inbound_params(live_app.account_sid, TEXTER, "hello")
