@@ -79,6 +79,10 @@ def main(argv=None) -> int:
             for conv_id in conversations.queue.ordered_ids()[:CLAIMED]:
                 conversations.claim(conv_id, db.session.get(User, volunteer_id))
             event.listen(db.engine, "before_cursor_execute", lambda *_a: statements.append(1))
+            # With pool_pre_ping every checkout is also a "SELECT 1" round trip, unseen by the listener above.
+            pre_ping = db.engine.pool._pre_ping
+            checkouts = []
+            event.listen(db.engine, "checkout", lambda *_a: checkouts.append(1))
         stats = redis.Redis.from_url(redis_server.url)
 
         def redis_calls() -> Counter:
@@ -91,6 +95,7 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             requests = [signed(rng.randrange(TEXTERS)) for _ in range(args.webhooks)]  # signed before timing
             statements.clear()
+            checkouts.clear()
             calls0 = redis_calls()
             cpu0 = time.process_time()
             failed = sum(1 for request in requests if post(request) != 200)
@@ -99,7 +104,8 @@ def main(argv=None) -> int:
             calls["info"] -= 1
             per_round.append(cpu_ms)
             print(f"  round {r + 1}: {cpu_ms:.3f} ms CPU per webhook, {len(statements) / args.webhooks:.2f} SQL "
-                  f"statements per webhook, {failed} failed; Redis commands per webhook: "
+                  f"statements per webhook{f' + {len(checkouts) / args.webhooks:.2f} pings' if pre_ping else ''}, "
+                  f"{failed} failed; Redis commands per webhook: "
                   + ", ".join(f"{k} {v / args.webhooks:.2f}" for k, v in calls.most_common() if v > 0))
         print(f"median {statistics.median(per_round):.3f} ms CPU per webhook (includes the test client)")
     finally:
