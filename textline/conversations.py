@@ -53,6 +53,7 @@ class Inbound:
     needs_review: bool = False    # risk rose to medium: adults are told, nobody is paged
     reordered: bool = False       # opened, or its priority rose: its place in the queue may have changed
     changed: bool = True          # consoles need a `conversation` event (more changed than the message says)
+    level_before: str = "none"    # the conversation's risk level before this text
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
 
 
@@ -163,7 +164,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level
             rose = raise_risk(conv, assessment)
-            result = Inbound(conv, msg, opened=opened, reordered=opened or rose,
+            result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
             inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
             result.changed = opened or payloads.conversation_shown(conv) != shown_before
