@@ -212,7 +212,9 @@ def queue_snapshot() -> list[dict]:
     ids = queue.ordered_ids()
     if not ids:
         return []
-    convs = {c.id: c for c in db.session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    # Texters in the same query: one lazy load per waiting conversation made this O(queue) statements.
+    convs = {c.id: c for c in db.session.scalars(
+        select(Conversation).options(joinedload(Conversation.texter)).where(Conversation.id.in_(ids)))}
     counts = dict(db.session.execute(
         select(Message.conversation_id, func.count()).where(
             Message.conversation_id.in_(ids), Message.direction == INBOUND).group_by(Message.conversation_id)
