@@ -75,6 +75,12 @@ def live_app_server(redis_server, tmp_path_factory):
 @pytest.fixture
 def live_app(live_app_server):
     reset_state(live_app_server.app)
+    # Eager Celery (unit level) marks "inside a task" in one process-global flag and restores the value
+    # it saw on entry; two request threads running eager tasks at once can leave it set, and every later
+    # `.delay().get()` then fails with "Never call result.get() within a task!". Start each test clear.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     yield live_app_server
 
 
