@@ -160,6 +160,9 @@ def main(argv=None) -> int:
         driver.join()
         step = outcome["step"]
         answered = sum(1 for i in range(len(step)) if step.status[i] == 200 and t0 <= step.done[i] <= t0 + wall)
+        if not answered:
+            log(f"no webhook answered while sampling: statuses {Counter(step.status)}, errors {step.errors[:3]}, "
+                f"done {min(step.done, default=0) - t0:.1f}..{max(step.done, default=0) - t0:.1f} s after t0")
         summary = summarise(raw_path.read_text(), answered, wall, args.sample_hz)
         header = (f"Textline hot-path profile {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}: {args.db}, "
                   f"{config.name}, {args.rate:.0f} signed webhooks/s, consoles connected: {args.consoles}\n"

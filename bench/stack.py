@@ -10,8 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import redis
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -21,9 +24,8 @@ from tests.support.servers import (
     ROOT, VENV_BIN, PostgresServer, RedisServer, app_env, free_port, wait_until, web_process, worker_process,
 )
 from tests.support.state import settings
-from tests.support.texting import login
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
-from textline.models import Conversation, Message, TexterPhone, User
+from textline.models import Conversation, Message, TexterPhone, User, utcnow
 from textline.passwords import hash_password
 
 PASSWORD = "bench-password-long"
@@ -214,15 +216,38 @@ class BenchStack:
         with self.db() as s:
             for i, email in enumerate(emails):
                 role = "volunteer" if i < volunteers else "supervisor"
-                s.add(User(email=email, display_name=email.split("@")[0], role=role, password_hash=hashed))
+                # On shift, as volunteers taking conversations are (off shift they may not claim).
+                s.add(User(email=email, display_name=email.split("@")[0], role=role, password_hash=hashed,
+                           on_shift=True, shift_started_at=utcnow()))
             s.commit()
         return emails
 
     def login_cookies(self, emails: list[str]) -> list[str]:
-        """Sign in through the login form (as a person would); the cookies work on every web process."""
-        def one(email):
-            session = login(self.base_url, email, PASSWORD)
+        """Sign in through the login form (as a person would); the cookies work on every web process.
+        Each account signs in from its own loopback address (127.0.1.N): the per-address sign-in limit
+        (textline/auth.py, 30 per 10 minutes) is for people, and 200 volunteers are not one person."""
+        def one(i_email):
+            i, email = i_email
+            session = requests.Session()
+            session.mount("http://", _FromAddress(f"127.0.{1 + i // 250}.{1 + i % 250}"))
+            page = session.get(self.base_url + "/login", timeout=10)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            r = session.post(self.base_url + "/login", data={"email": email, "password": PASSWORD,
+                                                               "csrf_token": token}, timeout=10, allow_redirects=False)
+            assert r.status_code == 302, f"login failed for {email}: {r.status_code}"
             return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
         with ThreadPoolExecutor(4) as pool:
-            return list(pool.map(one, emails))
+            return list(pool.map(one, enumerate(emails)))
+
+
+class _FromAddress(HTTPAdapter):
+    """Connections from a chosen local address (any of 127.0.0.0/8 reaches a server on 127.0.0.1)."""
+
+    def __init__(self, address: str):
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self._address, 0)
+        super().init_poolmanager(*args, **kwargs)

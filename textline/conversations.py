@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from textline import audit, escalation, inbound_rules, metrics, notices, payloads, survey, wrap_up
 from textline import conversation_queue as queue
@@ -26,6 +29,9 @@ MAX_BODY = 1600  # Twilio's limit for one outbound message
 # web process's watcher (textline/web_upkeep.py) reconciles as soon as Redis answers again.
 queue_out_of_date = threading.Event()
 LEVELS = ("none", "low", "medium", "high")
+# A texter's last_seen_at is kept to the minute: nothing reads it finer (retention goes by
+# conversations, presence lives in Redis), so most texts skip its UPDATE.
+SEEN_EVERY = timedelta(minutes=1)
 
 
 class ConversationError(Exception):
@@ -46,6 +52,9 @@ class Inbound:
     outbound: list[Message] = field(default_factory=list)  # automatic texts to send after commit
     escalations: list = field(default_factory=list)        # alerts to raise after commit
     needs_review: bool = False    # risk rose to medium: adults are told, nobody is paged
+    reordered: bool = False       # opened, or its priority rose: its place in the queue may have changed
+    changed: bool = True          # consoles need a `conversation` event (more changed than the message says)
+    level_before: str = "none"    # the conversation's risk level before this text
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
 
 
@@ -53,7 +62,8 @@ class Inbound:
 
 def _texter_for(number: str) -> Texter:
     hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
-    texter = db.session.scalar(select(Texter).where(Texter.phone_hash == hashed))
+    # The phone row comes in the same query: it is checked on every text (erased numbers come back).
+    texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
     if texter is None:
         texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
         texter.phone = TexterPhone(number=normalise_number(number))
@@ -64,15 +74,24 @@ def _texter_for(number: str) -> Texter:
     return texter
 
 
-def _open_conversation(texter: Texter, training: bool = False) -> tuple[Conversation, bool]:
+def _seen(texter: Texter, now: datetime) -> None:
+    if texter.last_seen_at is None or now - texter.last_seen_at >= SEEN_EVERY:
+        texter.last_seen_at = now
+
+
+def _open_conversation(texter: Texter, now: datetime, training: bool = False) -> tuple[Conversation, bool]:
+    # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
-        select(Conversation).where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
+        select(Conversation).options(joinedload(Conversation.volunteer))
+        .where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
     )
     if conv is not None:
+        # The texter in hand is its texter: linked without a query, and kept alive (the session holds
+        # loaded objects only weakly) for the payloads built after the commit.
+        set_committed_value(conv, "texter", texter)
         return conv, False
-    now = utcnow()
-    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, priority=0,
-                        risk_level="none", risk_reasons=[], training=training)
+    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
+                        priority=0, risk_level="none", risk_reasons=[], training=training)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -100,41 +119,63 @@ def system_text(conv: Conversation, body: str, kind: str) -> Message:
     return msg
 
 
+def _commit_keeping_values() -> None:
+    """Commit without expiring what this transaction loaded and wrote: the consoles' payloads are built
+    from those values after the commit instead of being read back (4-5 SELECTs per webhook). Only
+    for the webhook's own objects; the flag is put back at once."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _already_stored(message_sid: str) -> Inbound | None:
+    existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
+    return Inbound(existing.conversation, existing, duplicate=True) if existing is not None else None
+
+
 def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
-    """Store one texter message durably. Safe to call again with the same MessageSid.
+    """Store one texter message durably. Safe to call again with the same MessageSid: the unique
+    twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
+    (no look-up first: retries are rare, and every webhook would pay for it).
 
     `training` marks a conversation it opens as practice (simulator, training deployments only)."""
-    existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
-    if existing is not None:
-        return Inbound(existing.conversation, existing, duplicate=True)
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
+            now = utcnow()
             texter = _texter_for(number)
-            texter.last_seen_at = utcnow()
             answer = survey.take_answer(texter, body, message_sid, assessment)
             if answer is not None:  # a score for the survey after a closed conversation: no new one
-                db.session.commit()
+                _seen(texter, now)
+                _commit_keeping_values()
                 return answer
-            conv, opened = _open_conversation(texter, training)
+            conv, opened = _open_conversation(texter, now, training)
+            shown_before = None if opened else payloads.conversation_shown(conv)
+            # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
+            # (on SQLite the write lock is then held for that flush only).
+            _seen(texter, now)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
-                          twilio_sid=message_sid, status="received", risk=assessment)
+                          twilio_sid=message_sid, status="received", risk=assessment, created_at=now)
             db.session.add(msg)
-            conv.last_inbound_at = msg.created_at = utcnow()
+            conv.last_inbound_at = now
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
-                conv.awaiting_reply_since = msg.created_at  # the volunteer's no-reply clock starts
+                conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level
-            raise_risk(conv, assessment)
-            result = Inbound(conv, msg, opened=opened,
+            rose = raise_risk(conv, assessment)
+            result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
             inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
-            db.session.commit()
+            result.changed = opened or payloads.conversation_shown(conv) != shown_before
+            _commit_keeping_values()
             return result
         except IntegrityError:
             db.session.rollback()
-            existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
-            if existing is not None:
-                return Inbound(existing.conversation, existing, duplicate=True)
+            duplicate = _already_stored(message_sid)
+            if duplicate is not None:
+                return duplicate
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -147,7 +188,7 @@ def announce_inbound(result: Inbound) -> None:
         escalation.announce(esc)
     if result.needs_review and not result.escalations:
         notices.review_needed(conv)
-    if conv.status == WAITING:
+    if conv.status == WAITING and result.reordered:
         try:
             queue.enqueue(conv.id, conv.priority, conv.queued_at)
         except RedisError as exc:  # stored in SQL already: the webhook must still answer 200
@@ -155,10 +196,12 @@ def announce_inbound(result: Inbound) -> None:
             current_app.logger.warning("queue unavailable, conversation %s will be queued when Redis returns: %s",
                                        conv.id, exc)
         publish_queue()
+    elif conv.status == WAITING:  # same score, same place: no ZADD, and one row to the consoles
+        publish_queue_item(conv)
     emit("message", payloads.message(msg), to=[conversation_room(conv.id), SUPERVISORS])
     if result.closed_from is not None:
         after_close(conv, was_waiting=result.closed_from == WAITING)
-    elif conv.status != WAITING:
+    elif conv.status != WAITING and result.changed:  # else the `message` event says all that changed
         emit("conversation", payloads.conversation(conv), to=[conversation_room(conv.id), SUPERVISORS])
     dispatch(*result.outbound)
 
@@ -170,7 +213,9 @@ def queue_snapshot() -> list[dict]:
     ids = queue.ordered_ids()
     if not ids:
         return []
-    convs = {c.id: c for c in db.session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    # Texters in the same query: one lazy load per waiting conversation made this O(queue) statements.
+    convs = {c.id: c for c in db.session.scalars(
+        select(Conversation).options(joinedload(Conversation.texter)).where(Conversation.id.in_(ids)))}
     counts = dict(db.session.execute(
         select(Message.conversation_id, func.count()).where(
             Message.conversation_id.in_(ids), Message.direction == INBOUND).group_by(Message.conversation_id)
@@ -179,8 +224,22 @@ def queue_snapshot() -> list[dict]:
     for cid in ids:
         conv = convs.get(cid)
         if conv is not None and conv.status == WAITING:
-            out.append({**payloads.conversation(conv), "inbound_count": counts.get(cid, 0)})
+            out.append(_queue_row(conv, counts.get(cid, 0)))
     return out
+
+
+def _queue_row(conv: Conversation, inbound_count: int) -> dict:
+    return {**payloads.conversation(conv), "inbound_count": inbound_count}
+
+
+def publish_queue_item(conv: Conversation) -> None:
+    """A text into a conversation that keeps its place in the queue: its row alone (`queue_item`), which
+    consoles swap in where they have it, instead of re-reading the whole queue and sending all of it to
+    every console. Anything that can change the order (a new conversation, a higher priority, a claim,
+    an end) still sends the whole queue."""
+    count = db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.conversation_id == conv.id, Message.direction == INBOUND))
+    emit("queue_item", _queue_row(conv, count), to=[VOLUNTEERS, SUPERVISORS])
 
 
 def publish_queue() -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, event, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from textline import audit, auto_texts, metrics, opening_hours, payloads
 from textline.extensions import db
@@ -75,8 +75,28 @@ def open_escalation(conv: Conversation, reason: str, episode: str, by: User | No
                            "opened_by_id": by.id if by else None, "next_page_at": first_page, "pages_sent": 0})
     if new_id is None:
         return None
-    metrics.inc("escalations", reason)
+    db.session.info.setdefault(_TO_COUNT, []).append(reason)
     return db.session.get(Escalation, new_id)
+
+
+# Escalations are counted (Redis) once their transaction has committed, never inside it: a rolled-back
+# event must not count, and under gevent a Redis call inside the transaction lets another greenlet run
+# while SQLite's write lock is held; that greenlet's write then blocks the whole process in SQLite's
+# busy wait until the timeout (seen as webhooks and sends failing with "database is locked").
+_TO_COUNT = "escalations_to_count"
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(session):
+    if session.in_transaction():  # a SAVEPOINT was released; the outer transaction may still roll back
+        return
+    for reason in session.info.pop(_TO_COUNT, ()):
+        metrics.inc("escalations", reason)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    session.info.pop(_TO_COUNT, None)
 
 
 def for_high_risk(conv: Conversation, now: datetime | None = None) -> Escalation | None:

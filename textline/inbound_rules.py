@@ -37,7 +37,9 @@ def apply(result, texter: Texter, assessment: dict) -> None:
     keyword = classify(msg.body, opted_out=texter.opted_out)
     high = assessment.get("level") == "high"
 
-    if high:  # whatever else happens (even STOP), adults hear about high risk
+    # Whatever else happens (even STOP), adults hear about high risk. Once per conversation: if it was high
+    # already, the text that made it so recorded the escalation in the same transaction (no INSERT to try).
+    if high and result.level_before != "high":
         esc = escalation.for_high_risk(conv, now)
         if esc is not None:
             result.escalations.append(esc)
@@ -82,6 +84,8 @@ def _told_off_hours_lately(session, conv: Conversation, now: datetime) -> bool:
 def _claim_crisis_text(session, conv: Conversation, now: datetime) -> bool:
     """Once per conversation, and not once an adult has joined: a conditional UPDATE, so two webhooks of
     the same conversation at the same moment send it once."""
+    if conv.crisis_info_sent_at is not None or conv.adult_joined_at is not None:
+        return False  # read in this transaction: already so, no UPDATE to try (they are never unset)
     won = session.execute(
         update(Conversation).where(Conversation.id == conv.id, Conversation.crisis_info_sent_at.is_(None),
                                    Conversation.adult_joined_at.is_(None))

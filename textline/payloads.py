@@ -59,6 +59,17 @@ def conversation(conv: Conversation) -> dict:
     }
 
 
+# What a console works out for itself from each inbound `message` event (supervise.js: the texter wrote
+# at created_at; in an active conversation the no-reply clock starts if it was not running), so an
+# inbound text that changes nothing else about its conversation needs no `conversation` event.
+DERIVED_FROM_INBOUND = ("last_inbound_at", "awaiting_reply_since")
+
+
+def conversation_shown(conv: Conversation) -> dict:
+    """The conversation as consoles see it, less what they derive from inbound messages."""
+    return {k: v for k, v in conversation(conv).items() if k not in DERIVED_FROM_INBOUND}
+
+
 def transcript(conv: Conversation) -> dict:
     return {"conversation": conversation(conv), "messages": [message(m) for m in conv.messages],
             "notes": [note(n) for n in conv.notes]}

@@ -75,9 +75,10 @@ def inbound():
         metrics.inc("webhooks", "inbound", "invalid")
         abort(400, "MessageSid, From (E.164) and Body are required")
     result = conversations.receive_inbound(number, body, sid, training=_training_requested())
-    metrics.inc("webhooks", "inbound", "duplicate" if result.duplicate else "stored")
-    if not result.duplicate:
-        metrics.inc("messages", "in")
+    if result.duplicate:
+        metrics.inc("webhooks", "inbound", "duplicate")
+    else:
+        metrics.inc_all(("webhooks", "inbound", "stored"), ("messages", "in"))
         log.info("inbound text stored", extra={"conversation_id": result.conversation.id,
                                                "message_id": result.message.id, "opened": result.opened})
         conversations.announce_inbound(result)

@@ -6,7 +6,10 @@ import requests
 from sqlalchemy import func, select
 
 from tests.support.servers import wait_until
-from tests.support.texting import fake_twilio_client, inbound_params, new_sid, post_signed, twilio_signature
+from tests.support.state import make_user
+from tests.support.texting import (
+    ConsoleClient, fake_twilio_client, inbound_params, login, new_sid, post_signed, twilio_signature,
+)
 from textline.extensions import db
 from textline.models import Conversation, Message, Texter, TexterPhone
 from textline.redis_store import get_redis
@@ -32,6 +35,47 @@ def test_signed_webhook_is_stored_queued_and_answered_with_empty_twiml(live_app,
     assert msg.body == "hi, is anyone there?" and msg.direction == "in"
     assert msg.conversation.status == "waiting"
     assert get_redis().zscore("tl:queue", str(msg.conversation_id)) is not None
+
+
+def test_a_text_that_keeps_its_place_in_the_queue_updates_its_row_not_the_whole_queue(live_app, app_ctx):
+    make_user(db.session, "sam@example.org", on_shift=True)
+    send(live_app, "hi, first one here", number="+15550104000")
+    send(live_app)
+    sam = ConsoleClient(live_app.base_url, login(live_app.base_url, "sam@example.org", "a-long-password"))
+    try:
+        first, mine = [c["id"] for c in sam.wait_for("hello")["queue"]]
+        send(live_app, "still there?")
+        row = sam.wait_for("queue_item")
+        assert (row["id"], row["inbound_count"], row["status"]) == (mine, 2, "waiting")
+        assert row["alias"].startswith("Texter ") and TEXTER[2:] not in str(row)
+        assert "queue" not in [name for name, _ in sam.seen]
+        # Higher risk moves it up: the whole queue again, in its new order.
+        send(live_app, "i have the pills in my hand and i want to kill myself tonight")
+        assert [c["id"] for c in sam.wait_for("queue", lambda q: q[0]["id"] == mine)] == [mine, first]
+    finally:
+        sam.close()
+
+
+def test_a_text_in_a_claimed_conversation_is_one_message_event_unless_more_changed(live_app, app_ctx):
+    """The `message` event carries what every text changes (consoles derive last_inbound_at and the
+    no-reply clock from it); a `conversation` event follows only when more changed, such as the risk."""
+    make_user(db.session, "sam@example.org", on_shift=True)
+    send(live_app)
+    sam = ConsoleClient(live_app.base_url, login(live_app.base_url, "sam@example.org", "a-long-password"))
+    try:
+        conv_id = sam.wait_for("hello")["queue"][0]["id"]
+        assert sam.call("claim", {"conversation_id": conv_id})["ok"]
+        sam.wait_for("conversation", lambda c: c["id"] == conv_id and c["status"] == "active")
+        claimed_at = len(sam.seen)
+        send(live_app, "are you still there")
+        sam.wait_for("message", lambda m: m["body"] == "are you still there")
+        send(live_app, "i have the pills in my hand and i want to kill myself tonight")
+        sam.wait_for("conversation", lambda c: c["id"] == conv_id and c["risk_level"] == "high")
+        after_claim = [data for name, data in sam.seen[claimed_at:] if name == "conversation"]
+        assert [c["risk_level"] for c in after_claim] == ["high"]
+        assert after_claim[0]["awaiting_reply_since"] is not None
+    finally:
+        sam.close()
 
 
 @pytest.mark.parametrize("tamper", ["forged", "unsigned", "other-url", "changed-body"])

@@ -363,6 +363,11 @@
     const m = list.find((x) => x.id === s.id);
     if (m) { m.status = s.status; m.error_code = s.error_code; if (s.conversation_id === state.openId) renderChat(); }
   });
+  // One waiting conversation changed in place (a new text, same position): swap in its row if we have it.
+  socket.on("queue_item", (c) => {
+    const at = state.queue.findIndex((q) => q.id === c.id);
+    if (at >= 0) { state.queue[at] = c; renderQueue(); }
+  });
   socket.on("conversation", (c) => {
     if (!state.mine.has(c.id)) return;
     const before = state.mine.get(c.id);

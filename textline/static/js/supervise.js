@@ -294,12 +294,16 @@
     for (const c of queue) upsertConv(c);
     renderLive();
   });
+  // One waiting conversation changed in place (a new text, same position): only if it is still waiting here.
+  socket.on("queue_item", (c) => { if (state.convs.get(c.id)?.status === "waiting") upsertConv(c); });
   socket.on("conversation", upsertConv);
   socket.on("alert", upsertAlert);
   socket.on("message", (m) => {
     addTo(state.messages, m);
     const c = state.convs.get(m.conversation_id);
-    if (c && m.direction === "in") upsertConv({...c, last_inbound_at: m.created_at});
+    // The server sends no `conversation` event when a text changed only these (payloads.DERIVED_FROM_INBOUND).
+    if (c && m.direction === "in") upsertConv({...c, last_inbound_at: m.created_at,
+      awaiting_reply_since: c.status === "active" ? c.awaiting_reply_since || m.created_at : c.awaiting_reply_since});
   });
   socket.on("message_status", (s) => {
     const m = (state.messages.get(s.conversation_id) || []).find((x) => x.id === s.id);
