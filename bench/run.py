@@ -101,6 +101,9 @@ def cold_then_warm(gen, stack, seq, texters: list[int]) -> float:
     return round(cold_ms, 1)
 
 
+ESCALATING_PER_STEP = 10
+
+
 class TextlineRun:
     """One database: set up once, then measured under each server configuration."""
 
@@ -161,6 +164,13 @@ class TextlineRun:
         return {"app": "textline", "db": self.db, "server": config.name, "cold_first_request_ms": cold,
                 "loadgen_event_loop": gen.info["event_loop"], **result}
 
+    def leave_waiting(self, gen, n: int) -> None:
+        """n new texters whose conversations nobody claims: each escalates ESCALATE_WAIT_SECONDS later."""
+        first_new = len(self.texters)
+        self.texters += list(range(first_new, first_new + n))
+        gen.run(inbound_specs(self.stack.account_sid, self.texters[first_new:], self.seq.take(n), n), 50,
+                self.stack.signer())
+
     def latency(self, config: ServerConfig) -> dict:
         m, stack = self.mode, self.stack
         stack.web.start(config)
@@ -172,6 +182,7 @@ class TextlineRun:
             log(f"{self.db} {config.name}: connecting {len(self.cookies)} consoles")
             out["memory_consoles"] = memory.per_console(stack, consoles)
             for rate in m.e2e_rates:
+                self.leave_waiting(gen, ESCALATING_PER_STEP)  # item 5: they escalate during the step
                 run = latency.inbound_to_console(stack, gen, consoles, m.volunteers, rate, m.e2e_seconds, self.seq)
                 v = run["to_volunteer"]
                 log(f"  e2e {rate}/s: volunteer p50 {v['p50_ms']} p95 {v['p95_ms']} p99 {v['p99_ms']} ms, "

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from bench import procstat
 from bench.workload import texter_number
 from tests.support.servers import (
-    ROOT, VENV_BIN, PostgresServer, RedisServer, app_env, free_port, wait_until, web_process, worker_process,
+    ROOT, VENV_BIN, PostgresServer, RedisServer, app_env, beat_process, free_port, wait_until, web_process,
+    worker_process,
 )
 from tests.support.state import settings
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
@@ -29,6 +30,11 @@ from textline.models import Conversation, Message, TexterPhone, User, utcnow
 from textline.passwords import hash_password
 
 PASSWORD = "bench-password-long"
+# Escalation timers for item 5 (bench/escalation.py): conversations left waiting escalate within a loaded
+# step, and beat sweeps every second as in production. Silence is not timed: 200 volunteers who never
+# answer would all escalate and change what the other items measure.
+TIMERS = {"ESCALATE_WAIT_SECONDS": 2, "ESCALATE_NO_REPLY_SECONDS": 10**6, "ESCALATION_SWEEP_SECONDS": 1,
+          "PAGE_AFTER_SECONDS": 10**6}
 PENDING_OUT = ("pending", "submitting", "unconfirmed")
 
 
@@ -124,7 +130,7 @@ class BenchStack:
         self.celery_concurrency = celery_concurrency
         self.ports = [free_port() for _ in range(max_webs)]
         self.account_sid, self.auth_token = FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
-        self.worker = None
+        self.worker = self.beat = None
         self.engine = None
         self.web: WebGroup | None = None
 
@@ -142,7 +148,7 @@ class BenchStack:
             database_url = self.pg.create_database(self.db_name)
         else:
             database_url = f"sqlite:///{self.workdir / 'bench.sqlite3'}"
-        self.env = app_env(**settings(self.workdir, database_url, self.redis_server.url, self.base_url))
+        self.env = app_env(**settings(self.workdir, database_url, self.redis_server.url, self.base_url, **TIMERS))
         self.engine = create_engine(normalise_database_url(database_url))
         subprocess.run([str(VENV_BIN / "flask"), "--app", "textline.app:create_app", "db", "upgrade"],
                        env=self.env, cwd=ROOT, check=True, capture_output=True)
@@ -150,13 +156,15 @@ class BenchStack:
         self.worker = worker_process("worker", self.env, self.workdir, concurrency=self.celery_concurrency)
         self.worker.start()
         wait_until(lambda: " ready." in self.worker.log(), timeout=90, what="Celery worker ready")
+        self.beat = beat_process("beat", self.env, self.workdir).start()
         return self
 
     def stop(self) -> None:
         if self.web:
             self.web.stop()
-        if self.worker:
-            self.worker.stop()
+        for process in (self.worker, self.beat):
+            if process:
+                process.stop()
         if self.engine is not None:
             self.engine.dispose()
         if self.db_kind == "postgres" and self.pg is not None:

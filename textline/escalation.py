@@ -15,7 +15,7 @@ workers or two web processes can never page twice for one event.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import and_, event, exists, select, update
@@ -39,6 +39,19 @@ def _seconds(name: str) -> timedelta:
 def episode_at(at: datetime) -> str:
     """A moment as an episode key: the same moment always gives the same key."""
     return str(int(at.timestamp() * 1000))
+
+
+# The timed escalations: how long after the start of its episode each is due.
+DEADLINE_SETTINGS = {"wait": "ESCALATE_WAIT_SECONDS", "no_reply": "ESCALATE_NO_REPLY_SECONDS"}
+
+
+def due_at(esc: Escalation) -> datetime | None:
+    """When a timed escalation was due (its episode's start plus the setting); None for the others,
+    which are opened at once. Supervisors and the benchmark compare it with when the alert came."""
+    setting = DEADLINE_SETTINGS.get(esc.reason)
+    if setting is None or not esc.episode.isdigit():
+        return None
+    return datetime.fromtimestamp(int(esc.episode) / 1000, timezone.utc) + _seconds(setting)
 
 
 # ---- the rota -----------------------------------------------------------------------------------
@@ -210,7 +223,7 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
     if opening_hours.is_open(now):  # off-hours nobody is expected to claim; see README
         waiting = db.session.scalars(select(Conversation).where(
             Conversation.status == WAITING,
-            Conversation.queued_at <= now - _seconds("ESCALATE_WAIT_SECONDS"),
+            Conversation.queued_at <= now - _seconds(DEADLINE_SETTINGS["wait"]),
             ~_unresolved("wait"),
         ).limit(SWEEP_BATCH)).all()
         for conv in waiting:
@@ -218,7 +231,7 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
     # Only a volunteer's silence escalates: an adult holding the conversation is the escalation.
     silent = db.session.scalars(select(Conversation).join(User, User.id == Conversation.volunteer_id).where(
         Conversation.status == ACTIVE, User.role == Role.VOLUNTEER.value,
-        Conversation.awaiting_reply_since <= now - _seconds("ESCALATE_NO_REPLY_SECONDS"),
+        Conversation.awaiting_reply_since <= now - _seconds(DEADLINE_SETTINGS["no_reply"]),
         ~_unresolved("no_reply"),
     ).limit(SWEEP_BATCH)).all()
     for conv in silent:

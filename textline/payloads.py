@@ -93,6 +93,8 @@ def note(n: ConversationNote) -> dict:
 
 def alert(esc: Escalation) -> dict:
     """An escalation as the supervisors' consoles show it. Pages name the advisor, never the number."""
+    from textline.escalation import due_at  # escalation.py imports this module
+
     conv = esc.conversation
     return {
         "id": esc.id,
@@ -106,6 +108,7 @@ def alert(esc: Escalation) -> dict:
         "conversation_status": conv.status,
         "volunteer_name": conv.volunteer.display_name if conv.volunteer else None,
         "opened_at": _iso(esc.opened_at),
+        "due_at": _iso(due_at(esc)),
         "opened_by": esc.opened_by.display_name if esc.opened_by else None,
         "acknowledged_at": _iso(esc.acknowledged_at),
         "acknowledged_by": esc.acknowledged_by.display_name if esc.acknowledged_by else None,

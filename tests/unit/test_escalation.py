@@ -6,7 +6,7 @@ fake Twilio and the tests read what "Twilio" received through the twilio client.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.support.servers import wait_until
 from tests.support.safety import CLOSED_SCHEDULE, write_hours
 from tests.support.texting import fake_twilio_client, inbound_params, post_signed, wrap_up
-from textline import auto_texts, conversations, escalation, supervision
+from textline import auto_texts, conversations, escalation, payloads, supervision
 from textline.cli import create_user
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, Escalation, Message, Page, utcnow
@@ -77,6 +77,11 @@ def later(seconds, since=None):
     return (since or utcnow()) + timedelta(seconds=seconds)
 
 
+def due(esc):
+    """The deadline an alert reports (kept to the millisecond, like the episode it comes from)."""
+    return datetime.fromisoformat(payloads.alert(esc)["due_at"])
+
+
 def test_rota_is_active_advisors_with_a_pager_in_a_stable_order(people):
     assert [u.display_name for u in escalation.rota()] == ["Dana", "Eve"]
 
@@ -85,6 +90,7 @@ def test_high_risk_opens_one_escalation_and_the_crisis_text_goes_once(live_app, 
     conv = text(live_app, HIGH)
     [esc] = escalations()
     assert (esc.reason, esc.state, esc.pages_sent) == ("risk", "open", 0)
+    assert payloads.alert(esc)["due_at"] is None  # opened at once, not by a timer
     # Nobody is paged yet: supervisors get PAGE_AFTER_SECONDS to acknowledge first.
     assert esc.next_page_at == esc.opened_at + timedelta(seconds=live_app.app.config["PAGE_AFTER_SECONDS"])
     text(live_app, "and i wrote a note, i am going to kill myself")
@@ -115,6 +121,8 @@ def test_wait_escalates_after_its_deadline_once_and_resolves_when_claimed(live_a
     assert escalation.sweep(later(wait + 2, conv.queued_at))["opened"] == 0  # the same event: once
     [esc] = escalations("wait")
     assert esc.state == "open"
+    # Its deadline (what the benchmark measures lateness against) is the queueing plus the wait.
+    assert abs(due(esc) - later(wait, conv.queued_at)) < timedelta(milliseconds=1)
     conversations.claim(conv.id, people["sam"])
     conversations.reply(conv.id, people["sam"], "hi, I'm Sam")
     escalation.sweep(later(wait + 3, conv.queued_at))
@@ -140,6 +148,7 @@ def test_volunteer_silence_escalates_and_each_unanswered_stretch_is_its_own_even
     quiet = cfg["ESCALATE_NO_REPLY_SECONDS"]
     assert escalation.sweep(later(quiet - 5, started))["opened"] == 0
     assert escalation.sweep(later(quiet + 1, started))["opened"] == 1
+    assert abs(due(escalations("no_reply")[0]) - later(quiet, started)) < timedelta(milliseconds=1)
     conversations.reply(conv.id, sam, "sorry, I'm here now")
     escalation.sweep(later(quiet + 2, started))
     [first] = escalations("no_reply")
