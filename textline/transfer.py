@@ -101,10 +101,11 @@ def _announce(conv: Conversation, n: ConversationNote, by: User, previous: int |
     """After the commit: the old volunteer first (so their console drops it before any update arrives),
     then the rooms, the new volunteer, and the adults."""
     room = conversation_room(conv.id)
-    if previous is not None and previous_user is not None and not previous_user.is_supervisor:
+    if previous is not None:
         emit("transferred_away", {"conversation_id": conv.id, "alias": conv.texter.alias,
                                   "to": conv.volunteer.display_name, "by": by.display_name}, to=user_room(previous))
-        presence.for_each_socket(previous, lambda sid: leave_room(room, sid=sid, namespace="/"))
+        if not previous_user.is_supervisor:  # an adult who had taken over still watches every conversation
+            presence.for_each_socket(previous, lambda sid: leave_room(room, sid=sid, namespace="/"))
     presence.for_each_socket(conv.volunteer_id, lambda sid: join_room(room, sid=sid, namespace="/"))
     emit("transferred_in", {**payloads.transcript(conv), "by": by.display_name}, to=user_room(conv.volunteer_id))
     emit("conversation", payloads.conversation(conv), to=[room, SUPERVISORS])

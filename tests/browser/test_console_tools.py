@@ -39,6 +39,7 @@ def test_saved_reply_picker_with_the_keyboard_alone(live, pages):
     texter = "+15550107401"
     live.text_in(texter, "everything feels pointless lately")
     page = pages.new("/login")
+    expect(page.get_by_label("Email")).to_be_focused()
     page.keyboard.type("sam@example.org")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

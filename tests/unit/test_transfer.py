@@ -189,3 +189,21 @@ def test_redis_reservation_is_atomic_with_capacity(app_ctx):
     assert queue.transfer(2, 6, 7, capacity=2) == -1
     assert r.smembers(queue.load_key(7)) == {"100", "1"}
     assert queue.loads([7, 5]) == {7: 2, 5: 0}
+
+
+def test_an_adult_who_took_over_can_hand_the_conversation_to_a_volunteer(live_app, team, consoles):
+    sam, alex, dana = consoles("sam"), consoles("alex"), consoles("dana")
+    conv = text(live_app, "hi", "+15550109005")
+    assert sam.call("claim", {"conversation_id": conv})["ok"]
+    assert dana.call("take_over", {"conversation_id": conv})["ok"]
+    res = dana.call("transfer", {"conversation_id": conv, "volunteer_id": team["alex"].id,
+                                 "note": "Safety checked: texter is safe. Please carry on."})
+    assert res["ok"], res
+    # Dana's console drops it from her own list but, as an adult, still reads it live.
+    assert dana.wait_for("transferred_away")["to"] == "Alex"
+    assert alex.wait_for("transferred_in")["by"] == "Dana"
+    assert dana.call("open", {"conversation_id": conv})["ok"]
+    assert load(team["dana"]) == set() and load(team["alex"]) == {conv} and load(team["sam"]) == set()
+    text(live_app, "ok", "+15550109005")
+    alex.wait_for("message", lambda m: m["body"] == "ok")
+    dana.wait_for("message", lambda m: m["body"] == "ok")

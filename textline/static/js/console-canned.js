@@ -56,6 +56,7 @@
     if (active >= shown.length) active = shown.length - 1;
     if (active < 0 && shown.length) active = 0;
     list.replaceChildren(...shown.map(option));
+    list.hidden = shown.length === 0;  // an empty listbox is not announced as a list with no options
     $("canned-empty").hidden = shown.length > 0;
     const current = shown[active];
     if (current) {
