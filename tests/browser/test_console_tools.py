@@ -45,6 +45,8 @@ def test_saved_reply_picker_with_the_keyboard_alone(live, pages):
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/console")
+    expect(page.get_by_role("status")).to_have_text("Live")
+    expect(page.get_by_test_id("queue-item")).to_have_count(1)
     tab_to(page, lambda f: (f["label"] or "").startswith("Claim Texter"))
     page.keyboard.press("Enter")
     box = page.get_by_role("textbox", name="Your reply")
@@ -128,6 +130,7 @@ def test_transfer_between_two_volunteers(live, pages):
     sam.get_by_role("button", name=re.compile("^Claim Texter")).click()
     expect(sam.get_by_test_id("transcript")).to_contain_text("alone at home")
     alias = sam.get_by_test_id("chat-alias").inner_text()
+    expect(phone.get_by_test_id("sim-received").first).to_contain_text("you've reached Textline")  # the welcome
     received_before = phone.get_by_test_id("sim-received").count()
 
     sam.get_by_role("button", name="Transfer…").click()

@@ -46,9 +46,10 @@ def test_transfer_moves_conversation_note_and_access(live):
     sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != conv)
     assert not [m for name, m in sam.seen if name == "message" and m["body"] == "yeah at my friend's house"]
 
-    assert alex.call("reply", {"conversation_id": conv, "body": "Hi, I'm Alex, I work with Sam. Good you're there.",
-                               "client_id": "a1"})["ok"]
-    alex.wait_for("message_status", lambda s: s["status"] == "delivered")
+    reply = alex.call("reply", {"conversation_id": conv, "body": "Hi, I'm Alex, I work with Sam. Good you're there.",
+                                "client_id": "a1"})
+    assert reply["ok"]
+    alex.wait_for("message_status", lambda s: s["id"] == reply["message"]["id"] and s["status"] == "delivered")
     sent = [m.body for m in live.sent_to(TEXTER)]
     assert len(sent) == 3 and "Hi, I'm Alex, I work with Sam. Good you're there." in sent  # nothing about the transfer
 
