@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from tests.support.stack import Stack, use_stack
+from tests.support.stack import Stack, running, use_stack
 from tests.support.servers import RedisServer, app_env, free_port, wait_until, web_process
 from tests.support.state import settings
 from tests.support.texting import inbound_params, twilio_signature
@@ -27,15 +27,8 @@ def fragile(tmp_path_factory):
     stack = Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'fragile.sqlite3'}", beat=True,
                   REDIS_WATCH_SECONDS=1, OUTBOUND_SWEEP_AFTER_SECONDS=2)
     stack.redis_server = redis_server
-    try:
-        stack.start()
-    except Exception:
-        print(stack.logs())
-        stack.stop()
-        raise
-    yield stack
-    stack.stop()
-    redis_server.stop()
+    with running(stack, redis_server):
+        yield stack
 
 
 @pytest.fixture

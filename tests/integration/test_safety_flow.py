@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.support.stack import Stack
+from tests.support.stack import Stack, running, use_stack
 from tests.support.safety import ALWAYS_OPEN, CLOSED_SCHEDULE, write_hours
 from tests.support.servers import RedisServer, wait_until
 from textline.models import Conversation, Escalation, Message, Page
@@ -33,39 +33,14 @@ def safety_stack(tmp_path_factory):
     stack = Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'safety.sqlite3'}", beat=True, HOURS=str(hours),
                   **TIMERS)
     stack.hours = hours
-    try:
-        stack.start()
-    except Exception:
-        print(stack.logs())
-        stack.stop()
-        redis_server.stop()
-        raise
-    yield stack
-    stack.stop()
-    redis_server.stop()
+    with running(stack, redis_server):
+        yield stack
 
 
 @pytest.fixture
 def safe(safety_stack, request):
-    s = safety_stack
-    write_hours(s.hours, ALWAYS_OPEN)
-    s.reset()
-    for worker in s.workers:
-        if not worker.alive():
-            s.start_worker(worker)
-    if not s.beat.alive():
-        s.beat.start()
-    clients = []
-    s.track = clients.append
-    yield s
-    for client in clients:
-        try:
-            client.close()
-        except Exception:
-            pass
-    rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        print(s.logs())
+    write_hours(safety_stack.hours, ALWAYS_OPEN)
+    yield from use_stack(safety_stack, request)
 
 
 def console(stack, email):

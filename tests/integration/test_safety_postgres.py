@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from tests.support.stack import Stack
+from tests.support.stack import Stack, running
 from tests.integration.test_safety_flow import DANA, EVE, HIGH, TIMERS, escalation_rows, pages_for, texts_to
 from tests.support.safety import ALWAYS_OPEN, write_hours
 from tests.support.servers import PostgresServer, RedisServer, wait_until
@@ -28,16 +28,8 @@ def pg_stack(tmp_path_factory):
     redis_server = RedisServer(tmp).start()
     hours = write_hours(tmp / "hours.yaml", ALWAYS_OPEN)
     stack = Stack(tmp, redis_server.url, url, webs=2, beat=True, HOURS=str(hours), **TIMERS)
-    try:
-        stack.start()
-    except Exception:
-        print(stack.logs())
-        stack.stop()
-        redis_server.stop()
-        raise
-    yield stack
-    stack.stop()
-    redis_server.stop()
+    with running(stack, redis_server):
+        yield stack
     postgres.drop_database(name)
     postgres.stop()
 

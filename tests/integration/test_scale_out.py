@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from tests.support.stack import Stack, use_stack
+from tests.support.stack import Stack, running, use_stack
 from tests.support.servers import PostgresServer, RedisServer, wait_until
 from tests.support.texting import new_sid
 from textline.models import Base, Conversation, Message
@@ -32,17 +32,10 @@ def scale(tmp_path_factory):
     stack = Stack(tmp, redis_server.url, postgres.create_database(name), webs=2, workers=2,
                   METRICS_TOKEN=METRICS_TOKEN, ESCALATE_WAIT_SECONDS=1)
     stack.pg, stack.pg_name = postgres, name
-    try:
-        stack.start()
-    except Exception:
-        print(stack.logs())
-        stack.stop()
-        raise
-    yield stack
-    stack.stop()
+    with running(stack, redis_server):
+        yield stack
     postgres.drop_database(name)
     postgres.stop()
-    redis_server.stop()
 
 
 @pytest.fixture

@@ -124,18 +124,28 @@ class Stack:
         return client
 
 
+@contextmanager
+def running(stack: Stack, *servers):
+    """A started stack for a fixture; `servers` (its own Redis, PostgreSQL...) are stopped with it.
+    A start that fails prints every process's log, so the reason is in the test report."""
+    try:
+        try:
+            stack.start()
+        except Exception:
+            print(stack.logs())
+            raise
+        yield stack
+    finally:
+        stack.stop()
+        for server in servers:
+            server.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(redis_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stack")
-    s = Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'stack.sqlite3'}")
-    try:
-        s.start()
-    except Exception:
-        print(s.logs())
-        s.stop()
-        raise
-    yield s
-    s.stop()
+    with running(Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'stack.sqlite3'}")) as s:
+        yield s
 
 
 def use_stack(stack: Stack, request):
@@ -148,6 +158,8 @@ def use_stack(stack: Stack, request):
     for i, web in enumerate(stack.webs):
         if not web.alive():
             stack.restart_web(i)
+    if stack.beat and not stack.beat.alive():
+        stack.beat.start()
     clients = []
     stack.track = clients.append
     yield stack
