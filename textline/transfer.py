@@ -77,21 +77,29 @@ def transfer(conversation_id, user: User, target_id, note) -> tuple[Conversation
     if queue.transfer(conv.id, previous, target.id, target.capacity) != queue.MOVED:
         raise ConversationError(f"{target.display_name} already has {target.capacity} conversations open.",
                                 "at_capacity")
-    moved = db.session.execute(
-        update(Conversation).where(Conversation.id == conv.id, Conversation.status == ACTIVE,
-                                   Conversation.volunteer_id == previous)
-        .values(volunteer_id=target.id).execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:  # ended or changed hands since we read it: undo the reservation, keep what happened
+    try:
+        moved = db.session.execute(
+            update(Conversation).where(Conversation.id == conv.id, Conversation.status == ACTIVE,
+                                       Conversation.volunteer_id == previous)
+            .values(volunteer_id=target.id).execution_options(synchronize_session=False)
+        ).rowcount
+        if moved:
+            n = ConversationNote(conversation_id=conv.id, author_id=user.id, body=body, kind=TRANSFER_NOTE,
+                                 recipient_id=target.id)
+            db.session.add(n)
+            audit.record("conversation.transfer", user, "conversation", conv.id, commit=False,
+                         from_volunteer_id=previous, to_volunteer_id=target.id)
+            db.session.commit()
+    except Exception:  # SQL failed: it still says the previous volunteer holds it, so Redis must too
+        db.session.rollback()
+        queue.release(conv.id, target.id)
+        if previous is not None:
+            queue.hold(conv.id, previous)
+        raise
+    if not moved:  # ended or changed hands since we read it: whoever did that set the loads right
         db.session.rollback()
         queue.release(conv.id, target.id)
         raise ConversationError("The conversation changed hands or ended just now; look again.", "raced")
-    n = ConversationNote(conversation_id=conv.id, author_id=user.id, body=body, kind=TRANSFER_NOTE,
-                         recipient_id=target.id)
-    db.session.add(n)
-    audit.record("conversation.transfer", user, "conversation", conv.id, commit=False,
-                 from_volunteer_id=previous, to_volunteer_id=target.id)
-    db.session.commit()
     db.session.refresh(conv)
     _announce(conv, n, user, previous, previous_user)
     return conv, n

@@ -207,3 +207,38 @@ def test_an_adult_who_took_over_can_hand_the_conversation_to_a_volunteer(live_ap
     text(live_app, "ok", "+15550109005")
     alex.wait_for("message", lambda m: m["body"] == "ok")
     dana.wait_for("message", lambda m: m["body"] == "ok")
+
+
+def test_two_tabs_transferring_at_once_leave_one_holder_in_sql_and_redis(live_app, team, consoles):
+    """Sam's two tabs pass the same conversation to Alex and to Kim at the same moment: exactly one
+    succeeds, and the Redis load sets agree with SQL about who holds it."""
+    tab1, tab2 = consoles("sam"), consoles("sam")
+    consoles("alex"), consoles("kim")
+    conv = text(live_app, "hi", "+15550109006")
+    assert tab1.call("claim", {"conversation_id": conv})["ok"]
+    answers, ids = {}, {name: team[name].id for name in ("alex", "kim")}
+    go = threading.Barrier(2)
+
+    def send(tab, name):
+        go.wait()
+        try:
+            answers[name] = tab.call("transfer", {"conversation_id": conv, "volunteer_id": ids[name], "note": NOTE})
+        except Exception as exc:
+            answers[name] = repr(exc)
+
+    threads = [threading.Thread(target=send, args=(tab1, "alex")), threading.Thread(target=send, args=(tab2, "kim"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    assert all(isinstance(a, dict) for a in answers.values()), answers
+    assert sorted(a["ok"] for a in answers.values()) == [False, True], answers
+    loser = next(a for a in answers.values() if not a["ok"])
+    assert loser["code"] in ("raced", "forbidden"), loser  # mid-flight, or Sam no longer holds it
+    db.session.expire_all()
+    holder = db.session.get(Conversation, conv).volunteer_id
+    winner = next(name for name, a in answers.items() if a["ok"])
+    assert holder == team[winner].id
+    assert {name: load(team[name]) for name in ("sam", "alex", "kim")} == {
+        "sam": set(), "alex": {conv} if winner == "alex" else set(), "kim": {conv} if winner == "kim" else set()}
+    assert len(db.session.scalars(select(ConversationNote)).all()) == 1
