@@ -200,3 +200,31 @@ def test_admin_saved_replies_page(live, pages):
     expect(page.get_by_test_id("saved-reply").filter(has_text="Hello again")).to_contain_text("deactivated")
     page.get_by_role("link", name="Edit Greeting").click()
     check(page, "admin-saved-reply")
+
+
+def test_a_console_that_was_away_during_a_transfer_lets_the_conversation_go(live, pages):
+    """Sam's console is disconnected while an adult passes Sam's conversation to Alex: when it
+    reconnects, the conversation is gone from Sam's list, with no error."""
+    live.user("sam@example.org", display_name="Sam")
+    alex_id = live.user("alex@example.org", display_name="Alex")
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    live.text_in("+15550107403", "hello")
+    alex, dana = live.console("alex@example.org"), live.console("dana@example.org")
+    live.track(alex), live.track(dana)
+    sam = pages.new()
+    errors = []
+    sam.on("dialog", lambda d: (errors.append(d.message), d.dismiss()))
+    sign_in(sam, "sam@example.org", PASSWORD)
+    sam.get_by_role("button", name=re.compile("^Claim Texter")).click()
+    expect(sam.get_by_test_id("transcript")).to_contain_text("hello")
+    sam.evaluate("() => TextlineConsole.socket.disconnect()")
+    expect(sam.get_by_role("status")).to_have_text("Reconnecting…")
+    with live.db() as s:
+        conv = s.scalar(select(Conversation.id))
+    assert dana.call("transfer", {"conversation_id": conv, "volunteer_id": alex_id, "note": "Sam dropped off."})["ok"]
+    alex.wait_for("transferred_in")
+    sam.evaluate("() => TextlineConsole.socket.connect()")
+    expect(sam.get_by_role("status")).to_have_text("Live")
+    expect(sam.get_by_test_id("mine-item")).to_have_count(0)
+    expect(sam.get_by_role("heading", name="Pick a conversation")).to_be_visible()
+    assert errors == []

@@ -223,11 +223,14 @@
     state.me = data.me;
     renderShift();
     state.queue = data.queue;
+    const held = new Set(data.mine.map((c) => c.id));  // passed on or handed back while away: not ours now
+    for (const id of [...state.mine.keys()]) if (!held.has(id)) state.mine.delete(id);
+    if (!held.has(state.openId)) state.openId = null;
     for (const c of data.mine) state.mine.set(c.id, c);
     state.messages.clear();  // re-fetch transcripts: messages may have arrived while we were away
     renderQueue();
     renderMine();
-    if (state.openId != null) show(state.openId);
+    if (state.openId != null) show(state.openId); else renderChat();
   });
   socket.on("queue", (queue) => { state.queue = queue; renderQueue(); });
   socket.on("message", addMessage);
