@@ -42,8 +42,8 @@ def targets(conversation_id, user: User) -> list[dict]:
     conv = _transferable(conversation_id, user)
     people = [v for v in _on_shift_volunteers() if v.id not in (conv.volunteer_id, user.id)]
     load = queue.loads([v.id for v in people])
-    return [payloads.transfer_target(v, load[v.id]) for v in people
-            if load[v.id] < v.capacity and presence.is_present(v.id)]
+    here = presence.present_among(v.id for v in people if load[v.id] < v.capacity)
+    return [payloads.transfer_target(v, load[v.id]) for v in people if v.id in here]
 
 
 def _target(target_id, conv: Conversation) -> User:
