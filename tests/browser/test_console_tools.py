@@ -60,6 +60,10 @@ def test_saved_reply_picker_with_the_keyboard_alone(live, pages):
     expect(options).to_have_count(3)
     expect(page.get_by_role("button", name=re.compile("^Saved replies"))).to_have_attribute("aria-expanded", "true")
     check(page, "console-saved-replies")
+    # A text arriving meanwhile shows up without closing the picker or taking the focus away.
+    live.text_in(texter, "are you still there?")
+    expect(page.get_by_test_id("transcript")).to_contain_text("are you still there?")
+    expect(search).to_be_focused()
 
     # Typing filters over title and text; arrows move the active option (aria-activedescendant follows).
     page.keyboard.type("safe")

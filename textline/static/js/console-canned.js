@@ -122,6 +122,12 @@
   picker.addEventListener("focusout", (event) => {
     if (!picker.contains(event.relatedTarget) && event.relatedTarget !== opener) close(false);
   });
-  document.addEventListener("textline:chat", () => close(false));  // another conversation opened
+  // Another conversation opened, or this one ended: the picker belongs to the reply box it was opened in.
+  // (A new message in the same conversation re-renders the chat too; that must not close it.)
+  let chatId = null;
+  document.addEventListener("textline:chat", (event) => {
+    if (event.detail.id !== chatId || event.detail.status === "closed") close(false);
+    chatId = event.detail.id;
+  });
   load();
 })();
