@@ -242,3 +242,23 @@ def test_two_tabs_transferring_at_once_leave_one_holder_in_sql_and_redis(live_ap
     assert {name: load(team[name]) for name in ("sam", "alex", "kim")} == {
         "sam": set(), "alex": {conv} if winner == "alex" else set(), "kim": {conv} if winner == "kim" else set()}
     assert len(db.session.scalars(select(ConversationNote)).all()) == 1
+
+
+def test_retention_erases_handover_notes_with_the_conversation(live_app, team, consoles):
+    from datetime import timedelta
+
+    from textline.models import utcnow
+    from workers.retention import apply_retention
+
+    sam, alex = consoles("sam"), consoles("alex")
+    conv = text(live_app, "my mum hits me", "+15550109007")
+    assert sam.call("claim", {"conversation_id": conv})["ok"]
+    assert sam.call("transfer", {"conversation_id": conv, "volunteer_id": team["alex"].id,
+                                 "note": "Her mum hits her; she is at her aunt's tonight."})["ok"]
+    assert alex.call("end", {"conversation_id": conv})["ok"]
+    db.session.expire_all()
+    db.session.get(Conversation, conv).closed_at = utcnow() - timedelta(days=120)
+    db.session.commit()
+    assert apply_retention.delay().get()["conversations_erased"] == 1
+    db.session.expire_all()
+    assert [(n.kind, n.body) for n in db.session.scalars(select(ConversationNote))] == [("transfer", None)]
