@@ -75,9 +75,9 @@ def live_app_server(redis_server, tmp_path_factory):
 @pytest.fixture
 def live_app(live_app_server):
     reset_state(live_app_server.app)
-    # Eager Celery marks "inside a task" in one process-wide flag, saved and restored around each eager
-    # task; two overlapping in the server's threads can leave it set, and then every later test's
-    # `.delay().get()` fails with "Never call result.get() within a task". No task runs between tests.
+    # Eager Celery (unit level) marks "inside a task" in one process-global flag and restores the value
+    # it saw on entry; two request threads running eager tasks at once can leave it set, and every later
+    # `.delay().get()` then fails with "Never call result.get() within a task!". Start each test clear.
     from celery._state import _set_task_join_will_block
 
     _set_task_join_will_block(False)

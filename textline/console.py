@@ -2,10 +2,12 @@
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from textline import wrap_up
+
 bp = Blueprint("console", __name__)
 
 
 @bp.get("/console")
 @login_required
 def console():
-    return render_template("console.html", me=current_user)
+    return render_template("console.html", me=current_user, wrap=wrap_up.form_options())

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from textline import audit, escalation, inbound_rules, metrics, notices, payloads, survey
+from textline import audit, escalation, inbound_rules, metrics, notices, payloads, survey, wrap_up
 from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import (
@@ -31,9 +31,10 @@ LEVELS = ("none", "low", "medium", "high")
 class ConversationError(Exception):
     """A refused action, with a message fit to show the volunteer."""
 
-    def __init__(self, message: str, code: str = "refused"):
+    def __init__(self, message: str, code: str = "refused", field: str | None = None):
         super().__init__(message)
         self.code = code
+        self.field = field  # the form field it is about, if any
 
 
 @dataclass
@@ -325,13 +326,26 @@ def announce_adult(conv: Conversation, acknowledged: list) -> None:
         escalation.announce(esc)
 
 
-def end(conversation_id, user: User, disposition: dict | None, note: str | None) -> Conversation:
+def end(conversation_id, user: User, disposition, note: str | None) -> Conversation:
+    """A person ends a conversation. A volunteer must give a complete wrap-up (textline/wrap_up.py);
+    an adult at least the outcome. Refused with the reason otherwise, and nothing changes."""
     from textline.permissions import can_view
 
     conv = get_conversation(conversation_id)
     if not can_view(user, conv):
         raise ConversationError("You can only end conversations you are handling.", "forbidden")
-    if conv.status == CLOSED:
+    recorded = wrap_up.read(conv.disposition)
+    system_closed = conv.status == CLOSED and recorded.by == "system" and recorded.outcome == "opted_out"
+    if conv.status == CLOSED and not (system_closed and conv.volunteer_id == user.id):
+        return conv  # ended already (another tab, an adult): nothing more to record
+    try:
+        disposition = wrap_up.validate(disposition, by_adult=user.is_supervisor)
+    except wrap_up.WrapUpError as exc:
+        raise ConversationError(str(exc), "wrap_up", exc.field) from None
+    if conv.status == CLOSED:  # STOP closed it under the volunteer: their wrap-up is still recorded
+        conv.disposition = wrap_up.after_system_close(conv.disposition, disposition)
+        conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
+        db.session.commit()
         return conv
     if user.is_supervisor:
         audit.record("conversation.end", user, "conversation", conv.id, commit=False,
@@ -342,6 +356,8 @@ def end(conversation_id, user: User, disposition: dict | None, note: str | None)
 
 def close(conv: Conversation, by: User | None = None, disposition: dict | None = None,
           note: str | None = None) -> None:
+    """Close it now. People go through end() (which checks the wrap-up); the server's own closes (erasure)
+    pass wrap_up.system(...)."""
     was_waiting = conv.status == WAITING
     conv.status = CLOSED
     conv.closed_at = utcnow()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from textline import audit, auto_texts, escalation, opening_hours
+from textline import audit, auto_texts, escalation, opening_hours, wrap_up
 from textline.keywords import Keyword, classify
 from textline.models import CLOSED, Conversation, Message, Texter, utcnow
 
@@ -49,7 +49,7 @@ def apply(result, texter: Texter, assessment: dict) -> None:
             audit.record("texter.opt_out", None, "texter", texter.id, commit=False, conversation_id=conv.id)
         result.closed_from = conv.status
         conv.status, conv.closed_at = CLOSED, now
-        conv.disposition = conv.disposition or {"outcome": "opted_out"}
+        conv.disposition = conv.disposition or wrap_up.system("opted_out")
         return
     if keyword is Keyword.OPT_IN and texter.opted_out:
         texter.opted_out, texter.opted_out_at = False, None

@@ -10,6 +10,13 @@ Definitions (shown on the page too):
   minutes has not been decided yet and is left out of both numbers.
 - Percentiles use the nearest-rank method: p90 is a wait that 90% of claimed conversations did not
   exceed.
+- An escalation counts on the local day it was opened (training conversations left out). Response
+  time = acknowledged_at - opened_at: from the alert to an adult acknowledging it (pressing
+  Acknowledge, joining, taking over or writing to the texter). "Acknowledged within 2 minutes" is out of
+  every escalation whose answer is known: acknowledged, or 2 minutes gone by without it (still open,
+  or ended unacknowledged later than that). One that went away by itself sooner (the texter was
+  claimed, the volunteer answered) needed no adult and is left out of both numbers.
+- Paged = an SMS page went to at least one advisor's phone (nobody acknowledged in time).
 """
 from __future__ import annotations
 
@@ -22,7 +29,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from textline.extensions import db
-from textline.models import CLOSED, FINAL_FAILURES, WAITING, Conversation, Message, SurveyResponse, utcnow
+from textline import wrap_up
+from textline.models import (
+    CLOSED, FINAL_FAILURES, REASONS, WAITING, Conversation, Escalation, Message, SurveyResponse, utcnow,
+)
+from textline.payloads import REASON_TEXT
 from textline.survey import SURVEY
 
 ANSWER_TARGET = timedelta(minutes=5)
@@ -32,6 +43,9 @@ DEFAULT_DAYS = 7
 WAIT_BUCKETS = ((60, "<1 min"), (120, "1-2 min"), (300, "2-5 min"), (600, "5-10 min"), (1800, "10-30 min"),
                 (None, "30+ min"))
 SCORES = (1, 2, 3, 4, 5)
+ACK_TARGET = timedelta(minutes=2)
+# Response-time histogram buckets, as for waits; acknowledgements only.
+ACK_BUCKETS = ((60, "<1 min"), (120, "1-2 min"), (300, "2-5 min"), (600, "5-10 min"), (None, "10+ min"))
 
 
 class PeriodError(ValueError):
@@ -110,13 +124,49 @@ class ConversationRow:
             return None
         return False
 
+    @property
+    def wrap_up(self) -> wrap_up.Recorded:
+        return wrap_up.read(self.disposition)
+
     def topics(self) -> list[str]:
-        raw = (self.disposition or {}).get("topics") or []
-        return [str(t) for t in raw if isinstance(t, str) and t.strip()] if isinstance(raw, list) else []
+        return list(self.wrap_up.topics)
 
     def outcome(self) -> str | None:
-        value = (self.disposition or {}).get("outcome")
-        return str(value) if value else None
+        return self.wrap_up.outcome
+
+
+@dataclass
+class EscalationRow:
+    id: int
+    conversation_id: int
+    reason: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    pages_sent: int
+
+    @property
+    def response_seconds(self) -> float | None:
+        return (self.acknowledged_at - self.opened_at).total_seconds() if self.acknowledged_at else None
+
+    def acknowledged_in_time(self, now: datetime) -> bool | None:
+        """True/False once known; None while under the target, or when it went away by itself sooner."""
+        if self.acknowledged_at is not None:
+            return self.acknowledged_at - self.opened_at <= ACK_TARGET
+        ended = self.resolved_at or now
+        return False if ended - self.opened_at > ACK_TARGET else None
+
+
+def escalation_summary(rows: list[EscalationRow], now: datetime) -> dict:
+    """Counts and response times of some escalations (all of a period, one reason, one day)."""
+    times = sorted(t for t in (r.response_seconds for r in rows) if t is not None)
+    known = [a for a in (r.acknowledged_in_time(now) for r in rows) if a is not None]
+    return {"total": len(rows), "acknowledged": len(times),
+            "p50": percentile(times, 50), "p90": percentile(times, 90),
+            "in_time": sum(known), "known": len(known),
+            "paged": sum(1 for r in rows if r.pages_sent > 0),
+            "resolved_by_itself": sum(1 for r in rows if r.acknowledged_at is None and r.resolved_at is not None),
+            "open": sum(1 for r in rows if r.acknowledged_at is None and r.resolved_at is None)}
 
 
 @dataclass
@@ -124,6 +174,7 @@ class Report:
     period: Period
     rows: list[ConversationRow]
     now: datetime
+    escalation_rows: list[EscalationRow] = field(default_factory=list)
     per_day: list[tuple[date, int]] = field(default_factory=list)
     per_hour: list[int] = field(default_factory=list)
 
@@ -178,6 +229,29 @@ class Report:
     def outcomes(self) -> list[tuple[str, int]]:
         return Counter(o for r in self.rows if (o := r.outcome())).most_common()
 
+    def _in_order(self, values, order) -> list[tuple[str, int]]:
+        """Counts in the wrap-up form's order, then any other stored value (older rows) by count."""
+        counts = Counter(values)
+        known = [(k, counts.pop(k)) for k in order if k in counts]
+        return known + counts.most_common()
+
+    def assessed_risk(self) -> list[tuple[str, int]]:
+        """The risk level volunteers assessed in their wrap-ups (not the scorer's)."""
+        return self._in_order((r.wrap_up.risk for r in self.rows if r.wrap_up.risk), wrap_up.RISK_LEVELS)
+
+    def follow_ups(self) -> list[tuple[str, int]]:
+        return self._in_order((r.wrap_up.follow_up for r in self.rows if r.wrap_up.follow_up), wrap_up.FOLLOW_UPS)
+
+    def resources_given(self) -> list[tuple[str, int]]:
+        return self._in_order((x for r in self.rows for x in r.wrap_up.resources), wrap_up.resources())
+
+    def wrap_ups(self) -> dict:
+        """Closed conversations by who closed them: a volunteer's complete wrap-up, an adult, the system."""
+        closed = [r for r in self.rows if r.status == CLOSED]
+        by = Counter(r.wrap_up.by or "unknown" for r in closed)
+        return {"closed": len(closed), "complete": sum(1 for r in closed if r.wrap_up.complete),
+                **{k: by.get(k, 0) for k in (*wrap_up.BY, "unknown")}}
+
     def survey(self) -> dict:
         scores = [r.survey_score for r in self.rows if r.survey_score is not None]
         sent = sum(1 for r in self.rows if r.survey_sent)
@@ -186,10 +260,26 @@ class Report:
                 "mean": round(sum(scores) / len(scores), 2) if scores else None,
                 "distribution": [(s, counts.get(s, 0)) for s in SCORES]}
 
-    def escalations(self) -> dict | None:
-        """Escalations and how fast an adult responded. Recorded by issue 3's escalation model, which
-        is not on this branch: until it is, there is nothing to count and the page says so."""
-        return None
+    def escalations(self) -> dict:
+        """Escalations opened in the period and how fast an adult responded: overall and per reason."""
+        summary = escalation_summary(self.escalation_rows, self.now)
+        summary["by_reason"] = [
+            (reason, REASON_TEXT[reason], escalation_summary([r for r in self.escalation_rows if r.reason == reason],
+                                                             self.now))
+            for reason in REASONS]
+        return summary
+
+    def response_histogram(self) -> list[tuple[str, int]]:
+        counts = Counter()
+        for seconds in (r.response_seconds for r in self.escalation_rows):
+            if seconds is None:
+                continue
+            for bound, label in ACK_BUCKETS:
+                if bound is None or seconds < bound:
+                    counts[label] += 1
+                    break
+        rows = [(label, counts.get(label, 0)) for _, label in ACK_BUCKETS]
+        return rows + [("never", sum(1 for r in self.escalation_rows if r.acknowledged_at is None))]
 
 
 def build_report(period: Period, now: datetime | None = None) -> Report:
@@ -206,4 +296,11 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
     for cid, score in db.session.execute(select(SurveyResponse.conversation_id, SurveyResponse.score).where(
             SurveyResponse.conversation_id.in_(ids))):
         rows[cid].survey_score = score
-    return Report(period, list(rows.values()), now or utcnow())
+    escalations = [EscalationRow(*r) for r in db.session.execute(
+        select(Escalation.id, Escalation.conversation_id, Escalation.reason, Escalation.opened_at,
+               Escalation.acknowledged_at, Escalation.resolved_at, Escalation.pages_sent)
+        .join(Conversation, Conversation.id == Escalation.conversation_id)
+        .where(Conversation.training.is_(False), Escalation.opened_at >= period.start,
+               Escalation.opened_at < period.end)
+        .order_by(Escalation.opened_at, Escalation.id))]
+    return Report(period, list(rows.values()), now or utcnow(), escalations)

@@ -9,13 +9,13 @@ import math
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from textline import audit, charts
+from textline import audit, charts, wrap_up
 from textline.access import supervisor_required
 from textline.hours import load_schedule
 from textline.insights import Period, PeriodError, Report, build_report, parse_period
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
-EXPORTS = ("days", "conversations")
+EXPORTS = ("days", "conversations", "escalations")
 
 
 def _period() -> Period:
@@ -42,6 +42,10 @@ def _charts(report: Report) -> dict:
         "waits": charts.bar_chart(
             "waits", "How long texters waited for a volunteer", [label for label, _ in report.wait_histogram()],
             [n for _, n in report.wait_histogram()], description="Claimed conversations by waiting time."),
+        "responses": charts.bar_chart(
+            "responses", "How fast an adult acknowledged an escalation",
+            [label for label, _ in report.response_histogram()], [n for _, n in report.response_histogram()],
+            description="Escalations by time from the alert to an adult acknowledging it."),
         "survey": charts.bar_chart(
             "survey", "Survey scores (1 = not helpful, 5 = very helpful)",
             [str(s) for s, _ in report.survey()["distribution"]], [n for _, n in report.survey()["distribution"]],
@@ -59,7 +63,8 @@ def page():
                                args=request.args), 400
     report = build_report(period)
     return render_template("insights.html", report=report, charts=_charts(report), error=None, args=request.args,
-                           minutes=_minutes)
+                           minutes=_minutes, label=wrap_up.label,
+                           resource_names=wrap_up.resources())
 
 
 def _cell(value) -> str:
@@ -77,27 +82,47 @@ def _csv(rows: list[list]) -> str:
 
 
 def _export_rows(report: Report, what: str) -> list[list]:
+    def local_day(at):
+        return at.astimezone(report.period.tz).date()
+
     if what == "days":
-        per_day = {d: [] for d, _ in report.per_day}
+        per_day = {d: ([], []) for d, _ in report.per_day}
         for row in report.rows:
-            per_day[row.opened_at.astimezone(report.period.tz).date()].append(row)
+            per_day[local_day(row.opened_at)][0].append(row)
+        for esc in report.escalation_rows:
+            per_day[local_day(esc.opened_at)][1].append(esc)
         rows = [["date", "conversations", "claimed", "answered_within_5_min", "outcome_known",
-                 "wait_p50_seconds", "wait_p90_seconds", "surveys_answered", "survey_mean"]]
-        for day, convs in per_day.items():
-            sub = Report(report.period, convs, report.now)
+                 "wait_p50_seconds", "wait_p90_seconds", "surveys_answered", "survey_mean",
+                 "escalations", "escalations_acknowledged", "acknowledged_within_2_min", "acknowledgement_known",
+                 "response_p50_seconds", "response_p90_seconds", "escalations_paged"]]
+        for day, (convs, escs) in per_day.items():
+            sub = Report(report.period, convs, report.now, escs)
             hits, known = sub.answered_in_time()
             pct = sub.wait_percentiles()
             survey = sub.survey()
+            esc = sub.escalations()
             rows.append([day.isoformat(), sub.total, len(sub.waits), hits, known,
-                         pct["p50"], pct["p90"], survey["answered"], survey["mean"]])
+                         pct["p50"], pct["p90"], survey["answered"], survey["mean"],
+                         esc["total"], esc["acknowledged"], esc["in_time"], esc["known"], esc["p50"], esc["p90"],
+                         esc["paged"]])
+        return rows
+    if what == "escalations":
+        rows = [["escalation_id", "conversation_id", "reason", "opened_at", "acknowledged_at", "response_seconds",
+                 "resolved_at", "pages_sent"]]
+        for e in report.escalation_rows:
+            rows.append([e.id, e.conversation_id, e.reason, e.opened_at.isoformat(),
+                         e.acknowledged_at.isoformat() if e.acknowledged_at else "", e.response_seconds,
+                         e.resolved_at.isoformat() if e.resolved_at else "", e.pages_sent])
         return rows
     rows = [["conversation_id", "opened_at", "queued_at", "claimed_at", "closed_at", "wait_seconds", "status",
-             "risk_level", "outcome", "topics", "survey_sent", "survey_score"]]
+             "risk_level", "outcome", "topics", "assessed_risk", "resources_given", "follow_up", "closed_by",
+             "survey_sent", "survey_score"]]
     for r in report.rows:
+        w = r.wrap_up
         rows.append([r.id, r.opened_at.isoformat(), r.queued_at.isoformat(),
                      r.claimed_at.isoformat() if r.claimed_at else "", r.closed_at.isoformat() if r.closed_at else "",
-                     r.wait_seconds, r.status, r.risk_level, r.outcome(), ";".join(r.topics()),
-                     int(r.survey_sent), r.survey_score])
+                     r.wait_seconds, r.status, r.risk_level, r.outcome(), ";".join(r.topics()), w.risk,
+                     ";".join(w.resources), w.follow_up, w.by, int(r.survey_sent), r.survey_score])
     return rows
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
+from textline import wrap_up
 from textline.extensions import db
 from textline.models import CLOSED, Conversation, Message, Texter, TexterPhone, utcnow
 from textline.privacy import phone_hash
@@ -90,7 +91,7 @@ def erase_texter(texter: Texter) -> int:
     convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
     for conv in convs:
         if conv.status != CLOSED:
-            conversations.close(conv, note=None)
+            conversations.close(conv, disposition=wrap_up.system("erased"))
         erase_conversation(conv, now)
     unlink_texter(texter, now)
     db.session.commit()

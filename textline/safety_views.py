@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 
+from textline import wrap_up
 from textline.access import role_required, supervisor_required
 from textline.models import Role
 from textline.resources import default_directory
@@ -14,7 +15,7 @@ bp = Blueprint("safety", __name__)
 @bp.get("/supervise")
 @supervisor_required
 def supervise():
-    return render_template("supervise.html", me=current_user)
+    return render_template("supervise.html", me=current_user, outcomes=wrap_up.OUTCOMES)
 
 
 @bp.get("/api/resources")

@@ -36,7 +36,8 @@ def action(role: str = Role.VOLUNTEER.value):
                 return {"ok": True, **(handler(data if isinstance(data, dict) else {}) or {})}
             except ConversationError as exc:
                 db.session.rollback()
-                return {"ok": False, "error": str(exc), "code": exc.code}
+                return {"ok": False, "error": str(exc), "code": exc.code,
+                        **({"field": exc.field} if exc.field else {})}
             except RedisError:  # the queue is briefly unreachable; nothing was changed that SQL lacks
                 db.session.rollback()
                 return {"ok": False, "error": "The queue is briefly unavailable. Try again in a moment.",
@@ -150,6 +151,6 @@ def register(socketio, app) -> None:
     @socketio.on("end")
     @action()
     def end(data):
-        disposition = data.get("disposition") if isinstance(data.get("disposition"), dict) else None
-        conv = conversations.end(data.get("conversation_id"), current_user, disposition, data.get("note"))
+        conv = conversations.end(data.get("conversation_id"), current_user, data.get("disposition"),
+                                 data.get("note"))
         return {"conversation": payloads.conversation(conv)}

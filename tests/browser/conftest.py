@@ -153,3 +153,16 @@ def axe_violations(page, name: str) -> list[dict]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "targets": [n["target"] for n in v["nodes"]][:5]}
             for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def fill_wrap_up(page, outcome: str = "supported", topics=("School",), risk: str = "Low",
+                 follow_up: str = "None needed", resources=()) -> None:
+    """Fill the console's wrap-up dialog (textline/wrap_up.py lists what it offers)."""
+    page.get_by_label("How did it end?").select_option(outcome)
+    page.get_by_label("Risk you assessed").select_option(label=risk)
+    page.get_by_label("Follow-up", exact=True).select_option(label=follow_up)
+    dialog = page.get_by_role("dialog")
+    for topic in topics:
+        dialog.get_by_role("group", name="Topics").get_by_role("checkbox", name=topic, exact=True).check()
+    for resource in resources:
+        dialog.get_by_role("group", name="Resources given").get_by_role("checkbox", name=resource).check()

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.support.state import PASSWORD
+from tests.support.texting import wrap_up
 
 
 def check(page, name: str) -> None:
@@ -85,16 +86,26 @@ def test_insights_page(live, pages):
     live.track(sam)
     for i, body in enumerate(["exams are crushing me", "my friend stopped talking to me", "hi"]):
         live.text_in(f"+1555010730{i}", body)
-    for conv in sam.wait_for("queue", lambda q: len(q) == 3)[:2]:
+    waiting = sam.wait_for("queue", lambda q: len(q) == 3)
+    for conv in waiting[:2]:
         assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
         reply = {"conversation_id": conv["id"], "body": "I'm here.", "client_id": f"r{conv['id']}"}
         assert sam.call("reply", reply)["ok"]
-        assert sam.call("end", {"conversation_id": conv["id"], "disposition": {"outcome": "supported"}})["ok"]
+        assert sam.call("end", {"conversation_id": conv["id"], "disposition": wrap_up()})["ok"]
+    # One escalation, acknowledged by an adult at once.
+    assert sam.call("claim", {"conversation_id": waiting[2]["id"]})["ok"]
+    asked = sam.call("ask_adult", {"conversation_id": waiting[2]["id"]})["escalation"]
+    dana = live.console("dana@example.org")
+    live.track(dana)
+    assert dana.call("acknowledge", {"escalation_id": asked["id"]})["ok"]
     page = pages.new()
     sign_in(page, "dana@example.org", PASSWORD)
     page.get_by_role("link", name="Insights").click()
     expect(page.get_by_test_id("total")).to_have_text("3")
     expect(page.get_by_test_id("chart-per-day")).to_be_visible()
+    expect(page.get_by_test_id("escalations-total")).to_have_text("1")
+    expect(page.get_by_test_id("escalations-in-time")).to_contain_text("100%")
+    expect(page.get_by_test_id("wrap-up-summary")).to_contain_text("2 of 2 closed conversations")
     check(page, "insights")
 
 

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import fill_wrap_up, screenshot, sign_in
 from tests.support.servers import wait_until
 from tests.support.state import PASSWORD
 from textline.config import DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS
@@ -78,7 +78,7 @@ def test_volunteer_answers_a_texter_from_the_simulator(live, pages):
     # Ending it sends the survey; the texter's "5" is stored against this conversation and thanked,
     # and no new conversation reaches the queue.
     console.get_by_role("button", name="End conversation…").click()
-    console.get_by_label("How did it end?").select_option("supported")
+    fill_wrap_up(console, topics=("Family",), resources=("988 Suicide & Crisis Lifeline",))
     console.get_by_role("button", name="End conversation", exact=True).click()
     expect(console.get_by_role("heading", name="Pick a conversation")).to_be_visible()
     expect(console.get_by_role("textbox", name="Your reply")).to_be_hidden()
@@ -88,6 +88,8 @@ def test_volunteer_answers_a_texter_from_the_simulator(live, pages):
     with live.db() as s:
         convs = s.scalars(select(Conversation)).all()
         assert [(c.status, c.training) for c in convs] == [("closed", False)]
+        assert convs[0].disposition == {"outcome": "supported", "topics": ["family"], "risk": "low",
+                                        "resources": ["988"], "follow_up": "none", "by": "volunteer"}
         assert [(r.conversation_id, r.score) for r in s.scalars(select(SurveyResponse))] == [(convs[0].id, 5)]
     expect(console.get_by_test_id("queue-item")).to_have_count(0)
 

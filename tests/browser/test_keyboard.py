@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from tests.support.servers import wait_until
 from tests.support.state import PASSWORD
+from textline.models import Conversation
 
 TEXTER = "+15550107101"
 
@@ -66,19 +68,45 @@ def test_main_actions_work_from_the_keyboard(live, pages):
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
 
-    # End: back up to the button, open the wrap-up dialog, choose with arrow keys, confirm.
+    # End: back up to the button, open the wrap-up dialog, choose with arrow keys, confirm. Each
+    # incomplete try is refused with the reason, focus goes to what is missing, nothing closes.
     tab_to(page, lambda f: f["id"] == "end-open", backwards=True)
     page.keyboard.press("Enter")
-    expect(page.get_by_role("dialog")).to_be_visible()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
     assert focused(page)["id"] == "end-outcome"
     page.keyboard.press("ArrowDown")  # "Texter felt supported"
     assert page.get_by_label("How did it end?").input_value() == "supported"
-    page.keyboard.press("Tab")
+
+    def confirm_refused(reason: str) -> None:
+        tab_to(page, lambda f: f["id"] == "end-confirm")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("end-error")).to_have_text(reason)
+        expect(dialog).to_be_visible()
+
+    confirm_refused("Choose at least one topic.")
+    assert page.evaluate("() => document.activeElement.name") == "topics"  # the first topic box
+    expect(page.locator("#end-topics")).to_have_attribute("aria-invalid", "true")
+    page.keyboard.press("Space")  # tick "Family"
+    confirm_refused("Choose the risk level you assessed.")
+    assert focused(page)["id"] == "end-risk"
+    page.keyboard.press("ArrowDown")  # "None"
+    confirm_refused("Choose the follow-up.")
+    assert focused(page)["id"] == "end-follow-up"
+    page.keyboard.press("ArrowDown")  # "None needed"
+    tab_to(page, lambda f: f["id"] == "end-note")
     page.keyboard.type("Talked it through.")
+    with live.db() as s:
+        assert s.scalar(select(Conversation.status)) == "active"  # every refusal left it open
     tab_to(page, lambda f: f["id"] == "end-confirm")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(dialog).to_be_hidden()
     expect(page.get_by_role("heading", name="Pick a conversation")).to_be_visible()
+    with live.db() as s:
+        conv = s.scalar(select(Conversation))
+        assert conv.status == "closed" and conv.wrap_up_note == "Talked it through."
+        assert conv.disposition == {"outcome": "supported", "topics": ["family"], "risk": "none", "resources": [],
+                                    "follow_up": "none", "by": "volunteer"}
 
     # Escape closes the dialog without ending anything.
     live.text_in("+15550107102", "hello")

@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import select
 
 from tests.support.servers import wait_until
+from tests.support.texting import wrap_up
 from textline.models import Conversation, Message
 
 TEXTER = "+15550106543"
@@ -55,12 +56,22 @@ def test_texter_to_volunteer_and_back(live):
     msg = sam.wait_for("message", lambda m: m["body"] == "thanks sam")
     assert msg["conversation_id"] == conv_id
 
-    ended = sam.call("end", {"conversation_id": conv_id, "disposition": {"outcome": "supported"},
+    # Without a complete wrap-up the end is refused with the reason, and the conversation stays open.
+    refused = sam.call("end", {"conversation_id": conv_id, "disposition": {"outcome": "supported"},
+                               "note": "talked through a fight with a friend"})
+    assert refused == {"ok": False, "code": "wrap_up", "field": "topics", "error": "Choose at least one topic."}
+    refused = sam.call("end", {"conversation_id": conv_id, "disposition": wrap_up(topics=["friends", "gossip"])})
+    assert not refused["ok"] and refused["error"] == "Unknown topic: 'gossip'."
+    with live.db() as s:
+        assert s.get(Conversation, conv_id).status == "active"
+    ended = sam.call("end", {"conversation_id": conv_id, "disposition": wrap_up(topics=["friends"], resources=["988"]),
                              "note": "talked through a fight with a friend"})
     assert ended["ok"] and ended["conversation"]["status"] == "closed"
     with live.db() as s:
         conv = s.get(Conversation, conv_id)
         assert conv.status == "closed" and conv.wrap_up_note == "talked through a fight with a friend"
+        assert conv.disposition == {"outcome": "supported", "topics": ["friends"], "risk": "low",
+                                    "resources": ["988"], "follow_up": "none", "by": "volunteer"}
 
 
 def test_every_volunteer_sees_the_queue_change_live(live):

@@ -97,3 +97,12 @@ class ConsoleClient:
             close = ws.close
             ws.close = lambda *args, **kwargs: close(timeout=0.2)
         self.sio.disconnect()
+
+
+# A complete volunteer wrap-up (textline/wrap_up.py): ending a conversation as a volunteer needs one.
+COMPLETE_WRAP_UP = {"outcome": "supported", "topics": ["school"], "risk": "low", "resources": [],
+                    "follow_up": "none"}
+
+
+def wrap_up(**changes) -> dict:
+    return {**COMPLETE_WRAP_UP, **changes}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.support.servers import wait_until
 from tests.support.safety import CLOSED_SCHEDULE, write_hours
-from tests.support.texting import fake_twilio_client, inbound_params, post_signed
+from tests.support.texting import fake_twilio_client, inbound_params, post_signed, wrap_up
 from textline import auto_texts, conversations, escalation, supervision
 from textline.cli import create_user
 from textline.extensions import db
@@ -291,7 +291,7 @@ def test_closing_resolves_answered_alerts_but_unanswered_risk_keeps_paging(live_
     conversations.claim(conv.id, sam)
     asked = supervision.ask_adult(conv.id, sam)
     supervision.acknowledge(asked.id, people["dana"])
-    conversations.end(conv.id, sam, {"outcome": "supported"}, "")
+    conversations.end(conv.id, sam, wrap_up(), "")
     [risk] = escalations("risk")
     escalation.sweep(later(cfg["PAGE_AFTER_SECONDS"], risk.opened_at))
     states = {e.reason: e.state for e in escalations()}

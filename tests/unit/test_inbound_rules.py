@@ -67,7 +67,7 @@ def test_stop_ends_the_conversation_opts_out_and_confirms_once(live_app, sam, wo
     assert queue.load_key(sam.id)
     text(live_app, word)
     db.session.refresh(conv)
-    assert conv.status == "closed" and conv.disposition == {"outcome": "opted_out"}
+    assert conv.status == "closed" and conv.disposition == {"outcome": "opted_out", "by": "system"}
     assert conv.texter.opted_out and conv.texter.opted_out_at is not None
     assert [m.body for m in conv.messages if m.direction == "in"] == ["hey", word]  # STOP is stored too
     assert outbound_kinds(conv.id) == ["welcome", "opt_out_confirmation"]

@@ -14,7 +14,7 @@ from tests.support.web import Browser, sign_in
 from textline import charts
 from textline.extensions import db
 from textline.insights import Period, PeriodError, build_report, parse_period, percentile
-from textline.models import AuditEvent, Conversation, Message, SurveyResponse, Texter
+from textline.models import AuditEvent, Conversation, Escalation, Message, SurveyResponse, Texter
 
 LA = ZoneInfo("America/Los_Angeles")  # data/hours.yaml
 UTC = timezone.utc
@@ -99,7 +99,7 @@ def test_report_on_known_data(march):
     assert dict(report.outcomes()) == {"supported": 2, "referred": 1, "texter_left": 1}
     assert report.survey() == {"sent": 3, "answered": 2, "mean": 4.0,
                                "distribution": [(1, 0), (2, 0), (3, 1), (4, 0), (5, 1)]}
-    assert report.escalations() is None  # issue 3's escalations are not on this branch yet
+    assert report.escalations()["total"] == 0 and report.response_histogram()[-1] == ("never", 0)
 
 
 def test_a_conversation_still_waiting_counts_only_once_it_is_late(app_ctx):
@@ -179,3 +179,93 @@ def test_csv_export_refuses_unknown_kinds_and_bad_dates(dana):
     assert dana.get("/insights/export.csv?what=phones").status_code == 400
     bad = dana.get("/insights/export.csv?from=nope")
     assert bad.status_code == 400 and "start date" in bad.text
+
+
+# ---- escalations and how fast adults answered them ----------------------------------------------
+
+def escalation(conv: Conversation, reason: str, opened: datetime, acked_after: float | None = None,
+               resolved_after: float | None = None, pages: int = 0) -> Escalation:
+    esc = Escalation(conversation_id=conv.id, reason=reason, episode=f"{reason}-{opened.timestamp()}",
+                     opened_at=opened, pages_sent=pages,
+                     acknowledged_at=opened + timedelta(seconds=acked_after) if acked_after is not None else None,
+                     resolved_at=opened + timedelta(seconds=resolved_after) if resolved_after is not None else None)
+    db.session.add(esc)
+    return esc
+
+
+@pytest.fixture
+def escalated(march):
+    """Escalations on the March days: answered fast, answered late, gone by themselves, never answered;
+    plus one of a training conversation and one after the period, which must not count."""
+    one, two, five, training, later = march[0], march[1], march[4], march[5], march[6]
+    made = [
+        escalation(one, "risk", at(9, 18, 6), acked_after=30),
+        escalation(one, "asked", at(9, 18, 20), acked_after=150, pages=1),
+        escalation(two, "wait", at(10, 19, 3), resolved_after=60),       # claimed within a minute: no adult needed
+        escalation(two, "no_reply", at(10, 19, 30), resolved_after=300),  # answered after 5 minutes, no adult
+        escalation(five, "risk", at(10, 20, 0), pages=3),                 # still unacknowledged
+        escalation(training, "risk", at(10, 20, 31), acked_after=10),
+        escalation(later, "asked", at(11, 18, 1), acked_after=20),
+    ]
+    db.session.commit()
+    return made
+
+
+def test_escalations_by_reason_and_response_times(escalated):
+    report = build_report(Period(date(2026, 3, 9), date(2026, 3, 10), LA), now=at(12, 0))
+    esc = report.escalations()
+    by_reason = {reason: r for reason, _, r in esc.pop("by_reason")}
+    assert esc == {"total": 5, "acknowledged": 2, "p50": 30, "p90": 150, "in_time": 1, "known": 4, "paged": 2,
+                   "resolved_by_itself": 2, "open": 1}
+    assert [(k, by_reason[k]["total"], by_reason[k]["in_time"], by_reason[k]["known"], by_reason[k]["paged"])
+            for k in ("risk", "wait", "no_reply", "asked")] == [
+        ("risk", 2, 1, 2, 1), ("wait", 1, 0, 0, 0), ("no_reply", 1, 0, 1, 0), ("asked", 1, 0, 1, 1)]
+    assert (by_reason["asked"]["p50"], by_reason["wait"]["p50"]) == (150, None)
+    assert report.response_histogram() == [("<1 min", 1), ("1-2 min", 0), ("2-5 min", 1), ("5-10 min", 0),
+                                           ("10+ min", 0), ("never", 3)]
+
+
+def test_an_unacknowledged_escalation_under_two_minutes_is_not_decided_yet(march):
+    escalation(march[0], "asked", at(9, 18, 30))
+    db.session.commit()
+    esc = build_report(Period(date(2026, 3, 9), date(2026, 3, 9), LA), now=at(9, 18, 31)).escalations()
+    assert (esc["total"], esc["known"], esc["open"]) == (1, 0, 1)
+    esc = build_report(Period(date(2026, 3, 9), date(2026, 3, 9), LA), now=at(9, 18, 33)).escalations()
+    assert (esc["known"], esc["in_time"]) == (1, 0)
+
+
+def test_page_and_csv_show_the_escalations(dana, escalated):
+    html = dana.get("/insights?from=2026-03-09&to=2026-03-10").text
+    assert '<dd data-testid="escalations-total">5</dd>' in html and "(1 of 4)" in html
+    assert 'data-testid="chart-responses"' in html and '<dd data-testid="escalations-paged">2</dd>' in html
+    assert '<tr data-reason="asked"><td>Volunteer asked for an adult</td><td>1</td>' in html
+    days = _csv(dana.get("/insights/export.csv?what=days&from=2026-03-09&to=2026-03-10"))
+    head = days[0]
+    by_day = {r[0]: dict(zip(head, r)) for r in days[1:]}
+    assert {k: by_day["2026-03-09"][k] for k in ("escalations", "escalations_acknowledged", "acknowledged_within_2_min",
+                                                "acknowledgement_known", "response_p50_seconds",
+                                                "response_p90_seconds", "escalations_paged")} == {
+        "escalations": "2", "escalations_acknowledged": "2", "acknowledged_within_2_min": "1",
+        "acknowledgement_known": "2", "response_p50_seconds": "30.0", "response_p90_seconds": "150.0",
+        "escalations_paged": "1"}
+    assert by_day["2026-03-10"]["escalations"] == "3" and by_day["2026-03-10"]["response_p50_seconds"] == ""
+    rows = _csv(dana.get("/insights/export.csv?what=escalations&from=2026-03-09&to=2026-03-10"))
+    assert rows[0] == ["escalation_id", "conversation_id", "reason", "opened_at", "acknowledged_at",
+                       "response_seconds", "resolved_at", "pages_sent"]
+    assert [(r[2], r[5], r[7]) for r in rows[1:]] == [("risk", "30.0", "0"), ("asked", "150.0", "1"),
+                                                      ("wait", "", "0"), ("no_reply", "", "0"), ("risk", "", "3")]
+
+
+def test_wrap_up_fields_are_counted_in_the_form_order(app_ctx):
+    full = {"outcome": "supported", "topics": ["anxiety"], "risk": "high", "resources": ["988", "trevor"],
+            "follow_up": "adult", "by": "volunteer"}
+    conversation(1, at(9, 18, 0), 30, disposition=full)
+    conversation(2, at(9, 18, 5), 30, disposition={**full, "risk": "low", "resources": ["988"], "follow_up": "none"})
+    conversation(3, at(9, 18, 9), None, disposition={"outcome": "opted_out", "by": "system"})
+    conversation(4, at(9, 18, 9), 20, disposition={"outcome": "supported"})  # older row, before wrap-ups
+    db.session.commit()
+    report = build_report(Period(date(2026, 3, 9), date(2026, 3, 9), LA), now=at(12, 0))
+    assert report.assessed_risk() == [("low", 1), ("high", 1)]
+    assert report.follow_ups() == [("none", 1), ("adult", 1)]
+    assert report.resources_given() == [("988", 2), ("trevor", 1)]  # the directory's order
+    assert report.wrap_ups() == {"closed": 4, "complete": 2, "volunteer": 2, "adult": 0, "system": 1, "unknown": 1}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.state import make_user
-from tests.support.texting import fake_twilio_client, inbound_params, post_signed
+from tests.support.texting import fake_twilio_client, inbound_params, post_signed, wrap_up
 from textline import conversations, survey
 from textline.config import DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS
 from textline.extensions import db
@@ -72,7 +72,7 @@ def ended(live_app, app_ctx):
     conv = db.session.scalar(select(Conversation))
     conversations.claim(conv.id, sam)
     conversations.reply(conv.id, sam, "Of course. I'm Sam.", "r-1")
-    conversations.end(conv.id, sam, {"outcome": "supported"}, None)
+    conversations.end(conv.id, sam, wrap_up(), None)
     return conv
 
 
@@ -134,7 +134,7 @@ def test_no_survey_without_a_conversation(live_app, app_ctx):
     text_in(live_app, "hello?")
     conv = db.session.scalar(select(Conversation))
     conversations.claim(conv.id, sam)
-    conversations.end(conv.id, sam, {"outcome": "texter_left"}, None)
+    conversations.end(conv.id, sam, wrap_up(outcome="texter_left"), None)
     assert DEFAULT_SURVEY not in sent_bodies(live_app)
     assert count(Message, Message.kind == "survey") == 0
 
@@ -148,7 +148,7 @@ def test_no_survey_to_an_opted_out_texter(live_app, ended, app_ctx):
     conversations.reply(conv.id, sam, "I'm here.", "r-2")
     conv.texter.opted_out = True
     db.session.commit()
-    conversations.end(conv.id, sam, None, None)
+    conversations.end(conv.id, sam, wrap_up(), None)
     assert count(Message, Message.kind == "survey", Message.conversation_id == conv.id) == 0
 
 
@@ -159,7 +159,7 @@ def test_surveys_can_be_switched_off(live_app, app_ctx, monkeypatch):
     conv = db.session.scalar(select(Conversation))
     conversations.claim(conv.id, sam)
     conversations.reply(conv.id, sam, "hey", "r-3")
-    conversations.end(conv.id, sam, None, None)
+    conversations.end(conv.id, sam, wrap_up(), None)
     assert count(Message, Message.kind == "survey") == 0
     text_in(live_app, "5")
     db.session.expire_all()

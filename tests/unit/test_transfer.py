@@ -7,7 +7,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from tests.support.texting import ConsoleClient, fake_twilio_client, inbound_params, login, post_signed
+from tests.support.texting import (
+    COMPLETE_WRAP_UP, ConsoleClient, fake_twilio_client, inbound_params, login, post_signed,
+)
 from textline import conversation_queue as queue
 from textline.cli import create_user
 from textline.extensions import db
@@ -155,7 +157,7 @@ def test_transfer_refusals_are_clear_and_change_nothing(live_app, team, consoles
     assert (res["code"], res["error"]) == ("at_capacity", "Alex already has 1 conversations open.")
 
     # An ended conversation cannot be passed on.
-    assert sam.call("end", {"conversation_id": mine})["ok"]
+    assert sam.call("end", {"conversation_id": mine, "disposition": COMPLETE_WRAP_UP})["ok"]
     assert sam.call("transfer", {"conversation_id": mine, "volunteer_id": team["alex"].id,
                                  "note": NOTE})["code"] == "closed"
 
@@ -255,7 +257,7 @@ def test_retention_erases_handover_notes_with_the_conversation(live_app, team, c
     assert sam.call("claim", {"conversation_id": conv})["ok"]
     assert sam.call("transfer", {"conversation_id": conv, "volunteer_id": team["alex"].id,
                                  "note": "Her mum hits her; she is at her aunt's tonight."})["ok"]
-    assert alex.call("end", {"conversation_id": conv})["ok"]
+    assert alex.call("end", {"conversation_id": conv, "disposition": COMPLETE_WRAP_UP})["ok"]
     db.session.expire_all()
     db.session.get(Conversation, conv).closed_at = utcnow() - timedelta(days=120)
     db.session.commit()

@@ -4,7 +4,8 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
-  const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map()};
+  const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map(),
+    unread: new Map(), counted: new Set(), queueSeen: null};
   const myId = Number($("console").dataset.me);
   const socket = io({transports: ["websocket", "polling"]});
 
@@ -42,6 +43,58 @@
     return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
   }
 
+  // ---- attention: unread counts, the page title, sounds and desktop alerts (attention.js) --------
+  const baseTitle = document.title;
+  const attention = window.TextlineAttention || {signal() {}};
+
+  function totalUnread() {
+    let n = 0;
+    for (const [id, count] of state.unread) if (state.mine.has(id) && state.mine.get(id).status !== "closed") n += count;
+    return n;
+  }
+
+  function renderTitle() {  // seen from another browser tab: "(3) Console · Textline"
+    const n = totalUnread();
+    document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
+  }
+
+  function markRead(id) {
+    if (!state.unread.get(id)) return;
+    state.unread.delete(id);
+    renderMine();
+    renderTitle();
+  }
+
+  // A texter's message counts as unread unless its conversation is the one open in a visible window.
+  function countUnread(m) {
+    if (m.direction !== "in" || !state.mine.has(m.conversation_id) || state.counted.has(m.id)) return;
+    state.counted.add(m.id);
+    if (m.conversation_id === state.openId && !document.hidden) return;
+    state.unread.set(m.conversation_id, (state.unread.get(m.conversation_id) || 0) + 1);
+    renderMine();
+    renderTitle();
+    const conv = state.mine.get(m.conversation_id);
+    attention.signal("message", "New message on Textline", `${conv.alias} wrote.`,
+      {tag: `conversation-${conv.id}`, onOpen: () => show(conv.id)});
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.openId != null) markRead(state.openId);
+  });
+
+  // Someone new entered the queue (not the queue as it was when this console started watching it).
+  function noticeQueue(queue) {
+    const ids = new Set(queue.map((c) => c.id));
+    const watching = !!state.me && state.me.on_shift;
+    const fresh = state.queueSeen && watching ? queue.filter((c) => !state.queueSeen.has(c.id)) : [];
+    state.queueSeen = ids;
+    if (fresh.length) {
+      attention.signal("queue", "Someone is waiting on Textline",
+        `${queue.length} waiting${fresh.some((c) => c.risk_level === "high") ? ", one at high risk" : ""}.`,
+        {tag: "queue"});
+    }
+  }
+
   // ---- queue -----------------------------------------------------------------------------------
   function renderQueue() {
     const list = $("queue");
@@ -73,6 +126,7 @@
       if (!res.ok) return alert(res.error);
       state.me = res.me;
       state.queue = res.queue;
+      state.queueSeen = new Set(res.queue.map((c) => c.id));  // what is there on coming on shift is not news
       renderShift();
       renderQueue();
     });
@@ -89,17 +143,55 @@
     });
   }
 
-  // ---- my conversations ------------------------------------------------------------------------
-  function renderMine() {
-    const items = [...state.mine.values()].filter((c) => c.status !== "closed");
-    $("mine").replaceChildren(...items.map((c) => el("li", {},
-      el("button", {type: "button", class: `tab ${c.id === state.openId ? "current" : ""}`,
-        "aria-current": c.id === state.openId ? "true" : "false", dataset: {id: c.id, testid: "mine-item"},
-        onclick: () => show(c.id)}, c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c)))));
+  // ---- my conversations: a tab strip ---------------------------------------------------------
+  // The tab's name says what it shows, in the same order (its visible words must be part of its name):
+  // "Texter 4F2A, High risk, 2 unread".
+  const RISK_LABEL = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"};
+
+  function tabLabel(c, unread) {
+    return [c.alias, RISK_LABEL[c.risk_level] || c.risk_level, c.training ? "Training" : null,
+      c.status === "closed" ? "Ended" : null, unread ? `${unread} unread` : null].filter(Boolean).join(", ");
   }
+
+  function renderMine() {
+    // A conversation the texter ended with STOP stays until the volunteer has written its wrap-up.
+    const items = [...state.mine.values()].filter((c) => c.status !== "closed" || c.wrap_up_pending);
+    const focusedId = document.activeElement && document.activeElement.closest("#mine")
+      ? document.activeElement.dataset.id : null;
+    const selected = items.some((c) => c.id === state.openId) ? state.openId : (items[0] && items[0].id);
+    $("mine").replaceChildren(...items.map((c) => {
+      const unread = state.unread.get(c.id) || 0;
+      return el("button", {type: "button", role: "tab", id: `tab-${c.id}`, class: `tab ${c.id === state.openId ? "current" : ""}`,
+        "aria-selected": String(c.id === state.openId), "aria-controls": "chat", "aria-label": tabLabel(c, unread),
+        tabindex: c.id === selected ? "0" : "-1", dataset: {id: c.id, testid: "mine-item", unread: unread},
+        onclick: () => show(c.id)},
+        c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c),
+        c.status === "closed" ? el("span", {class: "badge ended"}, "Ended") : null,
+        unread ? el("span", {class: "unread", dataset: {testid: "unread"}}, String(unread)) : null);
+    }));
+    $("mine-empty").hidden = items.length > 0;
+    if (focusedId != null && $(`tab-${focusedId}`)) $(`tab-${focusedId}`).focus();
+    if (state.openId != null) $("chat").setAttribute("aria-labelledby", `tab-${state.openId}`);
+  }
+
+  // Arrow keys move between tabs, Home/End to the ends; Enter or Space opens one (manual activation:
+  // opening moves the cursor to the reply box, which arrowing past a tab should not do).
+  $("mine").addEventListener("keydown", (event) => {
+    const tabs = [...$("mine").querySelectorAll("[role=tab]")];
+    const at = tabs.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = {ArrowDown: at + 1, ArrowRight: at + 1, ArrowUp: at - 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1}[event.key];
+    if (to == null) return;
+    event.preventDefault();
+    const next = tabs[(to + tabs.length) % tabs.length];
+    for (const t of tabs) t.tabIndex = t === next ? 0 : -1;
+    next.focus();
+  });
 
   function show(id) {
     state.openId = id;
+    if (!document.hidden) state.unread.delete(id);
+    renderTitle();
     const render = () => { renderChat(); renderMine(); $("reply-body").focus(); };
     if (state.messages.has(id)) return render();
     socket.emit("open", {conversation_id: id}, (res) => {
@@ -163,6 +255,8 @@
     $("reply-form").hidden = conv.status === "closed" || takenOver;
     $("ask-adult").hidden = conv.status === "closed" || takenOver;
     $("end-open").hidden = $("resources").hidden = takenOver;
+    $("end-open").textContent = conv.status === "closed" ? "Wrap up…" : "End conversation…";
+    $("notice-ended").hidden = !conv.wrap_up_pending;
     document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
 
@@ -187,6 +281,7 @@
   });
 
   function addMessage(m) {
+    countUnread(m);
     const list = state.messages.get(m.conversation_id);
     if (!list) return;
     const at = list.findIndex((x) => x.id === m.id);
@@ -197,23 +292,56 @@
   // ---- ending ----------------------------------------------------------------------------------
   $("end-open").addEventListener("click", () => $("end-dialog").showModal());
   $("end-cancel").addEventListener("click", () => $("end-dialog").close());
+  // The wrap-up: the server decides what is complete (textline/wrap_up.py); its refusal names the
+  // field, which is marked and focused, and the conversation stays open.
+  const FIELDS = {outcome: "end-outcome", risk: "end-risk", follow_up: "end-follow-up", topics: "end-topics",
+    resources: "end-resources"};
+
+  function wrapUp() {
+    const ticked = (name) => [...$("end-form").querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+    return {outcome: $("end-outcome").value, risk: $("end-risk").value, follow_up: $("end-follow-up").value,
+      topics: ticked("topics"), resources: ticked("resources")};
+  }
+
+  function markField(field) {
+    for (const [name, id] of Object.entries(FIELDS)) {
+      if (name === field) $(id).setAttribute("aria-invalid", "true"); else $(id).removeAttribute("aria-invalid");
+    }
+    const target = field && $(FIELDS[field]);
+    if (!target) return;
+    (target.tagName === "FIELDSET" ? target.querySelector("input") : target).focus();
+  }
+
+  function resetWrapUp() {
+    $("end-form").reset();
+    $("end-error").textContent = "";
+    markField(null);
+  }
+
+  $("end-dialog").addEventListener("close", resetWrapUp);
   $("end-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const outcome = $("end-outcome").value;
-    if (!outcome) return $("end-outcome").focus();
-    socket.emit("end", {conversation_id: state.openId, disposition: {outcome}, note: $("end-note").value},
-      (res) => {
-        if (!res.ok) return alert(res.error);
-        $("end-dialog").close();
-        $("end-form").reset();
-        state.mine.delete(res.conversation.id);
-        state.messages.delete(res.conversation.id);
-        state.openId = null;
-        renderMine();
-        renderChat();
-        $("chat-empty").hidden = false;
-        $("chat").hidden = true;
-      });
+    const id = state.openId;
+    $("end-confirm").disabled = true;
+    socket.emit("end", {conversation_id: id, disposition: wrapUp(), note: $("end-note").value}, (res) => {
+      $("end-confirm").disabled = false;
+      if (!res.ok) {
+        $("end-error").textContent = res.error;
+        return markField(res.field);
+      }
+      $("end-dialog").close();
+      state.mine.delete(res.conversation.id);
+      state.messages.delete(res.conversation.id);
+      state.unread.delete(res.conversation.id);
+      state.openId = null;
+      renderMine();
+      renderChat();
+      renderTitle();
+      $("chat-empty").hidden = false;
+      $("chat").hidden = true;
+      const next = $("mine").querySelector("[role=tab]");
+      if (next) next.focus();  // keyboard users land on the next conversation, not the top of the page
+    });
   });
 
   // ---- live events -----------------------------------------------------------------------------
@@ -223,16 +351,19 @@
     state.me = data.me;
     renderShift();
     state.queue = data.queue;
-    const held = new Set(data.mine.map((c) => c.id));  // passed on or handed back while away: not ours now
-    for (const id of [...state.mine.keys()]) if (!held.has(id)) state.mine.delete(id);
-    if (!held.has(state.openId)) state.openId = null;
+    if (state.queueSeen == null) state.queueSeen = new Set(data.queue.map((c) => c.id));
+    else noticeQueue(data.queue);
+    // Passed on or handed back while away: not ours now (one the texter ended still waits for its wrap-up).
+    const held = new Set(data.mine.map((c) => c.id));
+    for (const [id, c] of [...state.mine]) if (!held.has(id) && !c.wrap_up_pending) state.mine.delete(id);
+    if (!state.mine.has(state.openId)) state.openId = null;
     for (const c of data.mine) state.mine.set(c.id, c);
     state.messages.clear();  // re-fetch transcripts: messages may have arrived while we were away
     renderQueue();
     renderMine();
     if (state.openId != null) show(state.openId); else renderChat();
   });
-  socket.on("queue", (queue) => { state.queue = queue; renderQueue(); });
+  socket.on("queue", (queue) => { noticeQueue(queue); state.queue = queue; renderQueue(); });
   socket.on("message", addMessage);
   socket.on("message_status", (s) => {
     const list = state.messages.get(s.conversation_id) || [];
@@ -241,8 +372,14 @@
   });
   socket.on("conversation", (c) => {
     if (!state.mine.has(c.id)) return;
+    const before = state.mine.get(c.id);
+    // Closed under the volunteer by the texter's STOP: the wrap-up is still theirs to write.
+    if (c.status === "closed" && c.opted_out && (before.status !== "closed" || before.wrap_up_pending)) {
+      c.wrap_up_pending = true;
+    }
     state.mine.set(c.id, c);
     renderMine();
+    renderTitle();
     if (c.id === state.openId) renderChat();
   });
   socket.on("note", (n) => {
@@ -267,12 +404,17 @@
   }
 
   function drop(id) {
+    const wasOpen = state.openId === id;
     state.mine.delete(id);
     state.messages.delete(id);
     state.notes.delete(id);
-    if (state.openId === id) state.openId = null;
+    state.unread.delete(id);
+    if (wasOpen) state.openId = null;
     renderMine();
     renderChat();
+    renderTitle();
+    const next = wasOpen && $("mine").querySelector("[role=tab]");
+    if (next) next.focus();  // keyboard users land on the next conversation, as after ending one
   }
 
   // For console-safety.js, console-canned.js and console-transfer.js: the socket, which conversation is

@@ -7,7 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const me = Number($("supervise").dataset.me);
   const state = {convs: new Map(), alerts: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    sound: false, audio: null, heard: new Set()};
+    heard: new Set()};
   const socket = io({transports: ["websocket", "polling"]});
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
@@ -47,31 +47,15 @@
     return [...state.alerts.values()].filter((a) => a.conversation_id === convId && a.state !== "resolved");
   }
 
-  // ---- sound and banner ------------------------------------------------------------------------
-  // WebAudio, no file to fetch: browsers only let a page make sound after a click, hence the toggle.
-  $("sound-toggle").addEventListener("click", () => {
-    state.sound = !state.sound;
-    if (state.sound && !state.audio) state.audio = new (window.AudioContext || window.webkitAudioContext)();
-    if (state.audio && state.audio.state === "suspended") state.audio.resume();
-    $("sound-toggle").textContent = state.sound ? "Sound on" : "Sound off";
-    $("sound-toggle").setAttribute("aria-pressed", String(state.sound));
-    if (state.sound) chime();
-  });
-
-  function chime() {
-    if (!state.sound || !state.audio) return;
-    const ctx = state.audio, start = ctx.currentTime;
-    [880, 660, 880].forEach((freq, i) => {
-      const osc = ctx.createOscillator(), gain = ctx.createGain();
-      osc.type = "sine";
-      osc.frequency.value = freq;
-      gain.gain.setValueAtTime(0.0001, start + i * 0.22);
-      gain.gain.exponentialRampToValueAtTime(0.3, start + i * 0.22 + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + i * 0.22 + 0.2);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(start + i * 0.22);
-      osc.stop(start + i * 0.22 + 0.21);
-    });
+  // ---- sound, desktop alert and banner ---------------------------------------------------------
+  // Sound and desktop alerts are the shared, opt-in attention.js (the switches above the alerts).
+  function chime(a) {
+    const open = openAlerts();
+    const newest = a || open[open.length - 1];
+    if (!newest) return;
+    window.TextlineAttention.signal("alert", "Textline: an adult is needed",
+      `${open.length} open alert${open.length === 1 ? "" : "s"}: ${newest.reason_text}.`,
+      {tag: "alerts", onOpen: () => show(newest.conversation_id)});
   }
 
   function renderBanner() {
@@ -115,7 +99,7 @@
     const isNew = !state.heard.has(a.id);
     state.heard.add(a.id);
     state.alerts.set(a.id, a);
-    if (isNew && a.state === "open") chime();
+    if (isNew && a.state === "open") chime(a);
     renderAlerts();
     renderLive();
     if (a.conversation_id === state.openId) renderChat();
