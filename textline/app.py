@@ -69,6 +69,9 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     from textline import safety
 
     safety.init_app(app, socketio)
+    from textline import console_tools
+
+    console_tools.init_app(app, socketio)
     init_security(app)
     cli.register(app)
 

@@ -51,6 +51,7 @@ def create_admin_cmd(email, name, password):
     except ValueError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"created admin {user.email}")
+    _seed_saved_replies()
 
 
 DEMO_PASSWORD = "textline-demo"
@@ -69,6 +70,16 @@ def seed_demo():
         if db.session.scalar(select(User).where(User.email == email)) is None:
             create_user(email, name, role, DEMO_PASSWORD, pager)
             click.echo(f"created {role:10} {email}  password: {DEMO_PASSWORD}")
+    _seed_saved_replies()
+
+
+def _seed_saved_replies() -> None:
+    """A new installation (its first admin, or the demo) starts with the starter saved replies."""
+    from textline import canned
+
+    added = canned.seed_starters()
+    if added:
+        click.echo(f"added {added} starter saved replies (edit them at /admin/saved-replies)")
 
 
 @group.command("rebuild-queue")

@@ -132,3 +132,33 @@ def forget(conversation_ids: set[int], loads: dict[int, set[int]]) -> int:
         if stale:
             pipe.srem(load_key(vid), *map(str, stale))
     return sum(pipe.execute())
+
+
+# Atomic hand-over of a held conversation (textline/transfer.py): the new volunteer must be under
+# capacity, checked and counted in one step, as a claim is. Returns 1 moved, -1 at capacity.
+_TRANSFER = """
+local cap = tonumber(ARGV[2])
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 and cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then
+  return -1
+end
+if KEYS[1] ~= KEYS[2] then redis.call('SREM', KEYS[1], ARGV[1]) end
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+MOVED = 1
+
+
+def transfer(conversation_id: int, from_volunteer_id: int | None, to_volunteer_id: int, capacity: int) -> int:
+    r = get_redis()
+    source = load_key(from_volunteer_id) if from_volunteer_id is not None else load_key(to_volunteer_id)
+    return int(r.eval(_TRANSFER, 2, source, load_key(to_volunteer_id), str(conversation_id), int(capacity)))
+
+
+def loads(volunteer_ids: list[int]) -> dict[int, int]:
+    """How many conversations each volunteer holds now (their load sets' sizes)."""
+    if not volunteer_ids:
+        return {}
+    pipe = get_redis().pipeline(transaction=False)
+    for vid in volunteer_ids:
+        pipe.scard(load_key(vid))
+    return dict(zip(volunteer_ids, map(int, pipe.execute())))

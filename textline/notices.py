@@ -57,3 +57,10 @@ def review_needed(conv: Conversation) -> dict:
     texts that needed an adult. Not an escalation (nobody is paged): an adult may want to look."""
     return notify_supervisors("review", f"{conv.texter.alias} may need an adult to look: "
                               f"{'; '.join(conv.risk_reasons[-2:]) or 'risk to review'}.", conv, level="info")
+
+
+def transferred(conv: Conversation, by_name: str, from_name: str | None, to_name: str) -> dict:
+    """A conversation changed volunteers: the adults should know who has it now."""
+    origin = f" from {from_name}" if from_name and from_name != by_name else ""
+    return notify_supervisors("transfer", f"{by_name} passed {conv.texter.alias}{origin} to {to_name}.", conv,
+                              level="info")

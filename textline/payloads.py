@@ -86,9 +86,12 @@ REASON_TEXT = {
 
 
 def note(n: ConversationNote) -> dict:
-    """A supervisor's private note to the volunteer (a "whisper"): never shown to the texter."""
+    """A private note: a supervisor's "whisper" to the volunteer, or a colleague's handover note on a
+    transfer (kind "transfer", with who it was passed to). Never shown to the texter."""
     return {"id": n.id, "conversation_id": n.conversation_id, "author": n.author.display_name,
-            "author_id": n.author_id, "body": n.body, "created_at": _iso(n.created_at)}
+            "author_id": n.author_id, "body": n.body, "created_at": _iso(n.created_at), "kind": n.kind,
+            "author_is_adult": n.author.is_supervisor,
+            "recipient": n.recipient.display_name if n.recipient else None}
 
 
 def alert(esc: Escalation) -> dict:
@@ -140,3 +143,16 @@ def notice(notice_id: str, kind: str, level: str, text: str, raised_at: datetime
         "alias": conv.texter.alias if conv else None,
         **{k: v for k, v in details.items() if isinstance(v, (int, float, str, bool, type(None)))},
     }
+
+
+# ---- console tools (issue 6) --------------------------------------------------------------------
+
+def saved_reply(reply) -> dict:
+    """A saved reply for the console picker: text an admin wrote, nothing about any texter."""
+    return {"id": reply.id, "title": reply.title, "body": reply.body, "category": reply.category}
+
+
+def transfer_target(user, load: int) -> dict:
+    """A volunteer one can pass a conversation to: the name colleagues know them by, and free room."""
+    return {"id": user.id, "name": user.display_name, "free": max(0, user.capacity - load),
+            "capacity": user.capacity}

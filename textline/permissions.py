@@ -20,3 +20,8 @@ def can_supervise(user: User, conv: Conversation) -> bool:
 def can_ask_adult(user: User, conv: Conversation) -> bool:
     """"Ask an adult" belongs to whoever is handling the (open) conversation."""
     return can_reply(user, conv)
+
+
+def can_transfer(user: User, conv: Conversation) -> bool:
+    """Passing an open conversation to another volunteer: whoever holds it, or an adult advisor."""
+    return conv.status == "active" and (user.is_supervisor or conv.volunteer_id == user.id)

@@ -54,6 +54,18 @@ def is_present(user_id: int) -> bool:
     return bool(sids(user_id))
 
 
+def present_among(user_ids) -> set[int]:
+    """Which of these users have a console open now: one pass over the socket keys, not one per user."""
+    wanted, prefix, found = set(user_ids), key("sock") + ":", set()  # socket keys: tl:sock:<user id>:<sid>
+    if not wanted:
+        return found
+    for name in get_redis().scan_iter(match=prefix + "*", count=500):
+        uid = name[len(prefix):].split(":", 1)[0]
+        if uid.isdigit() and int(uid) in wanted:
+            found.add(int(uid))
+    return found
+
+
 def away_for(user_id: int, now: float | None = None) -> float | None:
     """Seconds since the volunteer's last socket went away (None while connected).
 

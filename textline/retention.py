@@ -1,6 +1,7 @@
 """Forgetting: retention of closed conversations, and a texter's export or erasure on request.
 
-What is erased: message bodies, the words in risk reasons, wrap-up notes, and the phone-number
+What is erased: message bodies, the words in risk reasons, wrap-up notes, private notes (whispers and
+transfer handover notes, which retell what the texter said), and the phone-number
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
 rows, times, directions, delivery states, risk levels, dispositions — anonymous counts.
 """
@@ -28,6 +29,8 @@ def erase_conversation(conv: Conversation, now: datetime) -> None:
     for msg in conv.messages:
         msg.body = None
         msg.risk = _strip_risk(msg.risk)
+    for note in conv.notes:
+        note.body = None
     conv.wrap_up_note = None
     conv.risk_reasons = []
     conv.content_erased_at = now

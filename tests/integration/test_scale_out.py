@@ -195,3 +195,30 @@ def test_database_down_answers_5xx_so_twilio_retries_and_the_retry_is_stored_onc
     assert retried.status_code == 200
     with two.db() as s:
         assert s.scalar(select(func.count()).select_from(Message).where(Message.twilio_sid == sid)) == 1
+
+
+def test_a_transfer_moves_the_conversation_room_across_processes(two):
+    """Sam's console is on process A, Alex's on B: the transfer asked on A puts Alex's socket on B in the
+    conversation's room (and takes Sam's out) through Redis, so the texter's next text, arriving on B,
+    reaches Alex and not Sam."""
+    sam_id, alex_id = two.user("sam@example.org"), two.user("alex@example.org")
+    sam, alex = two.console("sam@example.org", web=0), two.console("alex@example.org", web=1)
+    two.track(sam), two.track(alex)
+    sam.wait_for("hello"), alex.wait_for("hello")
+    assert two.text_in(TEXTER, "can someone talk", web=1).status_code == 200
+    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    assert sam.call("claim", {"conversation_id": conv_id})["ok"]
+    res = sam.call("transfer", {"conversation_id": conv_id, "volunteer_id": alex_id, "note": "School stress."})
+    assert res["ok"], res
+    alex.wait_for("transferred_in", lambda t: t["conversation"]["id"] == conv_id)
+    assert two.text_in(TEXTER, "exams start monday", web=1).status_code == 200
+    alex.wait_for("message", lambda m: m["body"] == "exams start monday")
+    assert two.text_in(TEXTER, "and i haven't slept", web=0).status_code == 200
+    alex.wait_for("message", lambda m: m["body"] == "and i haven't slept")
+    # A later event to Sam (another texter queued) proves Sam's console was sent nothing before it.
+    assert two.text_in("+15550108812", "hello", web=1).status_code == 200
+    sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != conv_id)
+    assert not [m for name, m in sam.seen if name == "message" and m["body"] in ("exams start monday",
+                                                                                 "and i haven't slept")]
+    r = two.redis()
+    assert r.smembers(f"tl:load:{sam_id}") == set() and r.smembers(f"tl:load:{alex_id}") == {str(conv_id)}

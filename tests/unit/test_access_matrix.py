@@ -13,7 +13,7 @@ from tests.support.texting import ConsoleClient, inbound_params, login, post_sig
 from tests.support.web import Browser, sign_in
 from textline import conversation_queue as queue
 from textline.extensions import db
-from textline.models import Conversation
+from textline.models import CannedResponse, Conversation
 
 PUBLIC, TWILIO, SIGNED_IN, VOLUNTEER, SUPERVISOR, ADMIN, TOKEN, FAKE_TWILIO, SCRAPER = (
     "public", "twilio", "signed-in", "volunteer", "supervisor", "admin", "token", "fake-twilio", "scraper")
@@ -45,6 +45,12 @@ ROUTES = {
     "admin.texters": (ADMIN, "GET", "/admin/texters"),
     "admin.export_texter": (ADMIN, "POST", "/admin/texters/export"),
     "admin.erase_texter": (ADMIN, "POST", "/admin/texters/erase"),
+    "canned.for_console": (VOLUNTEER, "GET", "/api/saved-replies"),  # the console's "/" picker reads them
+    "canned.index": (ADMIN, "GET", "/admin/saved-replies"),
+    "canned.create": (ADMIN, "POST", "/admin/saved-replies"),
+    "canned.edit": (ADMIN, "GET", "/admin/saved-replies/{reply_id}"),
+    "canned.update": (ADMIN, "POST", "/admin/saved-replies/{reply_id}"),
+    "canned.set_active": (ADMIN, "POST", "/admin/saved-replies/{reply_id}/active"),
     "insights.page": (SUPERVISOR, "GET", "/insights"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
@@ -71,6 +77,14 @@ def accounts(app_ctx):
     return {role: make_user(db.session, f"{role}@example.org", role) for role in (VOLUNTEER, SUPERVISOR, ADMIN)}
 
 
+@pytest.fixture
+def saved_reply(app_ctx):
+    reply = CannedResponse(title="Greeting", body="Hi, thanks for texting.")
+    db.session.add(reply)
+    db.session.commit()
+    return reply
+
+
 def _client(live_app, role):
     client = Browser(live_app.base_url)
     client.app = live_app.app
@@ -90,9 +104,9 @@ def _request(client, method, path):
 
 @pytest.mark.parametrize("endpoint", sorted(e for e, (who, _, _) in ROUTES.items() if who in RANK or who == SIGNED_IN))
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(accounts, live_app, endpoint, role):
+def test_role_matrix(accounts, saved_reply, live_app, endpoint, role):
     who, method, path = ROUTES[endpoint]
-    path = path.format(user_id=accounts[VOLUNTEER].id, sid=live_app.account_sid)
+    path = path.format(user_id=accounts[VOLUNTEER].id, sid=live_app.account_sid, reply_id=saved_reply.id)
     response = _request(_client(live_app, role), method, path)
     if role == "anonymous":
         assert response.status_code == 302 and "/login" in response.headers["Location"], response.status_code
@@ -141,7 +155,7 @@ SOCKET_EVENTS = {
     "/": {
         "connect": CONNECTION, "disconnect": CONNECTION, "heartbeat": CONNECTION,
         "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
-        "ask_adult": VOLUNTEER,
+        "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
         "adult_join": SUPERVISOR, "take_over": SUPERVISOR,
     },
@@ -205,7 +219,9 @@ def test_socket_events_check_role_and_assignment(live_app, app_ctx):
         assert len(c["sam"].wait_for("hello")["queue"]) == 2
         assert c["sam"].call("claim", {"conversation_id": mine})["ok"]
         # Another volunteer cannot read, write in or end Sam's conversation...
-        for event, data in [("open", {}), ("reply", {"body": "hi"}), ("end", {}), ("claim", {})]:
+        for event, data in [("open", {}), ("reply", {"body": "hi"}), ("end", {}), ("claim", {}),
+                            ("transfer", {"volunteer_id": c["alex"].call("shift", {"on": True})["me"]["id"],
+                                          "note": "mine now"}), ("transfer_targets", {})]:
             res = c["alex"].call(event, {"conversation_id": mine, **data})
             assert not res["ok"] and res["code"] in ("forbidden", "taken"), (event, res)
         # ...nor one still waiting in the queue (they must claim it first).

@@ -86,3 +86,19 @@ def test_reconnecting_clears_the_away_mark(app_ctx):
     assert presence.away_for(8) is not None
     presence.connected(8, "b")
     assert presence.away_for(8) is None
+
+
+def test_present_among_finds_open_consoles_in_one_pass(app_ctx):
+    from textline import presence
+
+    presence.connected(3, "sid-a")
+    presence.connected(3, "sid-b")
+    presence.connected(31, "sid-c")
+    assert presence.present_among([3, 4, 31]) == {3, 31}
+    presence.disconnected(3, "sid-a")
+    presence.disconnected(3, "sid-b")
+    assert presence.present_among([3]) == set()  # 31's console does not count for 3
+    presence.connected(3, "sid-a")
+    assert presence.present_among([4, 13]) == set() and presence.present_among([]) == set()
+    presence.disconnected(31, "sid-c")
+    assert presence.present_among([3, 31]) == {3}

@@ -1,8 +1,9 @@
 """All SQLAlchemy models, importable from one place (Alembic autogenerate sees them here)."""
 from textline.models.audit import AuditEvent
 from textline.models.base import Base, UTCDateTime, utcnow
+from textline.models.canned import CannedResponse
 from textline.models.people import Role, User
-from textline.models.safety import REASONS, ConversationNote, Escalation, Page
+from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, ConversationNote, Escalation, Page
 from textline.models.survey import SurveyResponse
 from textline.models.texting import (
     ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
@@ -10,7 +11,7 @@ from textline.models.texting import (
 )
 
 __all__ = [
-    "AuditEvent", "Base", "UTCDateTime", "utcnow", "Role", "User", "Texter", "TexterPhone", "Conversation", "Message",
-    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "SurveyResponse", "WAITING", "ACTIVE",
+    "AuditEvent", "Base", "CannedResponse", "UTCDateTime", "utcnow", "Role", "User", "Texter", "TexterPhone", "Conversation", "Message",
+    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
 ]

@@ -11,6 +11,8 @@ from textline.models.base import Base, UTCDateTime, utcnow
 # Why an adult is pulled in: high risk, a long wait in the queue, a volunteer who has not answered,
 # or a volunteer who pressed "Ask an adult".
 REASONS = ("risk", "wait", "no_reply", "asked")
+# Kinds of private note: an adult's whisper, or a colleague's handover note on a transfer.
+WHISPER, TRANSFER_NOTE = "whisper", "transfer"
 
 
 class Escalation(Base):
@@ -78,8 +80,9 @@ class Page(Base):
 
 
 class ConversationNote(Base):
-    """A supervisor's private note ("whisper") to the volunteer. Never an SMS: it has no delivery columns,
-    so nothing can ever send it to the texter."""
+    """A private note in a conversation, never an SMS: it has no delivery columns, so nothing can ever
+    send it to the texter. Either a supervisor's note ("whisper") to the volunteer, or the handover note
+    a colleague writes when transferring the conversation to another volunteer (textline/transfer.py)."""
 
     __tablename__ = "conversation_notes"
     __table_args__ = (Index("ix_conversation_notes_conversation", "conversation_id", "id"),)
@@ -90,5 +93,9 @@ class ConversationNote(Base):
     body: Mapped[str | None] = mapped_column(Text, nullable=True)  # None once retention erased it
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(12), default=WHISPER, server_default=WHISPER)
+    # A transfer note's new volunteer (who it was written for); None for whispers.
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
-    author = relationship("User")
+    author = relationship("User", foreign_keys=[author_id])
+    recipient = relationship("User", foreign_keys=[recipient_id])

@@ -44,6 +44,8 @@
     return li;
   }
 
+  window.TextlineConsole.insert = insertIntoReply;  // saved replies (console-canned.js) insert the same way
+
   fetch("/api/resources", {credentials: "same-origin"})
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
     .then((data) => $("resource-list").replaceChildren(...data.resources.map(resourceItem)))

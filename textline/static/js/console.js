@@ -221,12 +221,15 @@
         m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
   }
 
-  // A supervisor's private note ("whisper"): shown only here, never sent to the texter.
+  // A private note, never sent to the texter: a supervisor's "whisper", or a colleague's handover note
+  // when they transferred the conversation to me.
   function noteItem(n) {
-    return el("li", {class: "msg note", dataset: {id: `n${n.id}`, testid: "note"}},
+    const from = n.kind === "transfer"
+      ? `Handover note from ${n.author} (${n.author_is_adult ? "adult advisor" : "volunteer"}), not sent to the texter · `
+      : `Private note from ${n.author} (adult advisor), only you can see it · `;
+    return el("li", {class: `msg note note-${n.kind || "whisper"}`, dataset: {id: `n${n.id}`, testid: "note"}},
       el("div", {class: "bubble"}, n.body == null ? el("em", {}, "(erased)") : n.body),
-      el("div", {class: "meta small muted"}, `Private note from ${n.author} (adult advisor), only you can see it · `,
-        new Date(n.created_at).toLocaleTimeString()));
+      el("div", {class: "meta small muted"}, from, new Date(n.created_at).toLocaleTimeString()));
   }
 
   function renderChat() {
@@ -350,11 +353,15 @@
     state.queue = data.queue;
     if (state.queueSeen == null) state.queueSeen = new Set(data.queue.map((c) => c.id));
     else noticeQueue(data.queue);
+    // Passed on or handed back while away: not ours now (one the texter ended still waits for its wrap-up).
+    const held = new Set(data.mine.map((c) => c.id));
+    for (const [id, c] of [...state.mine]) if (!held.has(id) && !c.wrap_up_pending) state.mine.delete(id);
+    if (!state.mine.has(state.openId)) state.openId = null;
     for (const c of data.mine) state.mine.set(c.id, c);
     state.messages.clear();  // re-fetch transcripts: messages may have arrived while we were away
     renderQueue();
     renderMine();
-    if (state.openId != null) show(state.openId);
+    if (state.openId != null) show(state.openId); else renderChat();
   });
   socket.on("queue", (queue) => { noticeQueue(queue); state.queue = queue; renderQueue(); });
   socket.on("message", addMessage);
@@ -392,8 +399,32 @@
     if (t.conversation_id === state.openId) renderChat();
   });
 
-  // For console-safety.js (resources, "Ask an adult"): the socket and which conversation is open.
-  window.TextlineConsole = {socket, openId: () => state.openId};
+  // A conversation a colleague passed to me (console-transfer.js): into "My conversations", opened if
+  // nothing else is. And one passed on to a colleague: gone from here.
+  function adopt(t) {
+    state.mine.set(t.conversation.id, t.conversation);
+    state.messages.set(t.conversation.id, t.messages);
+    state.notes.set(t.conversation.id, t.notes || []);
+    if (state.openId == null) show(t.conversation.id); else renderMine();
+  }
+
+  function drop(id) {
+    const wasOpen = state.openId === id;
+    state.mine.delete(id);
+    state.messages.delete(id);
+    state.notes.delete(id);
+    state.unread.delete(id);
+    if (wasOpen) state.openId = null;
+    renderMine();
+    renderChat();
+    renderTitle();
+    const next = wasOpen && $("mine").querySelector("[role=tab]");
+    if (next) next.focus();  // keyboard users land on the next conversation, as after ending one
+  }
+
+  // For console-safety.js, console-canned.js and console-transfer.js: the socket, which conversation is
+  // open, and adding or dropping a conversation.
+  window.TextlineConsole = {socket, openId: () => state.openId, adopt, drop};
 
   setInterval(() => {
     for (const clock of document.querySelectorAll(".clock")) clock.textContent = waited(clock.dataset.since);

@@ -180,7 +180,9 @@
   function noteItem(n) {
     return el("li", {class: "msg note", dataset: {id: `n${n.id}`, testid: "note"}},
       el("div", {class: "bubble"}, n.body == null ? el("em", {}, "(erased)") : n.body),
-      el("div", {class: "meta small muted"}, `Private note from ${n.author} to the volunteer · `,
+      el("div", {class: "meta small muted"}, n.kind === "transfer"
+        ? `Handover note from ${n.author} when passing the conversation to ${n.recipient} · `
+        : `Private note from ${n.author} to the volunteer · `,
         new Date(n.created_at).toLocaleTimeString()));
   }
 
