@@ -59,7 +59,7 @@ def _networks(env: dict, name: str) -> list:
     return out
 
 
-def engine_options(database_url: str, connect_timeout: float, role: str = "web") -> dict:
+def engine_options(database_url: str, connect_timeout: float) -> dict:
     options = {
         # SQL errors would otherwise carry their parameters (message bodies, numbers) into the logs.
         "hide_parameters": True,
@@ -68,13 +68,9 @@ def engine_options(database_url: str, connect_timeout: float, role: str = "web")
         # A database that does not answer must fail a webhook fast (Twilio retries on 5xx), not hang it.
         options["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
         options["pool_timeout"] = connect_timeout
-        if role == "web":
-            # No "SELECT 1" round trip before every request: after a database restart a pooled connection
-            # fails its request once (a webhook answers 503, Twilio retries) and SQLAlchemy then drops the
-            # pool's other connections; recycling keeps idle ones younger than server/firewall timeouts.
-            options["pool_recycle"] = 300
-        else:
-            options["pool_pre_ping"] = True  # nobody retries a worker's task that hit a dead connection
+        # A ping per checkout (~0.1 ms): after a database restart a stale pooled connection would fail
+        # a volunteer's sign-in or reply with a 500, and only webhooks are retried by anyone.
+        options["pool_pre_ping"] = True
     # SQLite is a file: no server to lose a connection, nothing to ping.
     return options
 
