@@ -18,20 +18,13 @@ import argparse
 import random
 from collections import Counter
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import redis
 from sqlalchemy import event
 
+from bench.inprocess import app_with_database, signed_inbound
 from bench.workload import body, texter_number
-from tests.support.servers import PostgresServer, RedisServer
-from tests.support.state import settings
-from tests.support.texting import inbound_params, twilio_signature
-from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, load_config
-
-BASE = "http://127.0.0.1:5999"
 TEXTERS, CLAIMED = 25, 20
 
 
@@ -41,37 +34,23 @@ def main(argv=None) -> int:
     ap.add_argument("--webhooks", type=int, default=1500)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="textline-cpu-"))
-    redis_server = RedisServer(workdir).start()
-    pg = PostgresServer(workdir).start() if args.db == "postgres" else None
-    url = pg.create_database("textline_bench_cpu") if pg else f"sqlite:///{workdir / 'cpu.sqlite3'}"
-    try:
-        from flask_migrate import upgrade
-
+    with app_with_database(args.db, "cpu", capacity=CLAIMED) as (app, redis_url):
         from textline import conversations
-        from textline.app import create_app
         from textline.extensions import db
         from textline.models import User
 
-        app = create_app(load_config(settings(workdir, url, redis_server.url, BASE)))
         client = app.test_client()
         seq = iter(range(10**9))
 
-        def signed(i: int) -> tuple[dict, str]:
-            params = inbound_params(FAKE_ACCOUNT_SID, texter_number(i), body(next(seq)))
-            return params, twilio_signature(FAKE_AUTH_TOKEN, BASE + "/sms/inbound", params)
+        def signed(i: int) -> tuple[dict, dict]:
+            return signed_inbound(texter_number(i), body(next(seq)))
 
-        def post(request: tuple[dict, str]) -> int:
-            params, sig = request
-            return client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": sig}).status_code
+        def post(request: tuple[dict, dict]) -> int:
+            params, headers = request
+            return client.post("/sms/inbound", data=params, headers=headers).status_code
 
         with app.app_context():
-            upgrade()
-            volunteer = User(email="v@bench.textline", display_name="V", role="volunteer", password_hash="x",
-                             on_shift=True, capacity=CLAIMED)
-            db.session.add(volunteer)
-            db.session.commit()
-            volunteer_id = volunteer.id
+            volunteer_id = db.session.scalar(db.select(User.id))
         for i in range(TEXTERS):
             assert post(signed(i)) == 200
         statements = []
@@ -83,7 +62,7 @@ def main(argv=None) -> int:
             pre_ping = db.engine.pool._pre_ping
             checkouts = []
             event.listen(db.engine, "checkout", lambda *_a: checkouts.append(1))
-        stats = redis.Redis.from_url(redis_server.url)
+        stats = redis.Redis.from_url(redis_url)
 
         def redis_calls() -> Counter:
             return Counter({k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.info("commandstats").items()})
@@ -108,11 +87,6 @@ def main(argv=None) -> int:
                   f"{failed} failed; Redis commands per webhook: "
                   + ", ".join(f"{k} {v / args.webhooks:.2f}" for k, v in calls.most_common() if v > 0))
         print(f"median {statistics.median(per_round):.3f} ms CPU per webhook (includes the test client)")
-    finally:
-        redis_server.stop()
-        if pg:
-            pg.drop_database("textline_bench_cpu")
-            pg.stop()
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import queue
 import re
 import secrets
+import threading
 import time
 
 import requests
@@ -55,6 +56,23 @@ def login(base_url: str, email: str, password: str) -> requests.Session:
                timeout=10, allow_redirects=False)
     assert r.status_code == 302, f"login failed for {email}: {r.status_code}"
     return s
+
+
+def console_opener(base_url: str, password: str):
+    """A fixture body: yields open(name) -> a signed-in ConsoleClient for name@example.org that has had
+    its hello; closes them all after the test."""
+    opened = []
+
+    def open_console(name: str) -> "ConsoleClient":
+        client = ConsoleClient(base_url, login(base_url, f"{name}@example.org", password))
+        opened.append(client)
+        client.wait_for("hello")
+        return client
+
+    yield open_console
+    # A client's close waits up to 3 s for the dev server's close frame; nobody needs to wait for it.
+    for client in opened:
+        threading.Thread(target=client.close, daemon=True).start()
 
 
 class ConsoleClient:

@@ -3,13 +3,12 @@ HTTP and WebSocket against the in-process app (Celery eager)."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.support.texting import ConsoleClient, fake_twilio_client, inbound_params, login, post_signed
+from tests.support.texting import console_opener, fake_twilio_client, inbound_params, login, post_signed
 from textline import conversation_queue as queue
 from textline.cli import create_user
 from textline.extensions import db
@@ -38,18 +37,7 @@ def team(app_ctx):
 
 @pytest.fixture
 def consoles(live_app, team):
-    opened = []
-
-    def open_console(name):
-        client = ConsoleClient(live_app.base_url, login(live_app.base_url, f"{name}@example.org", PASSWORD))
-        opened.append(client)
-        client.wait_for("hello")
-        return client
-
-    yield open_console
-    # A client's close waits up to 3 s for the dev server's close frame; nobody needs to wait for it.
-    for client in opened:
-        threading.Thread(target=client.close, daemon=True).start()
+    yield from console_opener(live_app.base_url, PASSWORD)
 
 
 def text(live_app, body, number=TEXTER):

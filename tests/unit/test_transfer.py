@@ -7,9 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from tests.support.texting import (
-    COMPLETE_WRAP_UP, ConsoleClient, fake_twilio_client, inbound_params, login, post_signed,
-)
+from tests.support.texting import COMPLETE_WRAP_UP, console_opener, fake_twilio_client, inbound_params, post_signed
 from textline import conversation_queue as queue
 from textline.cli import create_user
 from textline.extensions import db
@@ -36,17 +34,7 @@ def team(app_ctx):
 
 @pytest.fixture
 def consoles(live_app, team):
-    opened = []
-
-    def open_console(name):
-        client = ConsoleClient(live_app.base_url, login(live_app.base_url, f"{name}@example.org", PASSWORD))
-        opened.append(client)
-        client.wait_for("hello")
-        return client
-
-    yield open_console
-    for client in opened:
-        threading.Thread(target=client.close, daemon=True).start()
+    yield from console_opener(live_app.base_url, PASSWORD)
 
 
 def text(live_app, body, number="+15550109001") -> int:
