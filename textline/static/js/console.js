@@ -10,37 +10,10 @@
   const socket = io({transports: ["websocket", "polling"]});
 
   // ---- small helpers ---------------------------------------------------------------------------
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k === "dataset") Object.assign(node.dataset, v);
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const child of children) {
-      if (child != null) node.append(child);
-    }
-    return node;
-  }
-
-  function waited(since) {
-    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
-    const m = Math.floor(seconds / 60), s = seconds % 60;
-    return m >= 60 ? `${Math.floor(m / 60)}h ${m % 60}m` : `${m}:${String(s).padStart(2, "0")}`;
-  }
-
-  function riskBadge(level) {
-    const label = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"}[level] || level;
-    return el("span", {class: `badge risk-${level}`, title: label}, label);
-  }
+  const {el, elapsed: waited, riskBadge, uuid, RISK_LABELS} = window.TextlineUI;  // ui.js
 
   function trainingBadge(c) {  // simulator practice: never a real young person
     return c.training ? el("span", {class: "badge training", dataset: {testid: "training-badge"}}, "Training") : "";
-  }
-
-  function uuid() {
-    return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
   }
 
   // ---- attention: unread counts, the page title, sounds and desktop alerts (attention.js) --------
@@ -146,10 +119,9 @@
   // ---- my conversations: a tab strip ---------------------------------------------------------
   // The tab's name says what it shows, in the same order (its visible words must be part of its name):
   // "Texter 4F2A, High risk, 2 unread".
-  const RISK_LABEL = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"};
 
   function tabLabel(c, unread) {
-    return [c.alias, RISK_LABEL[c.risk_level] || c.risk_level, c.training ? "Training" : null,
+    return [c.alias, RISK_LABELS[c.risk_level] || c.risk_level, c.training ? "Training" : null,
       c.status === "closed" ? "Ended" : null, unread ? `${unread} unread` : null].filter(Boolean).join(", ");
   }
 
@@ -426,9 +398,6 @@
   // open, and adding or dropping a conversation.
   window.TextlineConsole = {socket, openId: () => state.openId, adopt, drop};
 
-  setInterval(() => {
-    for (const clock of document.querySelectorAll(".clock")) clock.textContent = waited(clock.dataset.since);
-  }, 1000);
   // Presence: the server forgets a console that stops beating (its conversations go back to the queue).
   let beat = null;
   socket.on("hello", (data) => {

@@ -12,35 +12,9 @@
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k === "dataset") Object.assign(node.dataset, v);
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const child of children) if (child != null) node.append(child);
-    return node;
-  }
-
-  function since(iso) {
-    if (!iso) return "";
-    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
-    const m = Math.floor(seconds / 60), s = seconds % 60;
-    return m >= 60 ? `${Math.floor(m / 60)}h ${m % 60}m` : `${m}:${String(s).padStart(2, "0")}`;
-  }
+  const {el, elapsed: since, riskBadge, uuid} = window.TextlineUI;  // ui.js
 
   function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
-
-  function riskBadge(level) {
-    const label = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"}[level] || level;
-    return el("span", {class: `badge risk-${level}`}, label);
-  }
-
-  function uuid() {
-    return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
-  }
 
   function openAlerts() { return [...state.alerts.values()].filter((a) => a.state === "open"); }
   function boardAlerts(convId) {
@@ -327,7 +301,4 @@
     $("notices-empty").hidden = true;
   }
 
-  setInterval(() => {
-    for (const c of document.querySelectorAll(".clock")) if (c.dataset.since) c.textContent = since(c.dataset.since);
-  }, 1000);
 })();

@@ -1,0 +1,46 @@
+// Small DOM helpers shared by the volunteer console and the supervisor dashboard.
+(function () {
+  "use strict";
+
+  // el("li", {class, dataset, onclick, ...attributes}, ...children): one element, children appended.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) if (child != null) node.append(child);
+    return node;
+  }
+
+  // How long since an ISO time, as a wait clock shows it: "4:07", "1h 12m".
+  function elapsed(iso) {
+    if (!iso) return "";
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return m >= 60 ? `${Math.floor(m / 60)}h ${m % 60}m` : `${m}:${String(s).padStart(2, "0")}`;
+  }
+
+  const RISK_LABELS = {high: "High risk", medium: "Medium risk", low: "Low risk", none: "No risk flags"};
+
+  function riskBadge(level) {
+    const label = RISK_LABELS[level] || level;
+    return el("span", {class: `badge risk-${level}`, title: label}, label);
+  }
+
+  // A client-made id for a reply, so a resent reply is recognised (the server's idempotency key).
+  function uuid() {
+    return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  }
+
+  // Every element with class "clock" and data-since ticks once a second.
+  setInterval(() => {
+    for (const clock of document.querySelectorAll(".clock")) {
+      if (clock.dataset.since) clock.textContent = elapsed(clock.dataset.since);
+    }
+  }, 1000);
+
+  window.TextlineUI = {el, elapsed, riskBadge, uuid, RISK_LABELS};
+})();
