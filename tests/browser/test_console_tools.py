@@ -126,6 +126,8 @@ def test_transfer_between_two_volunteers(live, pages):
     sam = pages.new()
     sign_in(sam, "sam@example.org", PASSWORD)
     alex = pages.new()
+    alex.add_init_script("window.__signals = []; document.addEventListener('textline:attention', "
+                         "(e) => window.__signals.push(e.detail));")
     sign_in(alex, "alex@example.org", PASSWORD)
     expect(alex.get_by_role("status")).to_have_text("Live")
     phone = open_simulator(pages, "+15550107402")
@@ -165,6 +167,9 @@ def test_transfer_between_two_volunteers(live, pages):
     expect(note).to_contain_text("Not asked about safety yet.")
     expect(note).to_contain_text("Handover note from Sam (volunteer)")
     expect(alex.get_by_test_id("transcript")).to_contain_text("alone at home")
+    # ...and it is signalled like a new texter (sound and desktop alert, when Alex has switched them on).
+    signals = alex.evaluate("window.__signals.map((s) => s.title)")
+    assert "A conversation was passed to you on Textline" in signals, signals
     screenshot(alex, "console-transferred-in")
     alex.get_by_role("textbox", name="Your reply").fill("Hi, I'm Alex, Sam's colleague. I'm here with you.")
     alex.get_by_role("textbox", name="Your reply").press("Enter")

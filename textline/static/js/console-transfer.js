@@ -76,5 +76,10 @@
   socket.on("transferred_in", (t) => {
     say(`${t.by} passed ${t.conversation.alias} to you, with a note.`);
     adopt(t);
+    // Someone is now waiting on this volunteer: the same (opt-in) sound and desktop alert as a new texter.
+    if (window.TextlineAttention) {
+      window.TextlineAttention.signal("queue", "A conversation was passed to you on Textline",
+        `${t.conversation.alias}, with a handover note.`, {tag: `conversation-${t.conversation.id}`});
+    }
   });
 })();
