@@ -90,6 +90,15 @@ def app(live_app):
 
 
 @pytest.fixture
+def cfg(app):
+    """The live app's config, for a test to change; restored after it."""
+    saved = dict(app.config)
+    yield app.config
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
 def app_ctx(app):
     with app.app_context():
         yield app

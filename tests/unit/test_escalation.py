@@ -29,14 +29,6 @@ PASSWORD = "a-long-password"
 
 
 @pytest.fixture
-def cfg(app):
-    saved = dict(app.config)
-    yield app.config
-    app.config.clear()
-    app.config.update(saved)
-
-
-@pytest.fixture
 def risk_only(cfg):
     """Nobody claims the texter in these tests: keep the wait/no-reply timers out of the way."""
     cfg["ESCALATE_WAIT_SECONDS"] = cfg["ESCALATE_NO_REPLY_SECONDS"] = 10**7

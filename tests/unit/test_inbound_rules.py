@@ -23,14 +23,6 @@ HIGH = "i have the pills in my hand and i want to kill myself tonight"
 
 
 @pytest.fixture
-def cfg(app):
-    saved = dict(app.config)
-    yield app.config
-    app.config.clear()
-    app.config.update(saved)
-
-
-@pytest.fixture
 def closed(cfg, tmp_path):
     cfg["HOURS"] = str(write_hours(tmp_path / "hours.yaml", CLOSED_SCHEDULE))
     return tmp_path / "hours.yaml"
