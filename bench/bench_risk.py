@@ -48,9 +48,14 @@ def varied_messages(k: int = 300, length: int = 160) -> list[str]:
         if (DATA / name).exists():
             with open(DATA / name, encoding="utf-8") as f:
                 texts += [json.loads(line)["text"] for line in f if line.strip()]
+    return glued_messages(texts, k, length, seed=7)
+
+
+def glued_messages(texts: list[str], k: int, length: int, seed: int) -> list[str]:
+    """k deterministic SMS-sized messages (length characters) glued from the given texts."""
     if not texts:
         return []
-    rng, out = random.Random(7), []
+    rng, out = random.Random(seed), []
     for _ in range(k):
         msg = ""
         while len(msg) < length:

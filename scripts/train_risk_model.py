@@ -351,15 +351,9 @@ def report(name: str, oof: dict, lex: dict, threshold: float, min_tokens: int = 
 
 def sample_messages(rows: list[dict], k: int = 200, length: int = 160) -> list[str]:
     """Deterministic ~160-character messages glued from labelled texts (all different)."""
-    rng = random.Random(SEED)
-    texts = [r["text"] for r in rows]
-    out = []
-    for _ in range(k):
-        msg = ""
-        while len(msg) < length:
-            msg = (msg + " " + rng.choice(texts)).strip()
-        out.append(msg[:length])
-    return out
+    from bench.bench_risk import glued_messages
+
+    return glued_messages([r["text"] for r in rows], k, length, seed=SEED)
 
 
 def time_model(model, messages: list[str], rounds: int = 5, cold: bool = False) -> float:
