@@ -154,7 +154,7 @@ def load_config(env: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SECURE": public_base.startswith("https://"),
         "DB_CONNECT_TIMEOUT": _float(env, "DB_CONNECT_TIMEOUT", 5),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, _float(env, "DB_CONNECT_TIMEOUT", 5)),
-        # Operations (textline/logs.py, metrics.py, health.py, web_upkeep.py).
+        # Operations (textline/ops/logs.py, metrics.py, health.py, web_upkeep.py).
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),

@@ -1,5 +1,5 @@
 // Volunteer console: transfer the open conversation to another on-shift volunteer with a handover note
-// (textline/transfer.py), and what a console is told when a conversation is passed to or from it.
+// (textline/console/transfer.py), and what a console is told when a conversation is passed to or from it.
 // Needs console.js first (window.TextlineConsole: the socket, the open conversation, adopt and drop).
 (function () {
   "use strict";

@@ -264,7 +264,7 @@
   // ---- ending ----------------------------------------------------------------------------------
   $("end-open").addEventListener("click", () => $("end-dialog").showModal());
   $("end-cancel").addEventListener("click", () => $("end-dialog").close());
-  // The wrap-up: the server decides what is complete (textline/wrap_up.py); its refusal names the
+  // The wrap-up: the server decides what is complete (textline/console/wrap_up.py); its refusal names the
   // field, which is marked and focused, and the conversation stays open.
   const FIELDS = {outcome: "end-outcome", risk: "end-risk", follow_up: "end-follow-up", topics: "end-topics",
     resources: "end-resources"};

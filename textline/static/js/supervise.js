@@ -1,6 +1,6 @@
 // Supervisor dashboard: every live conversation, open alerts (sound + banner), any transcript live,
 // whisper to the volunteer, join as an adult, take over, end. All data arrives over Socket.IO; every
-// action goes back as an event with an acknowledgement (textline/safety_events.py).
+// action goes back as an event with an acknowledgement (textline/safety/sockets.py).
 (function () {
   "use strict";
 
@@ -288,7 +288,7 @@
   socket.on("note", (n) => addTo(state.notes, n));
   socket.on("notice", addNotice);
 
-  // ---- notices: things to know now, nothing to acknowledge (textline/notices.py) ---------------
+  // ---- notices: things to know now, nothing to acknowledge (textline/safety/notices.py) ---------------
   const NOTICE_LIMIT = 20;
   function addNotice(n) {
     const time = new Date(n.raised_at).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
