@@ -541,15 +541,15 @@ def _trie_regex(seqs) -> str:
             node = node.setdefault(sym, {})
         node[""] = {}  # end of a phrase; "" is never a symbol
 
-    def emit(node: dict) -> str:
-        branches = [sym + emit(child) for sym, child in sorted(node.items()) if sym]
+    def regex(node: dict) -> str:
+        branches = [sym + regex(child) for sym, child in sorted(node.items()) if sym]
         if not branches:
             return ""
         if "" in node:
             return "(?:" + "|".join(branches) + ")?"  # greedy: the longest phrase wins
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return emit(root)
+    return regex(root)
 
 
 def load_lexicon(path=None, extra_paths=()) -> Lexicon:
