@@ -60,7 +60,7 @@ def index():
 @admin_required
 def users():
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.display_name)).all()
-    return render_template("admin/users.html", users=rows, roles=ROLES)
+    return render_template("accounts/users.html", users=rows, roles=ROLES)
 
 
 @bp.post("/users")
@@ -84,13 +84,13 @@ def create_user():
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", current_user, "user", user.id, role=role)
-    return render_template("admin/link.html", user=user, link=password_link(user), purpose="invite")
+    return render_template("accounts/link.html", user=user, link=password_link(user), purpose="invite")
 
 
 @bp.get("/users/<int:user_id>")
 @admin_required
 def edit_user(user_id: int):
-    return render_template("admin/user.html", user=_user_or_404(user_id), roles=ROLES)
+    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=ROLES)
 
 
 @bp.post("/users/<int:user_id>")
@@ -132,7 +132,7 @@ def reset_password(user_id: int):
     user.password_hash = _unusable_password()
     end_all_sessions(user)
     audit.record("password_reset", current_user, "user", user.id)
-    return render_template("admin/link.html", user=user, link=password_link(user), purpose="reset")
+    return render_template("accounts/link.html", user=user, link=password_link(user), purpose="reset")
 
 
 @bp.post("/users/<int:user_id>/sign-out")
@@ -178,7 +178,7 @@ def audit_log():
     events = db.session.scalars(q.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     names = {u.id: u.email for u in db.session.scalars(select(User))}
-    return render_template("admin/audit.html", events=events[:PAGE], more=len(events) > PAGE, page=page,
+    return render_template("accounts/audit.html", events=events[:PAGE], more=len(events) > PAGE, page=page,
                            actions=actions, names=names, args=args)
 
 
@@ -201,7 +201,7 @@ def texters():
         texter, error = _texter_from_form()
         if texter is not None:
             audit.record("texter_lookup", current_user, "texter", texter.id)
-    return render_template("admin/texters.html", texter=texter, error=error), 404 if error else 200
+    return render_template("accounts/texters.html", texter=texter, error=error), 404 if error else 200
 
 
 @bp.post("/texters/export")

@@ -71,23 +71,23 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     if request.method == "GET":
-        return render_template("login.html", email="")
+        return render_template("accounts/login.html", email="")
     email = (request.form.get("email") or "").strip().lower()
     password = request.form.get("password") or ""
     if _rate_limited(request.remote_addr or "?"):
         flash("Too many sign-in attempts from here. Wait a few minutes and try again.", "error")
-        return render_template("login.html", email=email), 429
+        return render_template("accounts/login.html", email=email), 429
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is not None and user.locked_until and user.locked_until > utcnow():
         verify_password(DUMMY_HASH, password)  # same cost either way
         audit.record("login_refused_locked", user, "user", user.id)
         flash("This account is locked for a few minutes after too many wrong passwords.", "error")
-        return render_template("login.html", email=email), 423
+        return render_template("accounts/login.html", email=email), 423
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or not user.active:
         _fail(user, email)
         flash("That email and password do not match an active account.", "error")
-        return render_template("login.html", email=email), 401
+        return render_template("accounts/login.html", email=email), 401
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
     audit.record("login", user, "user", user.id)
     login_user(user)
@@ -166,4 +166,4 @@ def set_password(token: str):
             audit.record("password_set", user, "user", user.id)
             flash("Your password is set. Sign in with it now.", "info")
             return redirect(url_for("auth.login"))
-    return render_template("set_password.html", user=user, error=error), 400 if error else 200
+    return render_template("accounts/set_password.html", user=user, error=error), 400 if error else 200

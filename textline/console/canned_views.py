@@ -24,12 +24,12 @@ def _reply_or_404(reply_id: int) -> CannedResponse:
 
 def _list_page(form, errors):
     replies = canned.for_admin()
-    return render_template("admin/saved_replies.html", replies=replies, form=form, errors=errors,
+    return render_template("console/saved_replies.html", replies=replies, form=form, errors=errors,
                            categories=canned.categories(replies))
 
 
 def _edit_page(reply, form, errors):
-    return render_template("admin/saved_reply.html", reply=reply, form=form, errors=errors,
+    return render_template("console/saved_reply.html", reply=reply, form=form, errors=errors,
                            categories=canned.categories(canned.for_admin()))
 
 

@@ -10,4 +10,4 @@ bp = Blueprint("console", __name__)
 @bp.get("/console")
 @login_required
 def console():
-    return render_template("console.html", me=current_user, wrap=wrap_up.form_options())
+    return render_template("console/console.html", me=current_user, wrap=wrap_up.form_options())

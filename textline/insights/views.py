@@ -61,10 +61,10 @@ def page():
     try:
         period = _period()
     except PeriodError as exc:
-        return render_template("insights.html", error=str(exc), report=None,
+        return render_template("insights/insights.html", error=str(exc), report=None,
                                args=request.args), 400
     report = build_report(period)
-    return render_template("insights.html", report=report, charts=_charts(report), error=None, args=request.args,
+    return render_template("insights/insights.html", report=report, charts=_charts(report), error=None, args=request.args,
                            minutes=_minutes, label=wrap_up.label,
                            resource_names=wrap_up.resources())
 

@@ -15,7 +15,7 @@ bp = Blueprint("safety", __name__)
 @bp.get("/supervise")
 @supervisor_required
 def supervise():
-    return render_template("supervise.html", me=current_user, outcomes=wrap_up.OUTCOMES)
+    return render_template("safety/supervise.html", me=current_user, outcomes=wrap_up.OUTCOMES)
 
 
 @bp.get("/api/resources")

@@ -25,7 +25,7 @@ def _number(raw) -> str | None:
 
 @bp.get("")
 def page():
-    return render_template("simulator.html", training_allowed=current_app.config["TRAINING_MODE_ENABLED"])
+    return render_template("texting/simulator.html", training_allowed=current_app.config["TRAINING_MODE_ENABLED"])
 
 
 @bp.post("/send")
