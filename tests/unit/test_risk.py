@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from textline.safety.risk import (
-    CATEGORIES, LexiconError, RiskAssessment, RiskMatch, RiskScorer, _openings, load_lexicon, score_text,
+    CATEGORIES, LexiconError, RiskAssessment, RiskMatch, RiskScorer, load_lexicon, score_text,
 )
+from textline.safety.risk.lexicon import _openings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -1,4 +1,4 @@
-"""Tests for textline.safety.risk_model (pure-Python TF-IDF + logistic regression), its training script
+"""Tests for textline.safety.risk.model (pure-Python TF-IDF + logistic regression), its training script
 (scripts/train_risk_model.py) and how textline.safety.risk combines it with the lexicon.
 
 The reporting tests print the cross-author validation table (run pytest with -s to see it) and the
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from textline.safety.risk import MODEL, RiskScorer, lexicon_overrules_model, load_lexicon, score_text
-from textline.safety.risk_model import DEFAULT_MODEL, ModelError, RiskModel, load_model, model_from_dict
+from textline.safety.risk.model import DEFAULT_MODEL, ModelError, RiskModel, load_model, model_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -1,222 +1,24 @@
-"""Risk detection for inbound texts: explainable lexicon matching, plus a statistical second opinion.
-
-Scoring rule (the numbers live in data/risk_lexicon.yaml, `scoring` and `thresholds`):
-  1. Each lexicon hit has a weight 0..100. A negated hit ("not going to kill myself") keeps its
-     category but is multiplied by `negated_factor`; a past/resolved one ("used to cut") by
-     `resolved_factor`.
-  2. Category score = its strongest hit + `same_category_bonus` per extra distinct hit (capped;
-     serious categories only, danger words count through step 4).
-     The message starts from the best category score.
-  3. + `cooccur_bonus` for each other serious category that is also present (capped).
-  4. + `danger_boost_per_kind` for each distinct immediate-danger kind (means, time, plan) seen
-     next to a live suicide/abuse hit (capped).
-  5. Clamped to 0..100. If every non-danger hit is negated/resolved/hyperbole the score is clamped
-     to `review_cap`, so it lands in review, never high. Level comes from `thresholds`.
-  Hyperbole: an entry marked `idiom: true` (phrases teens also use as a joke, "i want to die") is
-  lowered like a negation when a `hyperbole.cues` regex (laughter, embarrassment, boredom) is near
-  it, unless the message has a `hyperbole.serious` marker ("not joking", "i mean it").
-
-Matching runs on a normalised copy of the text (lowercase, accents folded, leetspeak inside words,
-apostrophes dropped, letters repeated 3+ times squeezed to one, punctuation/emoji turned into
-spaces or clause breaks "."). Every step keeps the length except the drops, which are recorded, so
-match offsets map back to the original text.
-
-Model (textline/safety/risk_model.py, data/risk_model.json; trained by scripts/train_risk_model.py): a
-logistic regression over word and character n-grams, for indirect disclosures no phrase list
-catches ("his lips look blue", "wrote letters for my mom. just in case"). Combination rule:
-  - the lexicon's assessment stands;
-  - if the model's p >= its threshold, the text has at least the model's min_tokens words (shorter
-    texts give p no meaning: "STOP" alone), and the lexicon has not positively read it as not-now
-    (only negated/past/joking hits, or a figure of speech it set aside: lexicon_overrules_model()),
-    the text is raised for REVIEW, never to high by the model alone: model score = medium +
-    (p - threshold) / (1 - threshold) * (high - 1 - medium), so the threshold lands on
-    thresholds.medium and p = 1 just under high; the model's reason and words are added only when its
-    score is above the lexicon's (otherwise they would only clutter clearer reasons). (Why not high:
-    on ordinary texts the model false-alarms far more than the lexicon (15 of 50 written ordinary
-    worries crossed its threshold), and high pages an adult at once; so the model moves a texter up
-    the queue and flags them to volunteers and advisors, and the lexicon alone decides escalation.) A
-    reason 'reads like texts that needed an adult (model 0.83): "lips look blue"' is added, and
-    matches of category "model" (label "model: <the words>", offsets into the original text) for
-    the word n-grams that raised p the most. Categories stay lexicon-derived: the model names no category.
-  - every assessment carries model_probability (None when the scorer has no model).
-"""
+"""The risk lexicon (data/risk_lexicon.yaml, plus an admin's extra files): read strictly, every problem
+named with its file and entry, and compiled into the regular expressions the scorer runs."""
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from textline.safety.risk_model import ModelError, RiskModel, load_model
+from textline.safety.risk.normalise import lookup_key, normalise_text
 
 CATEGORIES = ("suicide_self_harm", "abuse_violence", "immediate_danger", "substance_emergency")
-TITLES = {
-    "suicide_self_harm": "suicide/self-harm",
-    "abuse_violence": "abuse/violence",
-    "immediate_danger": "immediate danger",
-    "substance_emergency": "substance emergency",
-}
-LEVELS = ("none", "low", "medium", "high")
-DANGER = "immediate_danger"
-MODEL = "model"  # category of the matches that explain a model decision (not a risk category)
-DEFAULT_LEXICON = Path(__file__).resolve().parents[1] / "data" / "risk_lexicon.yaml"
-
-__all__ = ["CATEGORIES", "LexiconError", "Lexicon", "ModelError", "RiskAssessment", "RiskMatch", "RiskModel",
-           "RiskScorer", "load_lexicon", "load_model", "lexicon_overrules_model", "score_text"]
+DEFAULT_LEXICON = Path(__file__).resolve().parents[2] / "data" / "risk_lexicon.yaml"
 
 
 class LexiconError(ValueError):
     """The lexicon file is unreadable or holds bad data; the message names file, entry and problem."""
 
-
-# ---- results ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class RiskMatch:
-    category: str       # a lexicon category, or "model" for words the model weighed most
-    label: str
-    start: int          # offsets into the ORIGINAL text (Python str indices)
-    end: int
-    weight: int         # effective weight, after negation/past-tense lowering
-    negated: bool
-    resolved: bool = False  # past tense / "used to": lowered like a negation
-    hyperbole: bool = False  # idiom next to laughter/embarrassment ("want to die lmao"): lowered too
-
-    def to_dict(self) -> dict:
-        return {"category": self.category, "label": self.label, "start": self.start, "end": self.end,
-                "negated": self.negated}
-
-
-@dataclass(frozen=True, slots=True)
-class RiskAssessment:
-    score: int
-    level: str
-    categories: tuple[str, ...] = ()
-    matches: tuple[RiskMatch, ...] = ()
-    reasons: tuple[str, ...] = ()
-    model_probability: float | None = None  # p(high risk) from the model; None without a model
-    # lexicon hits set aside as figures of speech or for want of context: (category, label, why),
-    # why = "exclusion" | "unless" | "requires". Not in to_dict(); read by lexicon_overrules_model().
-    dismissed: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
-
-    @property
-    def is_high(self) -> bool:
-        return self.level == "high"
-
-    def to_dict(self) -> dict:
-        d = {"score": self.score, "level": self.level, "categories": list(self.categories),
-             "reasons": list(self.reasons), "matches": [m.to_dict() for m in self.matches]}
-        if self.model_probability is not None:
-            d["model_probability"] = round(self.model_probability, 4)
-        return d
-
-
-VETO_DISMISSALS = ("exclusion", "unless")
-
-
-def lexicon_overrules_model(a: RiskAssessment) -> bool:
-    """True when the lexicon has positively read the text as not an emergency, which the model
-    (blind to negation and figures of speech) may not overrule. Immediate-danger words aside:
-      - it found risk phrases and every one is negated, in the past or a joke; or
-      - it found none live, but set one aside as a figure of speech (an exclusion or an `unless`
-        rule: "die my hair", "cut myself off from everyone")."""
-    serious = [m for m in a.matches if m.category != DANGER and m.category != MODEL]
-    if serious:
-        return all(m.negated or m.resolved or m.hyperbole for m in serious)
-    return any(cat != DANGER and why in VETO_DISMISSALS for cat, _, why in a.dismissed)
-
-
-# ---- normalisation ------------------------------------------------------------------------------
-
-_APOSTROPHES = "'`\u2019\u2018\u02bc\u00b4\u2032"
-# Zero-width characters and combining accents are dropped like apostrophes ("su\u200bicide").
-_DROPPED = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-_BREAKS = ".!?;,:\n\r\u2026\u3002\uff01\uff1f"   # clause breaks: negation never reaches across them
-_SQUEEZE_RX = re.compile(r"([a-z])\1\1+")           # letter runs of 3+ ("dieeee")
-
-
-def _fold_char(c: str) -> str:
-    """Exactly one character out for one in, so offsets survive this step."""
-    if c in _APOSTROPHES or c in _DROPPED or unicodedata.combining(c):
-        return "'"
-    if c in _BREAKS:
-        return "."
-    if c.isascii():
-        return c.lower() if c.isalnum() else " "
-    base = unicodedata.normalize("NFKD", c)[:1]
-    if base.isascii() and base.isalnum():  # accents, full-width and styled letters
-        return base.lower()
-    if c.isalnum():
-        low = c.lower()
-        return low if len(low) == 1 else c
-    return " "  # emoji, symbols, other punctuation
-
-
-class _FoldTable(dict):
-    """str.translate table, filled lazily for the characters we actually see."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = out = _fold_char(chr(code))
-        return out
-
-
-_FOLD = _FoldTable()
-
-
-class _Text:
-    """A message and its normalised form. Only two steps drop characters (apostrophes, then
-    squeezed letter runs); their drops are worked out lazily, when a hit needs real offsets."""
-
-    __slots__ = ("text", "norm", "_folded", "_unquoted", "_drops")
-
-    def __init__(self, text: str, folded: str, unquoted: str, norm: str):
-        self.text, self._folded, self._unquoted, self.norm = text, folded, unquoted, norm
-        self._drops = None
-
-    def _drop_records(self) -> tuple[list, list, list]:
-        # Where drops sit, as indexes into the shorter string (sorted): an apostrophe sits just
-        # before quote_at[k]; a squeezed run lost run_lost[k] chars just before run_at[k].
-        if self._drops is None:
-            quote_at, q = [], self._folded.find("'")
-            while q >= 0:
-                quote_at.append(q - len(quote_at))
-                q = self._folded.find("'", q + 1)
-            run_at, run_lost, lost = [], [], 0
-            if len(self.norm) != len(self._unquoted):
-                for m in _SQUEEZE_RX.finditer(self._unquoted):
-                    run_at.append(m.start() - lost + 1)
-                    lost += len(m.group()) - 1
-                    run_lost.append(lost)  # running total
-            self._drops = (quote_at, run_at, run_lost)
-        return self._drops
-
-    def orig(self, i: int, end: bool = False) -> int:
-        """Original offset for a norm offset. An end takes in a squeezed run ("dieeee") but
-        not an apostrophe that follows the hit."""
-        if self.norm is self._folded:  # nothing was dropped (the common case)
-            return i
-        quote_at, run_at, run_lost = self._drop_records()
-        k = bisect.bisect_right(run_at, i)
-        i += run_lost[k - 1] if k else 0
-        return i + (bisect.bisect_left(quote_at, i) if end else bisect.bisect_right(quote_at, i))
-
-
-_DOUBLES_RX = re.compile(r"([a-z])\1+")
-_WORD_RX = re.compile(r"\S+")
-
-
-def _key(s: str) -> str:
-    """Lookup key shared by a phrase and any text it matched: single spaces, doubles squeezed."""
-    return _DOUBLES_RX.sub(r"\1", " ".join(s.split()))
-
-
-# ---- lexicon ------------------------------------------------------------------------------------
 
 _TOP_KEYS = {"version", "thresholds", "scoring", "normalize", "negation", "resolved", "hyperbole",
              "exclusions", "entries"}
@@ -260,7 +62,7 @@ class Lexicon:
     entries: tuple[Entry, ...]
     leet: dict
     phrase_rx: re.Pattern | None = field(repr=False)
-    phrase_index: dict = field(repr=False)         # matched text or its _key() -> [Entry]
+    phrase_index: dict = field(repr=False)         # matched text or its lookup_key() -> [Entry]
     prefixes: dict = field(repr=False)             # same keys -> [(n words, [Entry])] of shorter phrases
     pattern_rx: re.Pattern | None = field(repr=False)  # patterns whose opening text is not known
     patterns: tuple = field(repr=False)            # ((compiled, Entry), ...)
@@ -511,7 +313,7 @@ def _variants(words: list[str], synonyms: dict, longest: int) -> list[tuple[str,
 def _symbols(words: tuple[str, ...]) -> list[str]:
     """Regex pieces for one phrase spelling. A double letter also matches a single one
     ("kill" ~ "kil"); the last letter of a longer word may repeat ("diee"). ASCII letters only,
-    matching _key() and the squeezing of the text."""
+    matching lookup_key() and the squeezing of the text."""
     syms = []
     for n, word in enumerate(words):
         if n:
@@ -580,10 +382,10 @@ def _load_lexicon(files: list) -> Lexicon:
         _fail(sources, "the lexicon has no entries")
 
     leet = merged["leet"]
-    leet_rx = _leet_regex(leet)
+    leet_rx = leet_regex(leet)
 
     def norm(s: str) -> str:
-        return " ".join(_normalise(s, leet, leet_rx).norm.replace(".", " ").split())
+        return " ".join(normalise_text(s, leet, leet_rx).norm.replace(".", " ").split())
 
     synonyms = _synonym_map(merged["synonyms"], norm)
     longest = max((len(k) for k in synonyms), default=1)
@@ -603,16 +405,16 @@ def _load_lexicon(files: list) -> Lexicon:
             for spelling in spellings:
                 seqs.append(_symbols(spelling))
                 text = " ".join(spelling)
-                bucket = index.setdefault(_key(text), [])
+                bucket = index.setdefault(lookup_key(text), [])
                 if entry not in bucket:
                     bucket.append(entry)
-                index.setdefault(text, bucket)  # exact spelling: most hits skip computing _key()
+                index.setdefault(text, bucket)  # exact spelling: most hits skip computing lookup_key()
     prefixes = {}
     for text in index:
         words, shorter = text.split(" "), []
         for n in range(1, len(words)):
             prefix = " ".join(words[:n])
-            bucket = index.get(prefix) or index.get(_key(prefix))
+            bucket = index.get(prefix) or index.get(lookup_key(prefix))
             if bucket:
                 shorter.append((n, bucket))
         if shorter:
@@ -741,7 +543,7 @@ def _cue_regexes(merged: dict) -> dict:
     }
 
 
-def _with_nested(rx: re.Pattern, norm: str):
+def with_nested(rx: re.Pattern, norm: str):
     """finditer, plus hits starting at a word start inside an earlier hit ("pills" inside
     "took a bunch of pills"), without rescanning the whole text after every hit."""
     for m in rx.finditer(norm):
@@ -754,287 +556,9 @@ def _with_nested(rx: re.Pattern, norm: str):
             ws = norm.find(" ", ws + 1, m.end() - 1)
 
 
-def _leet_regex(leet: dict) -> re.Pattern | None:
+def leet_regex(leet: dict) -> re.Pattern | None:
     if not leet:
         return None
     chars = "".join(re.escape(c) for c in sorted(leet))
     # only inside words ("k1ll", not "20"); the class comes first so re can skip ahead fast
     return re.compile(rf"[{chars}](?<=[A-Za-z].)(?=[A-Za-z])")
-
-
-def _normalise(text: str, leet: dict, leet_rx: re.Pattern | None) -> _Text:
-    t = text
-    if leet_rx is not None and leet_rx.search(t):
-        t = leet_rx.sub(lambda m: leet[m.group()], t)
-    folded = t.translate(_FOLD)
-    unquoted = folded.replace("'", "") if "'" in folded else folded
-    norm = _SQUEEZE_RX.sub(r"\1", unquoted)
-    if norm == folded:
-        norm = folded  # same object: lets orig() skip the offset bookkeeping
-    return _Text(text, folded, unquoted, norm)
-
-
-# ---- scoring ------------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Hit:
-    start: int          # norm offsets
-    end: int
-    entry: Entry
-    negated: bool = False
-    resolved: bool = False
-    hyperbole: bool = False
-    reason_start: int = 0  # span quoted in the reason (includes the cue for negated/resolved)
-    reason_end: int = 0
-
-
-_PACKAGED = object()
-
-
-class RiskScorer:
-    """Scores texts against one Lexicon and, unless model=None, the risk model (by default the
-    packaged data/risk_model.json). Thread-safe: score() keeps no state between calls."""
-
-    def __init__(self, lexicon: Lexicon | None = None, model: RiskModel | None = _PACKAGED):
-        self.lexicon = lexicon or load_lexicon()
-        self.model = load_model() if model is _PACKAGED else model
-        if self.model is not None and not isinstance(self.model, RiskModel):
-            raise TypeError(f"model must be a RiskModel or None, got {type(self.model).__name__}")
-        self._leet_rx = _leet_regex(self.lexicon.leet)
-        self._none = RiskAssessment(0, self._level(0))
-
-    def _level(self, score: float) -> str:
-        th = self.lexicon.thresholds
-        for name in ("high", "medium", "low"):
-            if score >= th[name]:
-                return name
-        return "none"
-
-    def score(self, text: str | None) -> RiskAssessment:
-        if text is None:
-            text = ""
-        if not isinstance(text, str):
-            raise TypeError(f"score() needs a str, got {type(text).__name__}")
-        a = self.score_lexicon(text)
-        return a if self.model is None else self._with_model(text, a)
-
-    def _with_model(self, text: str, a: RiskAssessment) -> RiskAssessment:
-        model = self.model
-        p = model.probability(text)
-        if p < model.threshold or lexicon_overrules_model(a) or not model.enough_text(text):
-            return RiskAssessment(a.score, a.level, a.categories, a.matches, a.reasons, p, a.dismissed)
-        p, evidence = model.explain(text)
-        medium, high = self.lexicon.thresholds["medium"], self.lexicon.thresholds["high"]
-        mscore = medium + (p - model.threshold) / (1 - model.threshold) * (high - 1 - medium)
-        mscore = max(math.ceil(medium), min(math.ceil(high) - 1, round(mscore)))  # review, never high alone
-        if a.score >= mscore:  # the lexicon already says as much: its reasons are the clearer ones
-            return RiskAssessment(a.score, a.level, a.categories, a.matches, a.reasons, p, a.dismissed)
-        score = mscore
-        # the strongest n-grams, overlapping or adjacent ones joined into phrases ("lips look blue")
-        spans = sorted({sp: ev.weight for ev in reversed(evidence) for sp in ev.spans}.items())
-        phrases: list[list] = []  # [start, end, strongest weight]
-        for (s, e), w in spans:
-            if phrases and not text[phrases[-1][1]:s].strip():  # overlapping, or only spaces between
-                phrases[-1][1] = max(phrases[-1][1], e)
-                phrases[-1][2] = max(phrases[-1][2], w)
-            else:
-                phrases.append([s, e, w])
-        matches = a.matches + tuple(RiskMatch(MODEL, "model: " + " ".join(text[s:e].lower().split()),
-                                              s, e, mscore, False) for s, e, _ in phrases)
-        quoted = ", ".join(dict.fromkeys(_quote(text[s:e], 40) for s, e, _ in
-                                         sorted(phrases, key=lambda x: (-x[2], x[0]))[:3]))
-        reason = f"reads like texts that needed an adult (model {p:.2f})" + (f": {quoted}" if quoted else "")
-        return RiskAssessment(score, self._level(score), a.categories, matches, a.reasons + (reason,), p,
-                              a.dismissed)
-
-    def score_lexicon(self, text: str) -> RiskAssessment:
-        """The lexicon's assessment alone (model_probability None)."""
-        t = _normalise(text, self.lexicon.leet, self._leet_rx)
-        hits = self._find(t.norm)
-        if not hits:
-            return self._none
-        dismissed: list[tuple[str, str, str]] = []
-        hits = self._filter(t.norm, hits, dismissed)
-        dismissed = tuple(dict.fromkeys(dismissed))
-        if not hits:
-            return RiskAssessment(0, self._level(0), dismissed=dismissed) if dismissed else self._none
-        cues = self.lexicon.cues
-        cue_starts = [m.start() for m in cues["before_start"].finditer(t.norm)] if cues["before_start"] else []
-        serious = None  # looked up once, only if some idiom hit has a hyperbole cue nearby
-        for h in hits:
-            self._mark_context(t.norm, h, cue_starts)
-            if h.entry.idiom and not (h.negated or h.resolved) and self._hyperbole_near(t.norm, h):
-                if serious is None:
-                    serious = bool(cues["serious"] and cues["serious"].search(t.norm))
-                h.hyperbole = not serious
-        return self._assess(t, hits, dismissed)
-
-    def _hyperbole_near(self, norm: str, h: _Hit) -> bool:
-        rx, window = self.lexicon.cues["hyperbole"], self.lexicon.scoring["context_window"]
-        return bool(rx and rx.search(norm, max(0, h.start - window), h.end + window))
-
-    # -- matching
-
-    def _find(self, norm: str) -> list[_Hit]:
-        lex, hits = self.lexicon, []
-        if lex.phrase_rx is not None:
-            index = lex.phrase_index
-            for m in _with_nested(lex.phrase_rx, norm):
-                text, start = m.group(), m.start()
-                key = text if text in index else _key(text)  # spelt unlike any phrase, e.g. "kil"
-                hits += [_Hit(start, m.end(), entry) for entry in index.get(key, ())]
-                # The trie returns the longest phrase at a position; shorter phrases starting
-                # there ("hurts me" inside "hurts me when") must not be shadowed.
-                shorter = lex.prefixes.get(key)
-                if shorter:
-                    ends = [w.end() for w in _WORD_RX.finditer(text)]
-                    for n, bucket in shorter:
-                        hits += [_Hit(start, start + ends[n - 1], entry) for entry in bucket]
-        if lex.pattern_lead_rx is not None:
-            leads = lex.pattern_leads
-            for m in _with_nested(lex.pattern_lead_rx, norm):
-                s = m.start()
-                for rx, entry in leads[m.group()]:  # only patterns that can start here
-                    mm = rx.match(norm, s)
-                    if mm is not None and mm.end() > s:
-                        hits.append(_Hit(s, mm.end(), entry))
-        if lex.pattern_rx is not None:
-            for m in _with_nested(lex.pattern_rx, norm):
-                s = m.start()
-                for rx, entry in lex.patterns:  # rare: only where some pattern hit
-                    mm = rx.match(norm, s)
-                    if mm is not None and mm.end() > s:
-                        hits.append(_Hit(s, mm.end(), entry))
-        return hits
-
-    def _filter(self, norm: str, hits: list[_Hit], dismissed: list | None = None) -> list[_Hit]:
-        """Drop hits inside a global exclusion, next to one of the entry's `unless` patterns or
-        without any of its `requires` patterns nearby (noted in `dismissed` as (category, label,
-        why)); then hits overlapping a stronger hit of the same category."""
-        lex = self.lexicon
-        spans = [m.span() for m in lex.exclusion_rx.finditer(norm)] if lex.exclusion_rx else []
-        window = lex.scoring["context_window"]
-        kept = []
-        note = dismissed.append if dismissed is not None else (lambda _: None)
-        for h in hits:
-            if any(a < h.end and h.start < b for a, b in spans):
-                note((h.entry.category, h.entry.label, "exclusion"))
-                continue
-            lo, hi = max(0, h.start - window), h.end + window
-            if h.entry.unless_rx is not None and h.entry.unless_rx.search(norm, lo, hi):
-                note((h.entry.category, h.entry.label, "unless"))
-                continue
-            if h.entry.requires_rx is not None and not h.entry.requires_rx.search(norm, lo, hi):
-                note((h.entry.category, h.entry.label, "requires"))
-                continue
-            kept.append(h)
-        # Overlapping hits of one category are one statement ("wanna kms"/"kms"): keep the strongest.
-        kept.sort(key=lambda h: (-h.entry.weight, h.start - h.end, h.start))
-        out: list[_Hit] = []
-        for h in kept:
-            if not any(o.entry.category == h.entry.category and o.start < h.end and h.start < o.end
-                       for o in out):
-                out.append(h)
-        return out
-
-    def _mark_context(self, norm: str, h: _Hit, cue_starts=None) -> None:
-        cues = self.lexicon.cues
-        h.reason_start, h.reason_end = h.start, h.end
-        lo = max(0, h.start - 60)
-        near = cue_starts is None or any(lo <= p < h.start for p in cue_starts)
-        m = near and cues["before"] and cues["before"].search(norm, lo, h.start)
-        if m:
-            h.negated, h.resolved = m.group("neg") is not None, m.group("neg") is None
-            h.reason_start = m.start()
-            return
-        m = cues["neg_after"] and cues["neg_after"].match(norm, h.end)
-        if m:
-            h.negated, h.reason_end = True, m.end()
-            return
-        m = cues["res_after"] and cues["res_after"].match(norm, h.end)
-        if m:
-            h.resolved, h.reason_end = True, m.end()
-
-    # -- scoring
-
-    def _assess(self, t: _Text, hits: list[_Hit], dismissed: tuple = ()) -> RiskAssessment:
-        sc = self.lexicon.scoring
-        hits.sort(key=lambda h: (h.start, -h.end))
-        matches, reasons = [], []
-        best: dict[str, list[float]] = {}
-        labels: dict[str, set] = {}
-        live_cats, danger_kinds = set(), []
-        for h in hits:
-            e = h.entry
-            w = e.weight * (sc["negated_factor"] if h.negated or h.hyperbole else 1) \
-                * (sc["resolved_factor"] if h.resolved else 1)
-            start, end = t.orig(h.start), t.orig(h.end, end=True)
-            matches.append(RiskMatch(e.category, e.label, start, end, round(w), h.negated, h.resolved,
-                                     h.hyperbole))
-            best.setdefault(e.category, []).append(w)
-            labels.setdefault(e.category, set()).add(e.label)
-            if h.reason_start != h.start:
-                start = t.orig(h.reason_start)
-            if h.reason_end != h.end:
-                end = t.orig(h.reason_end, end=True)
-            quoted = _quote(t.text[start:end])
-            if h.negated:
-                reasons.append(f"negated: {quoted}")
-            elif h.resolved:
-                reasons.append(f"past/resolved: {quoted}")
-            elif h.hyperbole:
-                reasons.append(f"hyperbole?: {quoted}")
-            else:
-                live_cats.add(e.category)
-                kind = f"{e.kind} " if e.kind else ""
-                reasons.append(f"{TITLES[e.category]}: {kind}{quoted}")
-                if e.category == DANGER and (e.kind or e.label) not in danger_kinds:
-                    danger_kinds.append(e.kind or e.label)
-
-        cat_score = {}
-        for cat, ws in best.items():
-            # danger words add up through the danger boost instead
-            extra = (len(labels[cat]) - 1) * sc["same_category_bonus"] if cat in sc["cooccur_categories"] else 0
-            cat_score[cat] = max(ws) + min(sc["same_category_bonus_max"], extra)
-        top = max(cat_score, key=cat_score.get)
-        score = cat_score[top]
-
-        others = [c for c in sc["cooccur_categories"]
-                  if c != top and cat_score.get(c, 0) >= sc["cooccur_min_weight"]]
-        if others and top in sc["cooccur_categories"]:
-            bonus = min(sc["cooccur_bonus_max"], sc["cooccur_bonus"] * len(others))
-            score += bonus
-            reasons.append(f"co-occurring: {', '.join(TITLES[c] for c in others)} (+{round(bonus)})")
-
-        triggers = [c for c in sc["danger_triggers"] if c in live_cats]
-        if triggers and danger_kinds:
-            boost = min(sc["danger_boost_max"], sc["danger_boost_per_kind"] * len(danger_kinds))
-            score += boost
-            reasons.append(f"danger boost: {', '.join(danger_kinds)} with "
-                           f"{', '.join(TITLES[c] for c in triggers)} (+{round(boost)})")
-
-        if not any(c != DANGER for c in live_cats) and any(c != DANGER for c in best) \
-                and score > sc["review_cap"]:
-            score = sc["review_cap"]
-            reasons.append("capped for review: every risk phrase is negated, in the past or a joke")
-
-        score = max(0, min(100, round(score)))
-        categories = tuple(c for c in CATEGORIES if c in live_cats) + \
-            tuple(c for c in CATEGORIES if c in best and c not in live_cats)
-        return RiskAssessment(score, self._level(score), categories, tuple(matches),
-                              tuple(dict.fromkeys(reasons)), dismissed=dismissed)
-
-
-def _quote(s: str, limit: int = 60) -> str:
-    s = " ".join(s.split())
-    return '"' + (s if len(s) <= limit else s[:limit - 1] + "\u2026") + '"'
-
-
-@functools.lru_cache(maxsize=1)
-def _default_scorer() -> RiskScorer:
-    return RiskScorer(load_lexicon(), load_model())
-
-
-def score_text(text: str | None) -> RiskAssessment:
-    """Score with the packaged lexicon and model (loaded once per process)."""
-    return _default_scorer().score(text)

@@ -36,7 +36,7 @@ from itertools import chain, compress, repeat
 from operator import mul
 from pathlib import Path
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "risk_model.json"
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "data" / "risk_model.json"
 FORMAT = "textline-risk-model"
 FORMAT_VERSION = 1
 ANALYZERS = ("word", "char_wb")
