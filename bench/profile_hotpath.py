@@ -27,7 +27,7 @@ from tests.support.servers import VENV_BIN, PostgresServer
 
 # Steps of the hot path, most specific first: a sample belongs to the innermost one on its stack.
 DOMAIN = [
-    ("risk scoring (risk.score_text)", "score_text", "textline/safety/risk/"),
+    ("risk scoring (risk.score_text)", "score_text", "textline/safety/risk/scorer.py"),
     ("signature check (twilio_gateway)", "request_is_from_twilio", "textline/texting/twilio_gateway.py"),
     ("queue snapshot SQL + payloads (publish_queue)", "queue_snapshot", "textline/texting/queue_sync.py"),
     ("Socket.IO emit (broadcast)", "_emit", "textline/broadcast.py"),

@@ -1,8 +1,8 @@
-"""Admin pages: accounts and roles, the audit log, and texters' export/erasure requests."""
+"""Admin pages: accounts and roles (their rules are users.py), the audit log, and texters' export and
+erasure requests."""
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,22 +10,16 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from textline.accounts import audit
+from textline.accounts import users as accounts
 from textline.accounts.access import admin_required
-from textline.accounts.auth import end_all_sessions, password_link
-from textline.accounts.passwords import hash_password
+from textline.accounts.auth import password_link
 from textline.extensions import db
 from textline.models import AuditEvent, Role, User
 from textline.ops import retention
 from textline.texting.privacy import normalise_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ROLES = [r.value for r in Role]
 PAGE = 100
-
-
-def _unusable_password() -> str:
-    """Accounts start with a random password nobody knows; the invite link sets a real one."""
-    return hash_password(secrets.token_urlsafe(32))
 
 
 def _user_or_404(user_id: int) -> User:
@@ -33,21 +27,6 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
-
-
-def _form_int(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.form.get(name, default))
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}")
-    return value
-
-
-def _pager(raw: str | None) -> str | None:
-    raw = (raw or "").strip()
-    return normalise_number(raw) if raw else None
 
 
 @bp.get("")
@@ -60,67 +39,38 @@ def index():
 @admin_required
 def users():
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.display_name)).all()
-    return render_template("accounts/users.html", users=rows, roles=ROLES)
+    return render_template("accounts/users.html", users=rows, roles=accounts.ROLES)
 
 
 @bp.post("/users")
 @admin_required
 def create_user():
-    email = (request.form.get("email") or "").strip().lower()
-    name = (request.form.get("name") or "").strip()
-    role = request.form.get("role", Role.VOLUNTEER.value)
+    form = request.form
     try:
-        if "@" not in email or not name:
-            raise ValueError("An email address and a name are needed.")
-        if role not in ROLES:
-            raise ValueError("Unknown role.")
-        if db.session.scalar(select(User).where(func.lower(User.email) == email)):
-            raise ValueError(f"{email} already has an account.")
-        user = User(email=email, display_name=name[:80], role=role, password_hash=_unusable_password(),
-                    capacity=_form_int("capacity", 2, 1, 10), pager_phone=_pager(request.form.get("pager_phone")))
-    except ValueError as exc:
+        user = accounts.create(current_user, form.get("email"), form.get("name"), form.get("role", Role.VOLUNTEER.value),
+                            form.get("capacity", 2), form.get("pager_phone"))
+    except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.users")), 303
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user_created", current_user, "user", user.id, role=role)
     return render_template("accounts/link.html", user=user, link=password_link(user), purpose="invite")
 
 
 @bp.get("/users/<int:user_id>")
 @admin_required
 def edit_user(user_id: int):
-    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=ROLES)
+    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=accounts.ROLES)
 
 
 @bp.post("/users/<int:user_id>")
 @admin_required
 def update_user(user_id: int):
-    user = _user_or_404(user_id)
-    role = request.form.get("role", user.role)
-    active = request.form.get("active") == "on"
+    user, form = _user_or_404(user_id), request.form
     try:
-        if role not in ROLES:
-            raise ValueError("Unknown role.")
-        if user.id == current_user.id and (role != Role.ADMIN.value or not active):
-            raise ValueError("You cannot remove your own admin role or deactivate yourself.")
-        capacity = _form_int("capacity", user.capacity, 1, 10)
-        pager = _pager(request.form.get("pager_phone"))
-    except ValueError as exc:
+        accounts.update(current_user, user, form.get("name"), form.get("role", user.role), form.get("active") == "on",
+                     form.get("capacity", user.capacity), form.get("pager_phone"))
+    except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id)), 303
-    if role != user.role:
-        audit.record("role_change", current_user, "user", user.id, commit=False, before=user.role, after=role)
-    if active != user.active:
-        audit.record("user_activated" if active else "user_deactivated", current_user, "user", user.id,
-                     commit=False)
-    user.capacity, user.pager_phone = capacity, pager
-    user.display_name = (request.form.get("name") or user.display_name).strip()[:80]
-    role_changed, was_active = role != user.role, user.active
-    user.role, user.active = role, active
-    db.session.commit()
-    if role_changed or (was_active and not active):
-        end_all_sessions(user)  # their open consoles still sit in rooms of the old role
     flash(f"Saved {user.display_name}.", "info")
     return redirect(url_for("admin.users")), 303
 
@@ -129,9 +79,7 @@ def update_user(user_id: int):
 @admin_required
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
-    user.password_hash = _unusable_password()
-    end_all_sessions(user)
-    audit.record("password_reset", current_user, "user", user.id)
+    accounts.reset_password(current_user, user)
     return render_template("accounts/link.html", user=user, link=password_link(user), purpose="reset")
 
 
@@ -139,8 +87,7 @@ def reset_password(user_id: int):
 @admin_required
 def sign_out_user(user_id: int):
     user = _user_or_404(user_id)
-    end_all_sessions(user)
-    audit.record("sessions_ended", current_user, "user", user.id)
+    accounts.sign_out_everywhere(current_user, user)
     flash(f"{user.display_name} is signed out everywhere.", "info")
     return redirect(url_for("admin.users")), 303
 
