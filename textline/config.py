@@ -137,7 +137,7 @@ def load_config(env: dict | None = None) -> dict:
         "PRESENCE_TTL_SECONDS": _int(env, "PRESENCE_TTL_SECONDS", 90),
         "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
-        # Safety (issue 3): when adults are pulled in, and when the line is staffed.
+        # Safety: when adults are pulled in, and when the line is staffed.
         "ESCALATE_WAIT_SECONDS": _int(env, "ESCALATE_WAIT_SECONDS", 180),          # unclaimed this long
         "ESCALATE_NO_REPLY_SECONDS": _int(env, "ESCALATE_NO_REPLY_SECONDS", 180),  # claimed, unanswered
         "PAGE_AFTER_SECONDS": _int(env, "PAGE_AFTER_SECONDS", 120),      # unacknowledged: text the pager
