@@ -15,7 +15,7 @@ from textline import broadcast, payloads
 from textline.accounts import audit, presence
 from textline.accounts.permissions import can_transfer
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, Conversation, ConversationNote, Role, TRANSFER_NOTE, User
+from textline.models import ACTIVE, CLOSED, TRANSFER_NOTE, Conversation, ConversationNote, Role, User
 from textline.safety import notices
 from textline.safety.supervision import MAX_NOTE
 from textline.texting import queue

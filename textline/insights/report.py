@@ -31,7 +31,7 @@ from sqlalchemy import select
 from textline.console import wrap_up
 from textline.extensions import db
 from textline.models import (
-    CLOSED, Conversation, Escalation, FINAL_FAILURES, Message, REASONS, SurveyResponse, WAITING, utcnow,
+    CLOSED, FINAL_FAILURES, REASONS, WAITING, Conversation, Escalation, Message, SurveyResponse, utcnow,
 )
 from textline.payloads import REASON_TEXT
 from textline.texting.survey import SURVEY

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from textline.accounts.access import has_role
 from textline.extensions import db
-from textline.models import Conversation, Message, OUTBOUND, WAITING, utcnow
+from textline.models import OUTBOUND, WAITING, Conversation, Message, utcnow
 from textline.redis_store import get_redis, key
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from textline import broadcast, payloads, tasks
 from textline.accounts import audit
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, Conversation, Escalation, Page, Role, User, WAITING, utcnow
+from textline.models import ACTIVE, CLOSED, WAITING, Conversation, Escalation, Page, Role, User, utcnow
 from textline.ops import metrics
 from textline.safety import auto_texts, opening_hours
 from textline.safety.deadlines import DEADLINE_SETTINGS, episode_at, seconds

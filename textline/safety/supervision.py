@@ -13,7 +13,7 @@ from textline import broadcast, payloads
 from textline.accounts import audit
 from textline.accounts.permissions import can_ask_adult, can_supervise
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, Conversation, ConversationNote, Escalation, User, WAITING
+from textline.models import ACTIVE, CLOSED, WAITING, Conversation, ConversationNote, Escalation, User
 from textline.safety import escalation
 from textline.texting import conversations, queue
 from textline.texting.conversations import ConversationError, adult_joins, announce_adult, get_conversation

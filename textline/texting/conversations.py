@@ -12,7 +12,7 @@ from textline.accounts import audit
 from textline.accounts.permissions import can_reply, can_view
 from textline.console import wrap_up
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, Conversation, Message, OUTBOUND, User, WAITING, utcnow
+from textline.models import ACTIVE, CLOSED, OUTBOUND, WAITING, Conversation, Message, User, utcnow
 from textline.ops import metrics
 from textline.safety import escalation, notices
 from textline.texting import outgoing, queue, queue_sync, survey

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from textline import broadcast, payloads
 from textline.extensions import db
 from textline.models import (
-    ACTIVE, CLOSED, Conversation, INBOUND, Message, Texter, TexterPhone, WAITING, utcnow,
+    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, Texter, TexterPhone, utcnow,
 )
 from textline.safety import escalation, notices
 from textline.safety.risk import score_text

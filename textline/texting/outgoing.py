@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textline import tasks
 from textline.extensions import db
-from textline.models import Conversation, Message, OUTBOUND
+from textline.models import OUTBOUND, Conversation, Message
 
 MAX_BODY = 1600  # Twilio's limit for one outbound message
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from textline import broadcast, payloads
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, Conversation, INBOUND, Message, WAITING
+from textline.models import ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message
 from textline.texting import queue
 
 # Set when this process could not update the Redis queue (Redis down): SQL has the record, and the

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 
 from textline.extensions import db
 from textline.models import (
-    CLOSED, Conversation, FINAL_FAILURES, INBOUND, Message, SurveyResponse, Texter, utcnow,
+    CLOSED, FINAL_FAILURES, INBOUND, Conversation, Message, SurveyResponse, Texter, utcnow,
 )
 from textline.texting.keywords import _normalise
 from textline.texting.outgoing import system_text
