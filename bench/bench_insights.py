@@ -21,7 +21,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from textline.app import create_app  # noqa: E402
 from textline.extensions import db  # noqa: E402
-from textline.hours import load_schedule  # noqa: E402
+from textline.safety.hours import load_schedule  # noqa: E402
 from textline.models import Base, Conversation, Message, SurveyResponse, Texter  # noqa: E402
 
 
@@ -78,8 +78,8 @@ def main() -> None:
     args = ap.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://")})
-    from textline import insights_page
-    from textline.insights import Period, build_report
+    from textline.insights import views as insights_page
+    from textline.insights.report import Period, build_report
 
     with app.app_context():
         from flask_migrate import upgrade

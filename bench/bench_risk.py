@@ -1,8 +1,8 @@
-"""Micro-benchmark for textline.risk: microseconds per message on the webhook hot path.
+"""Micro-benchmark for textline.safety.risk: microseconds per message on the webhook hot path.
 
     python bench/bench_risk.py [--n 20000]
 
-Times the lexicon alone, the model alone (textline/risk_model.py; its per-word cache warm, and
+Times the lexicon alone, the model alone (textline/safety/risk/model.py; its per-word cache warm, and
 cold: emptied before every message) and both together as score_text() runs them, on the six
 messages below and on 300 different ~160-character messages glued from the labelled texts in
 tests/data (dev, eval, holdout). Best of 5 rounds; a busy machine reads slower.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from textline.risk import RiskScorer, load_lexicon  # noqa: E402
-from textline.risk_model import load_model  # noqa: E402
+from textline.safety.risk import RiskScorer, load_lexicon  # noqa: E402
+from textline.safety.risk.model import load_model  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 LABELLED = ("risk_dev.jsonl", "risk_eval.jsonl", "risk_holdout.jsonl")  # never the blind sets

@@ -50,7 +50,7 @@ def main() -> None:
 def run(tmp: Path, redis_url: str, args) -> None:
     from flask_migrate import upgrade
 
-    from textline import escalation
+    from textline.safety import escalation
     from textline.app import create_app
     from textline.extensions import db
     from textline.models import Conversation, Texter, utcnow

@@ -9,7 +9,7 @@ standing state); then signed webhooks from those texters, picked at random with 
 bench bodies, go through Flask's test client. Reported per round: this process's CPU ms per webhook
 (the whole app: signature, SQL, risk, Redis, emits; not gunicorn's HTTP parsing, which the bare endpoint
 pays too), SQL statements per webhook, and Redis commands per webhook by name (from the server's own
-INFO commandstats; PUBLISH = Socket.IO emits). Celery is not eager: dispatch() only enqueues (LPUSH).
+INFO commandstats; PUBLISH = Socket.IO emits). Celery is not eager: outgoing.send() only enqueues (LPUSH).
 On a busy machine CPU time still moves by 10-15% (shared cores); the counts do not.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
     with app_with_database(args.db, "cpu", capacity=CLAIMED) as (app, redis_url):
-        from textline import conversations
+        from textline.texting import conversations
         from textline.extensions import db
         from textline.models import User
 

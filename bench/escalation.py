@@ -4,7 +4,7 @@ The bench stack runs Celery beat with short timers (bench/stack.py: TIMERS), so 
 inbound-latency runs the texts into claimed conversations that nobody answers, and the conversations
 left waiting, escalate. Every supervisor console records each ESCALATION_EVENT with its own wall-clock
 time; lateness = received - payload[DUE_FIELD] (the episode's start plus the configured wait, from
-textline/escalation.py:due_at). It includes the beat sweep's interval, as in production.
+textline/safety/escalation.py:due_at). It includes the beat sweep's interval, as in production.
 """
 from __future__ import annotations
 

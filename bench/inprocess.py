@@ -1,6 +1,6 @@
 """The app in the benchmark's own process (as the unit tests' live_app): a private Redis, a fresh migrated
 database, signed webhooks through Flask's test client. Used by the counting tools (sql_per_webhook,
-cpu_per_webhook); Celery is not eager, so dispatch() only enqueues, as in a web process."""
+cpu_per_webhook); Celery is not eager, so outgoing.send() only enqueues, as in a web process."""
 from __future__ import annotations
 
 import tempfile

@@ -11,7 +11,7 @@ import time
 
 from bench.workload import inbound_specs
 from tests.support.servers import wait_until
-from textline.conversation_queue import QUEUE
+from textline.texting.queue import QUEUE
 
 
 def _web_rss(stack, samples: int = 3) -> int:

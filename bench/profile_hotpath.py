@@ -27,16 +27,16 @@ from tests.support.servers import VENV_BIN, PostgresServer
 
 # Steps of the hot path, most specific first: a sample belongs to the innermost one on its stack.
 DOMAIN = [
-    ("risk scoring (risk.score_text)", "score_text", "textline/risk.py"),
-    ("signature check (twilio_gateway)", "request_is_from_twilio", "textline/twilio_gateway.py"),
-    ("queue snapshot SQL + payloads (publish_queue)", "queue_snapshot", "textline/conversations.py"),
-    ("Socket.IO emit (realtime.emit)", "emit", "textline/realtime.py"),
-    ("Celery dispatch", "dispatch", "textline/conversations.py"),
-    ("queue ZADD (conversation_queue)", "enqueue", "textline/conversation_queue.py"),
-    ("store message: SQL (receive_inbound)", "receive_inbound", "textline/conversations.py"),
+    ("risk scoring (risk.score_text)", "score_text", "textline/safety/risk/scorer.py"),
+    ("signature check (twilio_gateway)", "request_is_from_twilio", "textline/texting/twilio_gateway.py"),
+    ("queue snapshot SQL + payloads (publish_queue)", "queue_snapshot", "textline/texting/queue_sync.py"),
+    ("Socket.IO emit (broadcast)", "_emit", "textline/broadcast.py"),
+    ("Celery dispatch", "send_texts", "textline/tasks.py"),
+    ("queue ZADD (conversation_queue)", "enqueue", "textline/texting/queue.py"),
+    ("store message: SQL (receive_inbound)", "receive_inbound", "textline/texting/inbound.py"),
     ("console payloads (payloads.py)", "", "textline/payloads.py"),
-    ("announce_inbound, other", "announce_inbound", "textline/conversations.py"),
-    ("webhook view, other (form parsing, number check)", "inbound", "textline/webhooks.py"),
+    ("announce_inbound, other", "announce_inbound", "textline/texting/inbound.py"),
+    ("webhook view, other (form parsing, number check)", "inbound", "textline/texting/webhooks.py"),
 ]
 INFRA = [
     ("SQLAlchemy session teardown / other SQL", ("sqlalchemy/", "sqlite3", "psycopg")),

@@ -4,7 +4,7 @@
 
 The app runs in this process (like the unit tests' live_app) against a private Redis; webhooks are
 signed and posted through Flask's test client; every statement the engine executes is counted.
-Celery is not eager: dispatch() only enqueues, as in a web process.
+Celery is not eager: outgoing.send() only enqueues, as in a web process.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def main(argv=None) -> int:
     ap.add_argument("--show", action="store_true", help="print each statement's first words")
     args = ap.parse_args(argv)
     with app_with_database(args.db, "sql") as (app, _):
-        from textline import conversations
+        from textline.texting import conversations
         from textline.extensions import db
         from textline.models import User
 

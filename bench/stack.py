@@ -25,9 +25,9 @@ from tests.support.servers import (
     worker_process,
 )
 from tests.support.state import settings
+from textline.accounts.passwords import hash_password
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
 from textline.models import Conversation, Message, TexterPhone, User, utcnow
-from textline.passwords import hash_password
 
 PASSWORD = "bench-password-long"
 # Escalation timers for item 5 (bench/escalation.py): conversations left waiting escalate within a loaded
@@ -236,7 +236,7 @@ class BenchStack:
     def login_cookies(self, emails: list[str]) -> list[str]:
         """Sign in through the login form (as a person would); the cookies work on every web process.
         Each account signs in from its own loopback address (127.0.1.N): the per-address sign-in limit
-        (textline/auth.py, 30 per 10 minutes) is for people, and 200 volunteers are not one person."""
+        (textline/accounts/auth.py, 30 per 10 minutes) is for people, and 200 volunteers are not one person."""
         def one(i_email):
             i, email = i_email
             session = requests.Session()

@@ -12,7 +12,7 @@ config = context.config
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
 # Keep the app's own loggers alive when migrations run inside it (tests, start-up), and keep its JSON
-# logging (textline/logs.py) when the app has set it up: alembic.ini's is for alembic run on its own.
+# logging (textline/ops/logs.py) when the app has set it up: alembic.ini's is for alembic run on its own.
 if not any(getattr(h, "_textline", False) for h in logging.getLogger().handlers):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')

@@ -12,14 +12,14 @@ WHAT IT DOES
   held-out recall and average precision as char 3-5-grams, misspellings included, at about 60% of the
   cost), sublinear tf, each part L2-normalised. It is trained on
   every labelled file (tests/data/risk_dev.jsonl, risk_eval.jsonl, risk_holdout.jsonl, plus any --extra
-  files) and shipped as JSON that textline/risk_model.py scores in pure Python.
+  files) and shipped as JSON that textline/safety/risk/model.py scores in pure Python.
 
   Cross-author validation: each labelled file was written by a different author, so for each file the
   model is trained on the OTHER files only and tested on that one. The table shows precision/recall on
   the held-out file for the lexicon alone, the model alone (p >= threshold) and the combined scorer
   that runs in production (lexicon high, or model p >= threshold unless the text is too short or the
   lexicon read it as not-now: only negated/past/joking hits, or a figure of speech it set aside; see
-  textline/risk.py), with FA, the share of texts labelled not-high-risk that were called high. The
+  textline/safety/risk/), with FA, the share of texts labelled not-high-risk that were called high. The
   lexicon was tuned on risk_dev and risk_eval, so its numbers there are not blind; the model's are.
 
   Short texts: on a one- to three-word text ("STOP", "hey, rough day") a couple of n-grams make up
@@ -181,7 +181,7 @@ def _r(x) -> float:
 
 
 def export_model(pipe, threshold: float, metadata: dict | None = None, min_tokens: int = 1) -> dict:
-    """The JSON document textline/risk_model.py reads."""
+    """The JSON document textline/safety/risk/model.py reads."""
     union, clf = pipe.named_steps["features"], pipe.named_steps["clf"]
     coef, offset, vecs = clf.coef_[0], 0, []
     for name, vec in union.transformer_list:
@@ -217,7 +217,7 @@ def dumps(obj, indent: int = 0) -> str:
 
 def lexicon_results(rows_by_file: dict) -> dict:
     """text -> (lexicon is_high, lexicon overrules the model, number of word tokens)."""
-    from textline.risk import RiskScorer, lexicon_overrules_model, load_lexicon
+    from textline.safety.risk import RiskScorer, lexicon_overrules_model, load_lexicon
     scorer = RiskScorer(load_lexicon(), model=None)
     out = {}
     for rows in rows_by_file.values():
@@ -279,7 +279,7 @@ def _pr(pairs) -> tuple[float, float, float]:
 
 
 def combined(lex, p: float, threshold: float, min_tokens: int = 1) -> bool:
-    """The production rule of textline/risk.py: lexicon high, or the model where it may raise."""
+    """The production rule of textline/safety/risk/: lexicon high, or the model where it may raise."""
     high, overruled, tokens = lex
     return high or (p >= threshold and not overruled and tokens >= min_tokens)
 
@@ -424,7 +424,7 @@ def _warn_duplicates(rows_by_file: dict, quiet: bool) -> None:
 
 
 def compare(files) -> None:
-    from textline.risk_model import model_from_dict
+    from textline.safety.risk.model import model_from_dict
     rows_by_file = {Path(f).name: load_rows(f) for f in files}
     all_rows = [r for rows in rows_by_file.values() for r in rows]
     lex = lexicon_results(rows_by_file)

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from tests.support.servers import RedisServer, free_port
 from tests.support.state import reset_database, reset_redis, settings
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, load_config
+from workers import celery_app
 
 
 def migrate_database(app) -> None:
@@ -58,8 +59,9 @@ def live_app_server(redis_server, tmp_path_factory):
     env = settings(instance, f"sqlite:///{instance / 'test.sqlite3'}", redis_server.url, base,
                    CELERY_ALWAYS_EAGER="1")
     app = create_app(load_config(env))
+    celery_app.init_app(app)  # tasks run eagerly, in this process: it has them, as a worker does
     migrate_database(app)
-    from textline.risk import score_text
+    from textline.safety.risk import score_text
 
     score_text("")  # load the lexicon and model now, as textline/wsgi.py does at start-up
     server = make_server("127.0.0.1", port, app, threaded=True)

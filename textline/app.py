@@ -5,8 +5,19 @@ import os
 
 from flask import Flask, redirect, url_for
 
+from textline import broadcast, tasks
+from textline.accounts import web as accounts
 from textline.config import ROOT, engine_options, load_config
+from textline.console import web as console
 from textline.extensions import csrf, db, login_manager, migrate, socketio
+from textline.insights import web as insights
+from textline.ops import logs
+from textline.ops import web as ops
+from textline.safety import web as safety
+from textline.texting import web as texting
+
+# The features: each package's web.py adds its pages, socket events and commands to the app.
+FEATURES = (ops, accounts, texting, safety, console, insights)
 
 
 def _async_mode() -> str:
@@ -30,50 +41,20 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
                                                                  app.config["DB_CONNECT_TIMEOUT"])
     app.config["PROCESS_ROLE"] = role
     os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
-    from textline import logs, realtime
-
-    logs.init_app(app)  # JSON lines with a request id, redacted (textline/logs.py)
+    logs.init_app(app)  # JSON lines with a request id, redacted (textline/ops/logs.py)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    manager = realtime.client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"])
+    manager = broadcast.client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"])
     socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], async_mode=_async_mode(),
                       manage_session=False, **({"client_manager": manager} if manager else {}))
+    tasks.init_app(app)
 
-    from workers.celery_app import celery_init_app
-
-    celery_init_app(app)
-
-    from textline import (
-        admin, auth, cli, console, health, insights_page, metrics, simulator, socket_events, webhooks,
-    )
-    from textline.security import init_security
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(metrics.bp)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(console.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(insights_page.bp)
-    if app.config["FAKE_TWILIO_ENABLED"]:
-        from textline import fake_twilio
-
-        app.register_blueprint(fake_twilio.bp)
-    if app.config["SIMULATOR_ENABLED"]:
-        app.register_blueprint(simulator.bp)
-    socket_events.register(socketio, app)
-    from textline import safety
-
-    safety.init_app(app, socketio)
-    from textline import console_tools
-
-    console_tools.init_app(app, socketio)
-    init_security(app)
-    cli.register(app)
+    for feature in FEATURES:
+        feature.init_app(app)
 
     @app.get("/")
     def index():

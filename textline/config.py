@@ -137,7 +137,7 @@ def load_config(env: dict | None = None) -> dict:
         "PRESENCE_TTL_SECONDS": _int(env, "PRESENCE_TTL_SECONDS", 90),
         "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
-        # Safety (issue 3): when adults are pulled in, and when the line is staffed.
+        # Safety: when adults are pulled in, and when the line is staffed.
         "ESCALATE_WAIT_SECONDS": _int(env, "ESCALATE_WAIT_SECONDS", 180),          # unclaimed this long
         "ESCALATE_NO_REPLY_SECONDS": _int(env, "ESCALATE_NO_REPLY_SECONDS", 180),  # claimed, unanswered
         "PAGE_AFTER_SECONDS": _int(env, "PAGE_AFTER_SECONDS", 120),      # unacknowledged: text the pager
@@ -154,7 +154,7 @@ def load_config(env: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SECURE": public_base.startswith("https://"),
         "DB_CONNECT_TIMEOUT": _float(env, "DB_CONNECT_TIMEOUT", 5),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, _float(env, "DB_CONNECT_TIMEOUT", 5)),
-        # Operations (textline/logs.py, metrics.py, health.py, web_upkeep.py).
+        # Operations (textline/ops/logs.py, metrics.py, health.py, web_upkeep.py).
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),

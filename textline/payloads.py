@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textline.models import Conversation, ConversationNote, Escalation, Message
+from textline.models import Conversation, ConversationNote, Escalation, Message, User
+from textline.safety.deadlines import due_at
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -75,7 +76,40 @@ def transcript(conv: Conversation) -> dict:
             "notes": [note(n) for n in conv.notes]}
 
 
-# ---- safety (issue 3) ---------------------------------------------------------------------------
+def queue_row(conv: Conversation, inbound_count: int) -> dict:
+    """A waiting conversation as the queue lists it."""
+    return {**conversation(conv), "inbound_count": inbound_count}
+
+
+# ---- the console --------------------------------------------------------------------------------
+
+def me(user: User) -> dict:
+    """The signed-in person, as their own console knows them."""
+    return {"id": user.id, "name": user.display_name, "role": user.role, "on_shift": user.on_shift,
+            "capacity": user.capacity}
+
+
+def hello(user: User, mine: list[dict], queue: list[dict], heartbeat_seconds: int) -> dict:
+    """What a console gets when it connects: who it is, its conversations, how often to beat, the queue."""
+    return {"me": me(user), "mine": mine, "heartbeat_seconds": heartbeat_seconds, "queue": queue}
+
+
+def taken_over(conv: Conversation, by: User) -> dict:
+    return {"conversation_id": conv.id, "by": by.display_name}
+
+
+def transferred_away(conv: Conversation, by: User) -> dict:
+    """To the volunteer who no longer has it: who has it now, and who passed it on."""
+    return {"conversation_id": conv.id, "alias": conv.texter.alias, "to": conv.volunteer.display_name,
+            "by": by.display_name}
+
+
+def transferred_in(conv: Conversation, by: User) -> dict:
+    """To the volunteer who has it now: the whole transcript, and who passed it on."""
+    return {**transcript(conv), "by": by.display_name}
+
+
+# ---- safety -------------------------------------------------------------------------------------
 
 REASON_TEXT = {
     "risk": "High risk",
@@ -96,8 +130,6 @@ def note(n: ConversationNote) -> dict:
 
 def alert(esc: Escalation) -> dict:
     """An escalation as the supervisors' consoles show it. Pages name the advisor, never the number."""
-    from textline.escalation import due_at  # escalation.py imports this module
-
     conv = esc.conversation
     return {
         "id": esc.id,
@@ -131,7 +163,7 @@ def escalation_notice(esc: Escalation) -> dict:
 
 def notice(notice_id: str, kind: str, level: str, text: str, raised_at: datetime,
            conv: Conversation | None = None, **details) -> dict:
-    """A notice for supervisors (textline/notices.py). `details` are ids and codes only, never bodies
+    """A notice for supervisors (textline/safety/notices.py). `details` are ids and codes only, never bodies
     or numbers."""
     return {
         "id": notice_id,
@@ -145,7 +177,7 @@ def notice(notice_id: str, kind: str, level: str, text: str, raised_at: datetime
     }
 
 
-# ---- console tools (issue 6) --------------------------------------------------------------------
+# ---- console tools ------------------------------------------------------------------------------
 
 def saved_reply(reply) -> dict:
     """A saved reply for the console picker: text an admin wrote, nothing about any texter."""
@@ -156,3 +188,8 @@ def transfer_target(user, load: int) -> dict:
     """A volunteer one can pass a conversation to: the name colleagues know them by, and free room."""
     return {"id": user.id, "name": user.display_name, "free": max(0, user.capacity - load),
             "capacity": user.capacity}
+
+
+def phone_status(sid: str, status: str) -> dict:
+    """The texter simulator: whether the text line took a text sent from the simulated phone."""
+    return {"sid": sid, "status": status}

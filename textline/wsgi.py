@@ -1,9 +1,9 @@
 """WSGI entry point for gunicorn: `gunicorn -k gevent -w 1 textline.wsgi:app`."""
-from textline import web_upkeep
 from textline.app import create_app
-from textline.config_check import refuse_unsafe
-from textline.conversations import queue_out_of_date, reconcile_queue
-from textline.risk import score_text
+from textline.ops import web_upkeep
+from textline.ops.config_check import refuse_unsafe
+from textline.safety.risk import score_text
+from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 
 # A server process never starts on an unsafe production configuration (e.g. the default secret
 # key). The check runs here, not in create_app, so `flask textline check-config` can still explain it.

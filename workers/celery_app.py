@@ -1,15 +1,19 @@
-"""The Celery app, bound to a Flask app so every task runs inside its app context."""
+"""The Celery app of workers and beat: the web app's Celery app (textline/tasks.py) with the task
+modules registered and the beat schedule."""
 from __future__ import annotations
 
-from celery import Celery, Task
-from celery.signals import before_task_publish, setup_logging, task_failure
+from celery import Celery
+from celery.signals import setup_logging, task_failure
+from flask import Flask
 
-# Modules whose tasks the worker must register.
-TASK_MODULES = ["workers.outbound", "workers.escalation", "workers.presence", "workers.retention", "workers.ops"]
+from textline.ops import metrics
+# Imported for their tasks: each registers itself with the Celery app.
+from workers import escalation, ops, outbound, presence, retention  # noqa: F401
+
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workers.outbound.sweep_outbox", "schedule": 15.0},
-    # Every ESCALATION_SWEEP_SECONDS (set in celery_init_app). Sweeps queued while no worker was up
+    # Every ESCALATION_SWEEP_SECONDS (set in init_app). Sweeps queued while no worker was up
     # expire instead of piling up: the next one does all their work.
     "escalation-sweep": {"task": "workers.escalation.sweep_escalations", "schedule": 5.0,
                          "options": {"expires": 30}},
@@ -21,69 +25,23 @@ BEAT_SCHEDULE = {
 
 @setup_logging.connect
 def _keep_our_logging(**_):
-    """create_app() has set up JSON logging (textline.logs); a receiver here stops Celery replacing it."""
-
-
-@before_task_publish.connect
-def _carry_request_id(headers=None, **_):
-    """A task queued while handling a request logs with that request's id (textline.logs)."""
-    from textline.logs import current_request_id
-
-    rid = current_request_id()
-    if rid and headers is not None:
-        headers.setdefault("textline_request_id", rid)
+    """create_app() has set up JSON logging (textline/ops/logs.py); a receiver here stops Celery replacing it."""
 
 
 @task_failure.connect
 def _count_failure(sender=None, **_):
     """textline_task_failures_total. Runs after the task's app context has closed: open one."""
-    from textline import metrics
-
     flask_app = getattr(getattr(sender, "app", None), "flask_app", None)
     if flask_app is not None:
         with flask_app.app_context():
             metrics.inc("task_failures", sender.name)
 
 
-def celery_init_app(app) -> Celery:
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
+def init_app(app: Flask) -> Celery:
+    """The app's Celery app, ready to run tasks (a worker, beat, or a test process running them eagerly)."""
+    celery = app.extensions["celery"]
     cfg = app.config
     schedule = {**BEAT_SCHEDULE, "escalation-sweep": {**BEAT_SCHEDULE["escalation-sweep"],
                                                       "schedule": float(cfg["ESCALATION_SWEEP_SECONDS"])}}
-    celery = Celery(app.import_name, task_cls=FlaskTask)
-    celery.conf.update(
-        broker_url=cfg["CELERY_BROKER_URL"],
-        task_ignore_result=True,
-        # A task is acknowledged only when it has finished: a killed worker's task is redelivered.
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        # One message at a time per process, so redelivery after visibility_timeout never
-        # hands out work that merely sat in a prefetch buffer.
-        worker_prefetch_multiplier=1,
-        # A killed worker's unacked task comes back after visibility_timeout; sweep for such tasks
-        # often (kombu's default sweep is every ~100 s). Never schedule a countdown longer than this.
-        broker_transport_options={
-            "visibility_timeout": cfg["CELERY_VISIBILITY_TIMEOUT"],
-            "unacked_restore_interval": max(1, cfg["CELERY_VISIBILITY_TIMEOUT"] // 4),
-            "unacked_restore_throttle": 1,
-            # An unreachable Redis must fail fast: the outbox sweep re-sends what could not be queued.
-            "socket_connect_timeout": 2,
-        },
-        broker_connection_timeout=2,
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2,
-                                   "interval_max": 0.5},
-        broker_connection_retry_on_startup=True,
-        task_always_eager=cfg["CELERY_ALWAYS_EAGER"],
-        include=TASK_MODULES,
-        beat_schedule=schedule,
-        beat_schedule_filename=f"{cfg['INSTANCE_DIR']}/celerybeat-schedule",
-        worker_hijack_root_logger=False,
-    )
-    celery.set_default()
-    celery.flask_app = app
-    app.extensions["celery"] = celery
+    celery.conf.update(beat_schedule=schedule, beat_schedule_filename=f"{cfg['INSTANCE_DIR']}/celerybeat-schedule")
     return celery

@@ -1,4 +1,4 @@
-"""The escalation timer: a beat sweep that reads every deadline from SQL (textline/escalation.py).
+"""The escalation timer: a beat sweep that reads every deadline from SQL (textline/safety/escalation.py).
 
 No countdown lives in a worker, so a killed or restarted worker or beat loses no timer: the next sweep
 after it comes back finds the deadline passed and acts. Overlapping sweeps are harmless (conditional
@@ -11,8 +11,8 @@ import secrets
 from celery import shared_task
 from flask import current_app
 
-from textline import escalation
 from textline.redis_store import get_redis, key
+from textline.safety import escalation
 
 LOCK = key("lock", "escalation-sweep")
 

@@ -1,4 +1,4 @@
-"""Outbound SMS tasks. The logic lives in textline.delivery; here are retries and the outbox sweep.
+"""Outbound SMS tasks. The logic lives in textline.texting.delivery; here are retries and the outbox sweep.
 
 Texts to texters (send_message) and pages to advisors (send_page) share one state machine and one
 retry policy; only the outbox differs."""
@@ -9,7 +9,8 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
-from textline import delivery, metrics
+from textline.ops import metrics
+from textline.texting import delivery
 
 
 def backoff(retries: int) -> int:

@@ -2,7 +2,8 @@
 from celery import shared_task
 from flask import current_app
 
-from textline import audit, retention
+from textline.accounts import audit
+from textline.ops import retention
 
 
 @shared_task(name="workers.retention.apply_retention")

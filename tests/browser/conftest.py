@@ -157,7 +157,7 @@ def axe_violations(page, name: str) -> list[dict]:
 
 def fill_wrap_up(page, outcome: str = "supported", topics=("School",), risk: str = "Low",
                  follow_up: str = "None needed", resources=()) -> None:
-    """Fill the console's wrap-up dialog (textline/wrap_up.py lists what it offers)."""
+    """Fill the console's wrap-up dialog (textline/console/wrap_up.py lists what it offers)."""
     page.get_by_label("How did it end?").select_option(outcome)
     page.get_by_label("Risk you assessed").select_option(label=risk)
     page.get_by_label("Follow-up", exact=True).select_option(label=follow_up)

@@ -116,6 +116,13 @@ def test_unacknowledged_escalation_pages_each_advisor_on_the_rota_exactly_once(s
                what="paging over")
     assert [p.seq for p in pages_for(safe, risk.id)] == [0, 1]
     wait_until(lambda: all(p.status == "delivered" for p in pages_for(safe, risk.id)), what="pages delivered")
+    # The wait escalation pages the same advisors on its own timer, and may write a page row in the very
+    # sweep that ends the risk paging: count once every escalation has stopped paging and every page
+    # row has gone out.
+    wait_until(lambda: all(e.next_page_at is None for e in escalation_rows(safe)), timeout=30,
+               what="all paging over")
+    wait_until(lambda: all(p.status == "delivered" for user_id in (dana_id, eve_id)
+                           for p in page_rows_to(safe, user_id)), what="every page delivered")
     # Exactly one SMS per page row, whatever else (the wait escalation) paged them too.
     for number, user_id in ((DANA, dana_id), (EVE, eve_id)):
         received = texts_to(safe, number)

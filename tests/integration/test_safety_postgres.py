@@ -3,6 +3,7 @@ DO NOTHING and the conditional updates hold when two web processes race on one c
 goes down the rota exactly once per step."""
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -23,7 +24,7 @@ TEXTER = "+15550108001"
 def pg_stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("safety-pg")
     postgres = PostgresServer(tmp).start()
-    name = "textline_safety_test"
+    name = f"textline_safety_{os.getpid()}"  # unique per process: two checkouts may test at once
     url = postgres.create_database(name)
     redis_server = RedisServer(tmp).start()
     hours = write_hours(tmp / "hours.yaml", ALWAYS_OPEN)

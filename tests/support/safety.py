@@ -1,4 +1,4 @@
-"""Helpers for the safety tests (issue 3): schedule files and reading what Twilio received."""
+"""Helpers for the safety tests: schedule files and reading what Twilio received."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -7,9 +7,9 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from textline.accounts.passwords import hash_password
 from textline.config import FAKE_AUTH_TOKEN
 from textline.models import Base, User
-from textline.passwords import hash_password
 
 PASSWORD = "a-long-password"
 _HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash the shared test password once

@@ -12,7 +12,7 @@ import socketio
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from textline.twilio_gateway import RebasedHttpClient
+from textline.texting.twilio_gateway import RebasedHttpClient
 
 
 def new_sid() -> str:
@@ -117,7 +117,7 @@ class ConsoleClient:
         self.sio.disconnect()
 
 
-# A complete volunteer wrap-up (textline/wrap_up.py): ending a conversation as a volunteer needs one.
+# A complete volunteer wrap-up (textline/console/wrap_up.py): ending a conversation as a volunteer needs one.
 COMPLETE_WRAP_UP = {"outcome": "supported", "topics": ["school"], "risk": "low", "resources": [],
                     "follow_up": "none"}
 

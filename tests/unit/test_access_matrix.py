@@ -11,9 +11,9 @@ from sqlalchemy import select
 from tests.support.state import make_user
 from tests.support.texting import ConsoleClient, inbound_params, login, post_signed
 from tests.support.web import Browser, sign_in
-from textline import conversation_queue as queue
 from textline.extensions import db
 from textline.models import CannedResponse, Conversation
+from textline.texting import queue
 
 PUBLIC, TWILIO, SIGNED_IN, VOLUNTEER, SUPERVISOR, ADMIN, TOKEN, FAKE_TWILIO, SCRAPER = (
     "public", "twilio", "signed-in", "volunteer", "supervisor", "admin", "token", "fake-twilio", "scraper")
@@ -167,6 +167,8 @@ def test_every_socket_event_is_classified(app):
     from textline.extensions import socketio
 
     registered = {ns: set(handlers) for ns, handlers in socketio.server.handlers.items()}
+    for ns, handler in socketio.server.namespace_handlers.items():  # Namespace classes: on_<event> methods
+        registered.setdefault(ns, set()).update(name[3:] for name in dir(handler) if name.startswith("on_"))
     assert registered == {ns: set(events) for ns, events in SOCKET_EVENTS.items()}, \
         "classify the new Socket.IO events in SOCKET_EVENTS"
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.support.state import PASSWORD, make_user
 from tests.support.web import Browser, csrf_token, sign_in
-from textline.auth import IP_LIMIT, MAX_FAILURES
+from textline.accounts.auth import IP_LIMIT, MAX_FAILURES
 from textline.extensions import db
 from textline.models import AuditEvent, User, utcnow
 
@@ -83,7 +83,7 @@ def test_deactivated_account_cannot_sign_in_or_keep_its_session(live_app, client
 
 
 def test_password_link_works_once(live_app, client, sam):
-    from textline.auth import password_link
+    from textline.accounts.auth import password_link
 
     link = password_link(sam).split("127.0.0.1", 1)[1].split("/", 1)[1]
     path = "/" + link

@@ -139,12 +139,12 @@ def test_security_headers(live_app, admin):
 def test_hsts_when_served_over_https():
     from flask import Flask
 
-    from textline.security import init_security
+    from textline.ops import security
 
     # A bare app: create_app would rebind the process-wide Socket.IO and Celery objects.
     https_app = Flask(__name__)
     https_app.config["PUBLIC_BASE_URL"] = "https://textline.example.org"
-    init_security(https_app)
+    security.init_app(https_app)
     https_app.add_url_rule("/ping", "ping", lambda: "ok")
     response = https_app.test_client().get("/ping")
     assert "max-age=31536000" in response.headers["Strict-Transport-Security"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.support.state import make_user
 from tests.support.web import Browser, csrf_token, sign_in
-from textline import canned
+from textline.console import canned
 from textline.extensions import db
 from textline.models import AuditEvent, CannedResponse
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from tests.support.servers import ROOT, VENV_BIN
-from textline import config_check
-from textline.config_check import ERROR
+from textline.ops import config_check
+from textline.ops.config_check import ERROR
 
 SECRET = "s" * 20 + "-a-long-random-secret-value-0123456789"
 HASH_KEY = "h" * 20 + "-another-long-random-value-9876543210"
@@ -104,7 +104,7 @@ def test_flask_command_exits_non_zero_when_unsafe_and_never_prints_secrets(tmp_p
 
 
 def test_module_form_works_when_the_app_cannot_even_load(tmp_path):
-    result = _run([sys.executable, "-m", "textline.config_check"],
+    result = _run([sys.executable, "-m", "textline.ops.config_check"],
                   {"CELERY_VISIBILITY_TIMEOUT": "soon", "TEXTLINE_INSTANCE_DIR": str(tmp_path)})
     assert result.returncode == 1
     assert "CELERY_VISIBILITY_TIMEOUT" in result.stdout and "whole number" in result.stdout

@@ -7,11 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.texting import fake_twilio_client, inject_faults
-from textline import conversation_queue as queue
-from textline import conversations, delivery
-from textline.cli import create_user
 from textline.extensions import db
 from textline.models import Conversation, Message, Texter, TexterPhone, utcnow
+from textline.ops.cli import create_user
+from textline.texting import conversations, delivery, queue
 from workers.outbound import backoff, send_message, sweep_outbox
 
 NUMBER = "+15550107777"

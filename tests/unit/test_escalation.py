@@ -1,4 +1,4 @@
-"""Escalation deadlines and paging (textline/escalation.py), driven by an explicit `now`.
+"""Escalation deadlines and paging (textline/safety/escalation.py), driven by an explicit `now`.
 
 Texts arrive as signed webhooks at the in-process app; Celery is eager, so pages cross real HTTP to the
 fake Twilio and the tests read what "Twilio" received through the twilio client.
@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from tests.support.servers import wait_until
 from tests.support.safety import CLOSED_SCHEDULE, write_hours
 from tests.support.texting import fake_twilio_client, inbound_params, post_signed, wrap_up
-from textline import auto_texts, conversations, escalation, payloads, supervision
-from textline.cli import create_user
+from textline import payloads, tasks
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, Escalation, Message, Page, utcnow
+from textline.ops.cli import create_user
+from textline.safety import auto_texts, escalation, supervision
+from textline.texting import conversations
 from workers.escalation import sweep_escalations
 from workers.outbound import sweep_outbox
 
@@ -267,7 +269,7 @@ def test_page_to_a_deactivated_advisor_is_refused(live_app, people, cfg):
     page = Page(escalation_id=esc.id, seq=0, user_id=people["dana"].id, body="x", status="pending")
     db.session.add(page)
     db.session.commit()
-    escalation.dispatch_page(page)
+    tasks.send_page(page.id)
     db.session.refresh(page)
     assert (page.status, page.error_code) == ("refused", "inactive")
     assert received(live_app, DANA) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from textline.risk import score_text
+from textline.safety.risk import score_text
 
 JS = Path(__file__).resolve().parents[2] / "textline" / "static" / "js" / "highlight.js"
 

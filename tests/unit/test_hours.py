@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from textline.hours import Schedule, ScheduleError, load_schedule
+from textline.safety.hours import Schedule, ScheduleError, load_schedule
 
 LA = ZoneInfo("America/Los_Angeles")
 UTC = timezone.utc

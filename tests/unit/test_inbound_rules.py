@@ -1,4 +1,4 @@
-"""Carrier keywords, off-hours replies and the automatic texts on the inbound path (textline/inbound_rules.py).
+"""Carrier keywords, off-hours replies and the automatic texts on the inbound path (textline/texting/inbound_rules.py).
 
 Every text arrives as a signed webhook; what the texter's phone got is read back from the fake Twilio.
 """
@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from tests.support.safety import ALWAYS_OPEN, CLOSED_SCHEDULE, write_hours
 from tests.support.texting import fake_twilio_client, inbound_params, post_signed
-from textline import auto_texts, conversations
-from textline import conversation_queue as queue
-from textline.cli import create_user
-from textline.conversations import ConversationError
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, Message, Texter
+from textline.ops.cli import create_user
+from textline.safety import auto_texts
+from textline.texting import conversations, queue
+from textline.texting.conversations import ConversationError
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 

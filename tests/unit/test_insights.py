@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from tests.support.state import make_user
 from tests.support.web import Browser, sign_in
-from textline import charts
 from textline.extensions import db
-from textline.insights import Period, PeriodError, build_report, parse_period, percentile
+from textline.insights import charts
+from textline.insights.report import Period, PeriodError, build_report, parse_period, percentile
 from textline.models import AuditEvent, Conversation, Escalation, Message, SurveyResponse, Texter
 
 LA = ZoneInfo("America/Los_Angeles")  # data/hours.yaml

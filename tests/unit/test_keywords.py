@@ -1,6 +1,6 @@
 import pytest
 
-from textline.keywords import Keyword, classify
+from textline.texting.keywords import Keyword, classify
 
 
 @pytest.mark.parametrize("body", [

@@ -9,7 +9,7 @@ import pytest
 import requests
 from flask import g
 
-from textline import logs
+from textline.ops import logs
 
 NUMBER = "+15550106543"
 BODY = "i told nobody about this before"

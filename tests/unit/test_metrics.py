@@ -11,10 +11,10 @@ from tests.support.servers import wait_until
 from tests.support.texting import (
     ConsoleClient, inbound_params, inject_faults, login, new_sid, post_signed, twilio_signature,
 )
-from textline import conversations
-from textline.cli import create_user
 from textline.extensions import db
 from textline.models import Conversation, User
+from textline.ops.cli import create_user
+from textline.texting import conversations
 
 TOKEN = "metrics-token-for-tests-0123456789"
 

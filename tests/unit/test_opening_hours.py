@@ -1,4 +1,4 @@
-"""The HOURS setting (textline/opening_hours.py): demo default 24/7, production the evening schedule."""
+"""The HOURS setting (textline/safety/opening_hours.py): demo default 24/7, production the evening schedule."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,8 +8,8 @@ import pytest
 
 from tests.support.safety import ALWAYS_OPEN, CLOSED_SCHEDULE, write_hours
 from textline.config import load_config
-from textline.hours import ScheduleError
-from textline.opening_hours import check, schedule_for
+from textline.safety.hours import ScheduleError
+from textline.safety.opening_hours import check, schedule_for
 
 LA = ZoneInfo("America/Los_Angeles")
 EVENING, NOON = datetime(2026, 6, 1, 19, 0, tzinfo=LA), datetime(2026, 6, 1, 12, 0, tzinfo=LA)

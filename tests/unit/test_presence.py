@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from tests.support.state import make_user
 from tests.support.texting import ConsoleClient, inbound_params, login, post_signed
-from textline import conversation_queue as queue
-from textline import presence
+from textline.accounts import presence
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, User
+from textline.texting import queue
 from workers.presence import sweep_absent
 
 
@@ -89,7 +89,7 @@ def test_reconnecting_clears_the_away_mark(app_ctx):
 
 
 def test_present_among_finds_open_consoles_in_one_pass(app_ctx):
-    from textline import presence
+    from textline.accounts import presence
 
     presence.connected(3, "sid-a")
     presence.connected(3, "sid-b")

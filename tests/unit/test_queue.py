@@ -6,13 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from textline import conversation_queue as queue
-from textline import conversations
-from textline.cli import create_user
-from textline.conversations import ConversationError
 from textline.extensions import db
 from textline.models import Conversation, Texter
+from textline.ops.cli import create_user
 from textline.redis_store import get_redis
+from textline.texting import conversations, queue, queue_sync
+from textline.texting.conversations import ConversationError
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
 
@@ -93,7 +92,7 @@ def test_queue_is_rebuilt_from_sql_after_redis_loses_it(app_ctx):
     held.status, held.volunteer_id = "active", vol.id
     db.session.commit()
     get_redis().flushdb()  # Redis restarted empty
-    assert conversations.rebuild_queue() == 2
+    assert queue_sync.rebuild_queue() == 2
     assert queue.ordered_ids() == [urgent.id, early.id]
     assert get_redis().smembers(queue.load_key(vol.id)) == {str(held.id)}
-    assert [c["id"] for c in conversations.queue_snapshot()] == [urgent.id, early.id]
+    assert [c["id"] for c in queue_sync.queue_snapshot()] == [urgent.id, early.id]

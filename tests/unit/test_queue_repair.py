@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from textline import conversation_queue as queue
-from textline import conversations
-from textline.cli import create_user
 from textline.extensions import db
 from textline.models import Conversation, Texter
+from textline.ops.cli import create_user
 from textline.redis_store import get_redis
+from textline.texting import conversations, queue, queue_sync
 from workers.celery_app import BEAT_SCHEDULE
 from workers.ops import reconcile_queue as reconcile_task
 
@@ -34,12 +33,12 @@ def test_reconcile_puts_back_what_redis_lost_and_drops_what_ended(app_ctx):
     queue.enqueue(ended.id, 0, T0)  # ...or kept an entry whose close could not reach it
     queue.hold(ended.id, sam.id)
 
-    changed = conversations.reconcile_queue()
+    changed = queue_sync.reconcile_queue()
 
     assert queue.ordered_ids() == [urgent.id, early.id]
     assert get_redis().smembers(queue.load_key(sam.id)) == {str(held.id)}
     assert changed == 2 + 1 + 2  # two queued, one load restored, the ended one dropped twice
-    assert conversations.reconcile_queue() == 0  # already in agreement: nothing to do
+    assert queue_sync.reconcile_queue() == 0  # already in agreement: nothing to do
 
 
 def test_reconcile_never_requeues_a_conversation_being_claimed(app_ctx):
@@ -49,14 +48,14 @@ def test_reconcile_never_requeues_a_conversation_being_claimed(app_ctx):
     conv = _conversation(1)
     queue.enqueue(conv.id, 0, conv.queued_at)
     assert queue.claim(conv.id, sam.id, capacity=2) == queue.CLAIMED  # Redis part of conversations.claim
-    conversations.reconcile_queue()
+    queue_sync.reconcile_queue()
     assert queue.ordered_ids() == []
 
 
 def test_reconcile_keeps_a_higher_priority_already_in_redis(app_ctx):
     conv = _conversation(1, priority=10)
     queue.enqueue(conv.id, 95, conv.queued_at)  # a risky text raised it; SQL's copy is older here
-    conversations.reconcile_queue()
+    queue_sync.reconcile_queue()
     assert get_redis().zscore(queue.QUEUE, str(conv.id)) == queue.score(95, conv.queued_at)
 
 
@@ -68,7 +67,7 @@ def test_reconcile_raises_a_priority_redis_missed(app_ctx):
     queue.enqueue(risky.id, 0, risky.queued_at)
     risky.priority = 90
     db.session.commit()
-    assert conversations.reconcile_queue() == 1
+    assert queue_sync.reconcile_queue() == 1
     assert queue.ordered_ids() == [risky.id, calm.id]
 
 

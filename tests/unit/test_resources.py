@@ -3,15 +3,10 @@ import textwrap
 
 import pytest
 
-from textline.resources import (
-    CONTACT_KINDS,
-    Resource,
-    ResourceDirectory,
-    ResourceError,
-    default_directory,
-    load_resources,
+from textline.safety.resources import (
+    CONTACT_KINDS, Resource, ResourceDirectory, ResourceError, default_directory, load_resources,
 )
-from textline.sms_segments import count
+from textline.texting.sms_segments import count
 
 REQUIRED_IDS = {"988", "crisis-text-line", "911", "trevor", "childhelp", "rainn", "teenline"}
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.support.texting import inbound_params, post_signed
-from textline import retention
 from textline.extensions import db
 from textline.models import Conversation, Message, Texter, utcnow
+from textline.ops import retention
 from workers.retention import apply_retention
 
 OLD, RECENT = "+15550107001", "+15550107002"

@@ -1,4 +1,4 @@
-"""Tests for textline.risk: lexicon loading, offsets, matching rules, scoring, and the
+"""Tests for textline.safety.risk: lexicon loading, offsets, matching rules, scoring, and the
 held-out evaluation set (tests/data/risk_eval.jsonl, written independently of the lexicon).
 
 `scorer` is the production scorer (lexicon + packaged model, as score_text() uses it);
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from textline.risk import (
-    CATEGORIES, LexiconError, RiskAssessment, RiskMatch, RiskScorer, _openings, load_lexicon, score_text,
+from textline.safety.risk import (
+    CATEGORIES, LexiconError, RiskAssessment, RiskMatch, RiskScorer, load_lexicon, score_text,
 )
+from textline.safety.risk.lexicon import _openings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

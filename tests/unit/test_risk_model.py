@@ -1,5 +1,5 @@
-"""Tests for textline.risk_model (pure-Python TF-IDF + logistic regression), its training script
-(scripts/train_risk_model.py) and how textline.risk combines it with the lexicon.
+"""Tests for textline.safety.risk.model (pure-Python TF-IDF + logistic regression), its training script
+(scripts/train_risk_model.py) and how textline.safety.risk combines it with the lexicon.
 
 The reporting tests print the cross-author validation table (run pytest with -s to see it) and the
 false-alarm rate on ordinary, non-crisis texts."""
@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from textline.risk import (
-    MODEL, RiskScorer, lexicon_overrules_model, load_lexicon, score_text,
-)
-from textline.risk_model import DEFAULT_MODEL, ModelError, RiskModel, load_model, model_from_dict
+from textline.safety.risk import MODEL, RiskScorer, lexicon_overrules_model, load_lexicon, score_text
+from textline.safety.risk.model import DEFAULT_MODEL, ModelError, RiskModel, load_model, model_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -95,7 +93,7 @@ def test_shipped_model_loads_and_is_trained_on_the_current_files():
 
 
 def test_the_web_process_imports_no_numpy_or_sklearn():
-    code = ("import sys, textline.risk as r; r.score_text('my bro is on the bathroom floor and his lips look blue');"
+    code = ("import sys, textline.safety.risk as r; r.score_text('my bro is on the bathroom floor and his lips look blue');"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', 'sklearn'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"

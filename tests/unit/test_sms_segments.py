@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from textline import sms_segments
-from textline.sms_segments import GSM_BASIC, GSM_EXTENDED, SegmentInfo, count
+from textline.texting import sms_segments
+from textline.texting.sms_segments import GSM_BASIC, GSM_EXTENDED, SegmentInfo, count
 
-JS_PATH = Path(sms_segments.__file__).resolve().parent / "static" / "js" / "segments.js"
+JS_PATH = Path(sms_segments.__file__).resolve().parents[1] / "static" / "js" / "segments.js"
 CURLY = "\u2019"  # right single quote: the usual way a phone sneaks UCS-2 into a text
 EMOJI = "\U0001F600"  # one code point, two UTF-16 units
 

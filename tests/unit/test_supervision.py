@@ -9,11 +9,11 @@ import requests
 from sqlalchemy import func, select
 
 from tests.support.texting import console_opener, fake_twilio_client, inbound_params, login, post_signed
-from textline import conversation_queue as queue
-from textline.cli import create_user
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, ConversationNote, Escalation, Message
+from textline.ops.cli import create_user
 from textline.redis_store import get_redis
+from textline.texting import queue
 
 TEXTER = "+15550106666"
 DANA_PAGER = "+15550009001"

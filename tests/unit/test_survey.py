@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from tests.support.state import make_user
 from tests.support.texting import fake_twilio_client, inbound_params, post_signed, wrap_up
-from textline import conversations, survey
 from textline.config import DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS
 from textline.extensions import db
 from textline.models import Conversation, Message, SurveyResponse
 from textline.redis_store import get_redis
+from textline.texting import conversations, survey
 
 TEXTER = "+15550108801"
 FINAL = ("delivered", "undelivered", "failed", "refused", "canceled")
@@ -169,7 +169,7 @@ def test_surveys_can_be_switched_off(live_app, app_ctx, monkeypatch):
 def test_no_survey_when_the_system_closes_it(live_app, app_ctx):
     """An erasure request (or STOP) closes an open conversation with nobody ending it: no survey text
     goes to someone who asked to be forgotten."""
-    from textline import retention
+    from textline.ops import retention
 
     sam = make_user(db.session, "sam@example.org", on_shift=True)
     text_in(live_app, "hi")

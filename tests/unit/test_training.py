@@ -10,7 +10,7 @@ from tests.support.texting import inbound_params, post_signed, twilio_signature
 from tests.support.web import Browser, csrf_token
 from textline.extensions import db
 from textline.models import Conversation
-from textline.webhooks import TRAINING_PARAM
+from textline.texting.webhooks import TRAINING_PARAM
 
 TEXTER = "+15550108901"
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.texting import COMPLETE_WRAP_UP, console_opener, fake_twilio_client, inbound_params, post_signed
-from textline import conversation_queue as queue
-from textline.cli import create_user
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, ConversationNote
+from textline.ops.cli import create_user
 from textline.redis_store import get_redis
+from textline.texting import queue
 
 PASSWORD = "a-long-password"
 NOTE = "Texter is worried about exams; we talked about sleep. Check in about tomorrow."

@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from tests.support.state import PASSWORD, make_user
 from tests.support.texting import COMPLETE_WRAP_UP, ConsoleClient, inbound_params, login, post_signed, wrap_up
-from textline import conversations, retention, wrap_up as rules
-from textline.conversations import ConversationError
+from textline.console import wrap_up as rules
 from textline.extensions import db
 from textline.models import Conversation
-from textline.resources import default_directory
+from textline.ops import retention
+from textline.safety.resources import default_directory
+from textline.texting import conversations
+from textline.texting.conversations import ConversationError
 
 
 def test_a_complete_wrap_up_is_stored_as_given_with_who_wrote_it():

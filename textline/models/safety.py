@@ -57,7 +57,7 @@ class Escalation(Base):
 
 class Page(Base):
     """An SMS to an advisor's pager phone. Sent by the same exactly-once machinery as texts to texters
-    (textline/delivery.py), so it carries the same delivery columns."""
+    (textline/texting/delivery.py), so it carries the same delivery columns."""
 
     __tablename__ = "pages"
     __table_args__ = (UniqueConstraint("escalation_id", "seq"),)
@@ -82,7 +82,7 @@ class Page(Base):
 class ConversationNote(Base):
     """A private note in a conversation, never an SMS: it has no delivery columns, so nothing can ever
     send it to the texter. Either a supervisor's note ("whisper") to the volunteer, or the handover note
-    a colleague writes when transferring the conversation to another volunteer (textline/transfer.py)."""
+    a colleague writes when transferring the conversation to another volunteer (textline/console/transfer.py)."""
 
     __tablename__ = "conversation_notes"
     __table_args__ = (Index("ix_conversation_notes_conversation", "conversation_id", "id"),)

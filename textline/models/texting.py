@@ -82,7 +82,7 @@ class Conversation(Base):
     training: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when retention (or an erasure request) removed the words; counts and times remain.
     content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # Safety (issue 3). Since when the texter has waited for an answer from the volunteer holding the
+    # Safety. Since when the texter has waited for an answer from the volunteer holding the
     # conversation (None = answered): the no-reply escalation's clock.
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # An adult advisor joined (wrote to the texter, joined or took over): no automatic crisis text then.

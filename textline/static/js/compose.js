@@ -1,5 +1,5 @@
 // The reply box's SMS counter: how many texts a reply will be sent as, before it is sent.
-// Counting is segments.js (the same rules as textline/sms_segments.py); this only shows it.
+// Counting is segments.js (the same rules as textline/texting/sms_segments.py); this only shows it.
 (function () {
   "use strict";
 

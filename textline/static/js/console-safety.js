@@ -3,6 +3,7 @@
 // Needs console.js first (window.TextlineConsole: the socket and the open conversation).
 (function () {
   "use strict";
+  const {ACTIONS, EVENTS} = window.TextlineEvents;  // events.js
 
   const $ = (id) => document.getElementById(id);
   const {socket, openId} = window.TextlineConsole;
@@ -66,7 +67,7 @@
     const id = openId();
     if (id == null) return;
     $("ask-adult").disabled = true;
-    socket.emit("ask_adult", {conversation_id: id}, (res) => {
+    socket.emit(ACTIONS.ASK_ADULT, {conversation_id: id}, (res) => {
       $("ask-adult").disabled = false;
       if (!res.ok) return alert(res.error);
       notices.set(id, res.escalation);
@@ -74,7 +75,7 @@
     });
   });
 
-  socket.on("escalation", (n) => {
+  socket.on(EVENTS.ESCALATION, (n) => {
     notices.set(n.conversation_id, n);
     if (n.conversation_id === openId()) renderNotice({id: n.conversation_id});
   });

@@ -1,8 +1,9 @@
 // Volunteer console: transfer the open conversation to another on-shift volunteer with a handover note
-// (textline/transfer.py), and what a console is told when a conversation is passed to or from it.
+// (textline/console/transfer.py), and what a console is told when a conversation is passed to or from it.
 // Needs console.js first (window.TextlineConsole: the socket, the open conversation, adopt and drop).
 (function () {
   "use strict";
+  const {ACTIONS, EVENTS} = window.TextlineEvents;  // events.js
 
   const $ = (id) => document.getElementById(id);
   const {socket, openId, adopt, drop} = window.TextlineConsole;
@@ -39,7 +40,7 @@
     $("transfer-none").hidden = true;
     $("transfer-confirm").disabled = true;
     dialog.showModal();
-    socket.emit("transfer_targets", {conversation_id: id}, (res) => {
+    socket.emit(ACTIONS.TRANSFER_TARGETS, {conversation_id: id}, (res) => {
       if (!res.ok) { $("transfer-error").textContent = res.error; return; }
       $("transfer-list").replaceChildren(...res.targets.map(person));
       $("transfer-none").hidden = res.targets.length > 0;
@@ -59,7 +60,7 @@
     const id = openId();
     $("transfer-confirm").disabled = true;
     passing.add(id);
-    socket.emit("transfer", {conversation_id: id, volunteer_id: Number(chosen.value), note}, (res) => {
+    socket.emit(ACTIONS.TRANSFER, {conversation_id: id, volunteer_id: Number(chosen.value), note}, (res) => {
       $("transfer-confirm").disabled = false;
       if (!res.ok) { passing.delete(id); $("transfer-error").textContent = res.error; return; }
       dialog.close();
@@ -69,11 +70,11 @@
     });
   });
 
-  socket.on("transferred_away", (t) => {  // passed on from another tab of mine, or by an adult
+  socket.on(EVENTS.TRANSFERRED_AWAY, (t) => {  // passed on from another tab of mine, or by an adult
     if (!passing.delete(t.conversation_id)) say(`${t.by} passed ${t.alias} to ${t.to}.`);
     drop(t.conversation_id);
   });
-  socket.on("transferred_in", (t) => {
+  socket.on(EVENTS.TRANSFERRED_IN, (t) => {
     say(`${t.by} passed ${t.conversation.alias} to you, with a note.`);
     adopt(t);
     // Someone is now waiting on this volunteer: the same (opt-in) sound and desktop alert as a new texter.

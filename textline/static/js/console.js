@@ -2,6 +2,7 @@
 // All live data arrives over Socket.IO; actions go back as events with acknowledgements.
 (function () {
   "use strict";
+  const {ACTIONS, EVENTS} = window.TextlineEvents;  // events.js
 
   const $ = (id) => document.getElementById(id);
   const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map(),
@@ -95,7 +96,7 @@
   }
 
   $("shift-toggle").addEventListener("click", () => {
-    socket.emit("shift", {on: !(state.me && state.me.on_shift)}, (res) => {
+    socket.emit(ACTIONS.SHIFT, {on: !(state.me && state.me.on_shift)}, (res) => {
       if (!res.ok) return alert(res.error);
       state.me = res.me;
       state.queue = res.queue;
@@ -106,7 +107,7 @@
   });
 
   function claim(id) {
-    socket.emit("claim", {conversation_id: id}, (res) => {
+    socket.emit(ACTIONS.CLAIM, {conversation_id: id}, (res) => {
       if (!res.ok) return alert(res.error);
       state.mine.set(res.conversation.id, res.conversation);
       state.messages.set(res.conversation.id, res.messages);
@@ -166,7 +167,7 @@
     renderTitle();
     const render = () => { renderChat(); renderMine(); $("reply-body").focus(); };
     if (state.messages.has(id)) return render();
-    socket.emit("open", {conversation_id: id}, (res) => {
+    socket.emit(ACTIONS.OPEN, {conversation_id: id}, (res) => {
       if (!res.ok) return alert(res.error);
       state.mine.set(id, res.conversation);
       state.messages.set(id, res.messages);
@@ -238,7 +239,7 @@
     const body = box.value.trim();
     if (!body || state.openId == null) return;
     $("reply-send").disabled = true;
-    socket.emit("reply", {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
+    socket.emit(ACTIONS.REPLY, {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
       $("reply-send").disabled = false;
       $("reply-error").textContent = res.ok ? "" : res.error;
       if (res.ok) { box.value = ""; addMessage(res.message); }
@@ -264,7 +265,7 @@
   // ---- ending ----------------------------------------------------------------------------------
   $("end-open").addEventListener("click", () => $("end-dialog").showModal());
   $("end-cancel").addEventListener("click", () => $("end-dialog").close());
-  // The wrap-up: the server decides what is complete (textline/wrap_up.py); its refusal names the
+  // The wrap-up: the server decides what is complete (textline/console/wrap_up.py); its refusal names the
   // field, which is marked and focused, and the conversation stays open.
   const FIELDS = {outcome: "end-outcome", risk: "end-risk", follow_up: "end-follow-up", topics: "end-topics",
     resources: "end-resources"};
@@ -295,7 +296,7 @@
     event.preventDefault();
     const id = state.openId;
     $("end-confirm").disabled = true;
-    socket.emit("end", {conversation_id: id, disposition: wrapUp(), note: $("end-note").value}, (res) => {
+    socket.emit(ACTIONS.END, {conversation_id: id, disposition: wrapUp(), note: $("end-note").value}, (res) => {
       $("end-confirm").disabled = false;
       if (!res.ok) {
         $("end-error").textContent = res.error;
@@ -319,7 +320,7 @@
   // ---- live events -----------------------------------------------------------------------------
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
   socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
-  socket.on("hello", (data) => {
+  socket.on(EVENTS.HELLO, (data) => {
     state.me = data.me;
     renderShift();
     state.queue = data.queue;
@@ -335,19 +336,19 @@
     renderMine();
     if (state.openId != null) show(state.openId); else renderChat();
   });
-  socket.on("queue", (queue) => { noticeQueue(queue); state.queue = queue; renderQueue(); });
-  socket.on("message", addMessage);
-  socket.on("message_status", (s) => {
+  socket.on(EVENTS.QUEUE, (queue) => { noticeQueue(queue); state.queue = queue; renderQueue(); });
+  socket.on(EVENTS.MESSAGE, addMessage);
+  socket.on(EVENTS.MESSAGE_STATUS, (s) => {
     const list = state.messages.get(s.conversation_id) || [];
     const m = list.find((x) => x.id === s.id);
     if (m) { m.status = s.status; m.error_code = s.error_code; if (s.conversation_id === state.openId) renderChat(); }
   });
   // One waiting conversation changed in place (a new text, same position): swap in its row if we have it.
-  socket.on("queue_item", (c) => {
+  socket.on(EVENTS.QUEUE_ITEM, (c) => {
     const at = state.queue.findIndex((q) => q.id === c.id);
     if (at >= 0) { state.queue[at] = c; renderQueue(); }
   });
-  socket.on("conversation", (c) => {
+  socket.on(EVENTS.CONVERSATION, (c) => {
     if (!state.mine.has(c.id)) return;
     const before = state.mine.get(c.id);
     // Closed under the volunteer by the texter's STOP: the wrap-up is still theirs to write.
@@ -359,13 +360,13 @@
     renderTitle();
     if (c.id === state.openId) renderChat();
   });
-  socket.on("note", (n) => {
+  socket.on(EVENTS.NOTE, (n) => {
     const list = state.notes.get(n.conversation_id);
     if (!list || list.some((x) => x.id === n.id)) return;
     list.push(n);
     if (n.conversation_id === state.openId) renderChat();
   });
-  socket.on("taken_over", (t) => {
+  socket.on(EVENTS.TAKEN_OVER, (t) => {
     const c = state.mine.get(t.conversation_id);
     if (c) state.mine.set(c.id, {...c, taken_by: t.by});
     if (t.conversation_id === state.openId) renderChat();
@@ -400,8 +401,8 @@
 
   // Presence: the server forgets a console that stops beating (its conversations go back to the queue).
   let beat = null;
-  socket.on("hello", (data) => {
+  socket.on(EVENTS.HELLO, (data) => {
     clearInterval(beat);
-    beat = setInterval(() => { if (socket.connected) socket.emit("heartbeat"); }, data.heartbeat_seconds * 1000);
+    beat = setInterval(() => { if (socket.connected) socket.emit(ACTIONS.HEARTBEAT); }, data.heartbeat_seconds * 1000);
   });
 })();

@@ -1,4 +1,4 @@
-// SMS segment counter for the volunteer console. Mirrors textline/sms_segments.py;
+// SMS segment counter for the volunteer console. Mirrors textline/texting/sms_segments.py;
 // tests/unit/test_sms_segments.py checks the tables match and runs both on the same cases.
 (function (root) {
   "use strict";

@@ -2,6 +2,7 @@
 // replies arrive live from the fake Twilio over the /simulator Socket.IO namespace.
 (function () {
   "use strict";
+  const {ACTIONS, EVENTS} = window.TextlineEvents;  // events.js
 
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -90,7 +91,7 @@
     localStorage.setItem("textline-sim-number", number());
     entries = [];
     render();
-    socket.emit("watch", {number: number()}, (res) => {
+    socket.emit(ACTIONS.WATCH, {number: number()}, (res) => {
       if (!res.ok) { $("sim-error").textContent = "That is not a phone number in +15551234567 form."; return; }
       $("sim-error").textContent = "";
       entries = res.messages;
@@ -110,8 +111,8 @@
   $("sim-number").addEventListener("change", watch);
   $("sim-new").addEventListener("click", () => { $("sim-number").value = randomNumber(); watch(); });
   socket.on("connect", watch);
-  socket.on("sim_message", add);
-  socket.on("sim_status", (s) => setStatus(s.sid, s.status));
+  socket.on(EVENTS.SIM_MESSAGE, add);
+  socket.on(EVENTS.SIM_STATUS, (s) => setStatus(s.sid, s.status));
 
   $("sim-body").addEventListener("input", grow);
   $("sim-body").addEventListener("keydown", (event) => {

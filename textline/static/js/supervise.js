@@ -1,8 +1,9 @@
 // Supervisor dashboard: every live conversation, open alerts (sound + banner), any transcript live,
 // whisper to the volunteer, join as an adult, take over, end. All data arrives over Socket.IO; every
-// action goes back as an event with an acknowledgement (textline/safety_events.py).
+// action goes back as an event with an acknowledgement (textline/safety/sockets.py).
 (function () {
   "use strict";
+  const {ACTIONS, EVENTS} = window.TextlineEvents;  // events.js
 
   const $ = (id) => document.getElementById(id);
   const me = Number($("supervise").dataset.me);
@@ -80,7 +81,7 @@
   }
 
   function acknowledge(id) {
-    socket.emit("acknowledge", {escalation_id: id}, (res) => {
+    socket.emit(ACTIONS.ACKNOWLEDGE, {escalation_id: id}, (res) => {
       if (!res.ok) return alert(res.error);
       upsertAlert(res.alert);
     });
@@ -125,7 +126,7 @@
 
   // ---- one transcript --------------------------------------------------------------------------
   function show(id) {
-    socket.emit("watch", {conversation_id: id}, (res) => {
+    socket.emit(ACTIONS.WATCH, {conversation_id: id}, (res) => {
       if (!res.ok) return alert(res.error);
       state.openId = id;
       upsertConv(res.conversation);
@@ -201,12 +202,12 @@
     });
   }
 
-  $("sv-join").addEventListener("click", () => act("adult_join", {conversation_id: state.openId},
+  $("sv-join").addEventListener("click", () => act(ACTIONS.ADULT_JOIN, {conversation_id: state.openId},
     (res) => upsertConv(res.conversation)));
   $("sv-take").addEventListener("click", () => {
     const c = state.convs.get(state.openId);
     if (!c || !confirm(`Take over ${c.alias} from ${c.volunteer_name || "the queue"}? You will be the one writing.`)) return;
-    act("take_over", {conversation_id: state.openId}, (res) => {
+    act(ACTIONS.TAKE_OVER, {conversation_id: state.openId}, (res) => {
       upsertConv(res.conversation);
       state.messages.set(res.conversation.id, res.messages);
       state.notes.set(res.conversation.id, res.notes);
@@ -218,7 +219,7 @@
     event.preventDefault();
     const box = $("sv-whisper"), body = box.value.trim();
     if (!body) return;
-    socket.emit("whisper", {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
+    socket.emit(ACTIONS.WHISPER, {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
       $("sv-whisper-error").textContent = res.ok ? "" : res.error;
       if (res.ok) { box.value = ""; addTo(state.notes, res.note); }
     });
@@ -228,7 +229,7 @@
     event.preventDefault();
     const box = $("sv-reply"), body = box.value.trim();
     if (!body) return;
-    socket.emit("reply", {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
+    socket.emit(ACTIONS.REPLY, {conversation_id: state.openId, body, client_id: uuid()}, (res) => {
       $("sv-reply-error").textContent = res.ok ? "" : res.error;
       if (res.ok) { box.value = ""; addTo(state.messages, res.message); }
     });
@@ -240,7 +241,7 @@
     event.preventDefault();
     const outcome = $("sv-end-outcome").value;
     if (!outcome) return $("sv-end-outcome").focus();
-    act("end", {conversation_id: state.openId, disposition: {outcome}, note: $("sv-end-note").value}, (res) => {
+    act(ACTIONS.END, {conversation_id: state.openId, disposition: {outcome}, note: $("sv-end-note").value}, (res) => {
       $("sv-end-dialog").close();
       $("sv-end-form").reset();
       upsertConv(res.conversation);
@@ -250,8 +251,8 @@
   // ---- live events -----------------------------------------------------------------------------
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
   socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
-  socket.on("hello", () => {
-    socket.emit("supervise_snapshot", {}, (res) => {
+  socket.on(EVENTS.HELLO, () => {
+    socket.emit(ACTIONS.SUPERVISE_SNAPSHOT, {}, (res) => {
       if (!res.ok) return alert(res.error);
       state.convs = new Map(res.conversations.map((c) => [c.id, c]));
       state.alerts = new Map();
@@ -262,7 +263,7 @@
       if (state.openId != null) show(state.openId);  // catch up on what we missed while away
     });
   });
-  socket.on("queue", (queue) => {
+  socket.on(EVENTS.QUEUE, (queue) => {
     const waiting = new Set(queue.map((c) => c.id));
     for (const c of state.convs.values()) {  // left the queue without a conversation event yet
       if (c.status === "waiting" && !waiting.has(c.id)) state.convs.delete(c.id);
@@ -271,24 +272,24 @@
     renderLive();
   });
   // One waiting conversation changed in place (a new text, same position): only if it is still waiting here.
-  socket.on("queue_item", (c) => { if (state.convs.get(c.id)?.status === "waiting") upsertConv(c); });
-  socket.on("conversation", upsertConv);
-  socket.on("alert", upsertAlert);
-  socket.on("message", (m) => {
+  socket.on(EVENTS.QUEUE_ITEM, (c) => { if (state.convs.get(c.id)?.status === "waiting") upsertConv(c); });
+  socket.on(EVENTS.CONVERSATION, upsertConv);
+  socket.on(EVENTS.ALERT, upsertAlert);
+  socket.on(EVENTS.MESSAGE, (m) => {
     addTo(state.messages, m);
     const c = state.convs.get(m.conversation_id);
     // The server sends no `conversation` event when a text changed only these (payloads.DERIVED_FROM_INBOUND).
     if (c && m.direction === "in") upsertConv({...c, last_inbound_at: m.created_at,
       awaiting_reply_since: c.status === "active" ? c.awaiting_reply_since || m.created_at : c.awaiting_reply_since});
   });
-  socket.on("message_status", (s) => {
+  socket.on(EVENTS.MESSAGE_STATUS, (s) => {
     const m = (state.messages.get(s.conversation_id) || []).find((x) => x.id === s.id);
     if (m) { m.status = s.status; if (s.conversation_id === state.openId) renderChat(); }
   });
-  socket.on("note", (n) => addTo(state.notes, n));
-  socket.on("notice", addNotice);
+  socket.on(EVENTS.NOTE, (n) => addTo(state.notes, n));
+  socket.on(EVENTS.NOTICE, addNotice);
 
-  // ---- notices: things to know now, nothing to acknowledge (textline/notices.py) ---------------
+  // ---- notices: things to know now, nothing to acknowledge (textline/safety/notices.py) ---------------
   const NOTICE_LIMIT = 20;
   function addNotice(n) {
     const time = new Date(n.raised_at).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});

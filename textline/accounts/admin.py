@@ -1,0 +1,180 @@
+"""Admin pages: accounts and roles (their rules are users.py), the audit log, and texters' export and
+erasure requests."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timezone
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from textline.accounts import audit
+from textline.accounts import users as accounts
+from textline.accounts.access import admin_required
+from textline.accounts.auth import password_link
+from textline.extensions import db
+from textline.models import AuditEvent, Role, User
+from textline.ops import retention
+from textline.texting.privacy import normalise_number
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE = 100
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("")
+@admin_required
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    rows = db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.display_name)).all()
+    return render_template("accounts/users.html", users=rows, roles=accounts.ROLES)
+
+
+@bp.post("/users")
+@admin_required
+def create_user():
+    form = request.form
+    try:
+        user = accounts.create(current_user, form.get("email"), form.get("name"), form.get("role", Role.VOLUNTEER.value),
+                            form.get("capacity", 2), form.get("pager_phone"))
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.users")), 303
+    return render_template("accounts/link.html", user=user, link=password_link(user), purpose="invite")
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def edit_user(user_id: int):
+    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=accounts.ROLES)
+
+
+@bp.post("/users/<int:user_id>")
+@admin_required
+def update_user(user_id: int):
+    user, form = _user_or_404(user_id), request.form
+    try:
+        accounts.update(current_user, user, form.get("name"), form.get("role", user.role), form.get("active") == "on",
+                     form.get("capacity", user.capacity), form.get("pager_phone"))
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+    flash(f"Saved {user.display_name}.", "info")
+    return redirect(url_for("admin.users")), 303
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@admin_required
+def reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    accounts.reset_password(current_user, user)
+    return render_template("accounts/link.html", user=user, link=password_link(user), purpose="reset")
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@admin_required
+def sign_out_user(user_id: int):
+    user = _user_or_404(user_id)
+    accounts.sign_out_everywhere(current_user, user)
+    flash(f"{user.display_name} is signed out everywhere.", "info")
+    return redirect(url_for("admin.users")), 303
+
+
+# ---- audit log ----------------------------------------------------------------------------------
+
+def _day(raw: str | None, end: bool = False) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        abort(400, "Dates are YYYY-MM-DD.")
+    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    args = request.args
+    q = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if args.get("action"):
+        q = q.where(AuditEvent.action == args["action"])
+    if args.get("actor"):
+        q = q.join(User, User.id == AuditEvent.actor_id).where(func.lower(User.email) == args["actor"].lower())
+    if args.get("target_type"):
+        q = q.where(AuditEvent.target_type == args["target_type"])
+    if args.get("target_id", "").isdigit():
+        q = q.where(AuditEvent.target_id == int(args["target_id"]))
+    if _day(args.get("since")):
+        q = q.where(AuditEvent.at >= _day(args.get("since")))
+    if _day(args.get("until"), end=True):
+        q = q.where(AuditEvent.at <= _day(args.get("until"), end=True))
+    page = max(1, int(args["page"])) if args.get("page", "").isdigit() else 1
+    events = db.session.scalars(q.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    names = {u.id: u.email for u in db.session.scalars(select(User))}
+    return render_template("accounts/audit.html", events=events[:PAGE], more=len(events) > PAGE, page=page,
+                           actions=actions, names=names, args=args)
+
+
+# ---- texters' requests --------------------------------------------------------------------------
+
+def _texter_from_form():
+    try:
+        number = normalise_number(request.form.get("number", ""))
+    except ValueError:
+        return None, "Use the phone number in +15551234567 form."
+    texter = retention.find_texter(number, current_app.config["PHONE_HASH_KEY"])
+    return texter, None if texter else "No texter with that number (or their data was already erased)."
+
+
+@bp.route("/texters", methods=["GET", "POST"])
+@admin_required
+def texters():
+    texter, error = (None, None)
+    if request.method == "POST":
+        texter, error = _texter_from_form()
+        if texter is not None:
+            audit.record("texter_lookup", current_user, "texter", texter.id)
+    return render_template("accounts/texters.html", texter=texter, error=error), 404 if error else 200
+
+
+@bp.post("/texters/export")
+@admin_required
+def export_texter():
+    texter, error = _texter_from_form()
+    if texter is None:
+        flash(error, "error")
+        return redirect(url_for("admin.texters")), 303
+    audit.record("texter_export", current_user, "texter", texter.id)
+    body = json.dumps(retention.export_texter(texter), indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=texter-{texter.id}.json"})
+
+
+@bp.post("/texters/erase")
+@admin_required
+def erase_texter():
+    texter, error = _texter_from_form()
+    if texter is None:
+        flash(error, "error")
+        return redirect(url_for("admin.texters")), 303
+    if request.form.get("confirm") != "ERASE":
+        flash('Type ERASE to confirm: this cannot be undone.', "error")
+        return redirect(url_for("admin.texters")), 303
+    count = retention.erase_texter(texter)
+    audit.record("texter_erase", current_user, "texter", texter.id, conversations=count)
+    flash(f"Erased {texter.alias}: {count} conversation(s); their number is forgotten.", "info")
+    return redirect(url_for("admin.texters")), 303

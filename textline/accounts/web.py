@@ -1,0 +1,11 @@
+"""Accounts in the app: signing in and out, setting a password, the admin pages."""
+from __future__ import annotations
+
+from flask import Flask
+
+from textline.accounts import admin, auth
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)

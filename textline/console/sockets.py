@@ -1,0 +1,116 @@
+"""The consoles' Socket.IO namespace ("/"): one small class of handler methods per area, joined into
+one Namespace. A method `on_<event>` handles the event; each checks who is asking (@action), then calls
+the domain code, which checks conversation access (textline/accounts/permissions.py).
+
+Access rules: any signed-in account may connect; volunteers see the queue and may claim only while
+on shift; a conversation's transcript is open to its volunteer and to adults.
+"""
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import Namespace
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from textline import broadcast, payloads
+from textline.accounts import audit, presence, shifts
+from textline.accounts.permissions import can_view
+from textline.console.actions import action
+from textline.console.transfer_events import TransferEvents
+from textline.extensions import db
+from textline.models import ACTIVE, Conversation
+from textline.ops import web_upkeep
+from textline.safety.sockets import SupervisionEvents
+from textline.texting import conversations, queue_sync
+from textline.texting.conversations import ConversationError
+
+
+def _my_conversations() -> list[dict]:
+    rows = db.session.scalars(select(Conversation).where(
+        Conversation.volunteer_id == current_user.id, Conversation.status == ACTIVE).order_by(Conversation.id))
+    return [payloads.conversation(c) for c in rows]
+
+
+def _queue_for_me() -> list[dict]:
+    return queue_sync.queue_snapshot() if shifts.sees_queue(current_user) else []
+
+
+class ConnectionEvents:
+    """A console's socket: who it is, that it is still there, and its shift."""
+
+    def on_connect(self, auth=None):
+        if not current_user.is_authenticated:
+            return False  # refuses the connection
+        try:
+            presence.connected(current_user.id, request.sid)
+        except RedisError:  # Redis is down: the console still opens; presence resumes with heartbeats
+            pass
+        mine = _my_conversations()
+        broadcast.console_connected(current_user, mine)
+        try:
+            waiting = _queue_for_me()
+        except RedisError:  # Redis is down: the console still opens; the queue arrives when it is back
+            waiting = []
+        broadcast.hello(current_user, mine, waiting, max(1, presence.socket_ttl() // 3))
+        web_upkeep.client_connected(request.sid)
+
+    def on_disconnect(self, *_args):
+        web_upkeep.client_disconnected(request.sid)
+        if current_user.is_authenticated:
+            try:
+                presence.disconnected(current_user.id, request.sid)
+            except RedisError:  # the socket key expires on its own
+                pass
+
+    def on_heartbeat(self, _data=None):
+        if not current_user.is_authenticated:
+            return {"ok": False}
+        try:
+            presence.heartbeat(current_user.id, request.sid)
+        except RedisError:
+            return {"ok": False}
+        return {"ok": True}
+
+    @action()
+    def on_shift(self, data):
+        shifts.set_on_shift(current_user, bool(data.get("on")))
+        return {"me": payloads.me(current_user), "queue": _queue_for_me()}
+
+
+class ConversationEvents:
+    """A volunteer's conversations: claim one from the queue, open, reply, end."""
+
+    @action()
+    def on_claim(self, data):
+        if not shifts.sees_queue(current_user):
+            raise ConversationError("Go on shift to take conversations.", "off_shift")
+        conv = conversations.claim(data.get("conversation_id"), current_user)
+        audit.record("conversation.claim", current_user, "conversation", conv.id)
+        broadcast.following(conv.id)
+        return payloads.transcript(conv)
+
+    @action()
+    def on_open(self, data):
+        conv = conversations.get_conversation(data.get("conversation_id"))
+        if not can_view(current_user, conv):
+            raise ConversationError("That conversation is not yours to open.", "forbidden")
+        audit.record("conversation.view", current_user, "conversation", conv.id)
+        broadcast.following(conv.id)
+        return payloads.transcript(conv)
+
+    @action()
+    def on_reply(self, data):
+        msg = conversations.reply(data.get("conversation_id"), current_user, data.get("body"),
+                                  data.get("client_id"))
+        return {"message": payloads.message(msg)}
+
+    @action()
+    def on_end(self, data):
+        conv = conversations.end(data.get("conversation_id"), current_user, data.get("disposition"),
+                                 data.get("note"))
+        return {"conversation": payloads.conversation(conv)}
+
+
+class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, Namespace):
+    """Every console event, volunteers' and adults'."""

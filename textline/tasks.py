@@ -1,0 +1,102 @@
+"""The one way the domain hands work to Celery: tasks by name, never by import.
+
+textline/ never imports workers/ (workers/ imports the domain), so the dependency runs one way. The web
+app's Celery app is made here, bound to Flask; workers/celery_app.py adds what only workers and beat
+need (the task modules, the beat schedule). A web process sends by name; a worker, or a test process
+running tasks eagerly, has the tasks registered and runs them.
+
+    tasks.send_texts(welcome.id, crisis.id)   # in this order, whichever workers run them
+    tasks.send_page(page.id)
+
+If the broker is unreachable the rows stay "pending" and the outbox sweep sends them later: nothing is
+lost, so these never raise.
+"""
+from __future__ import annotations
+
+from celery import Celery, Task, chain
+from celery.signals import before_task_publish
+from flask import Flask, current_app
+
+from textline.ops.logs import current_request_id
+
+# The names the tasks are registered under (workers/outbound.py). Renaming one strands the tasks
+# already queued under the old name: change both sides, and the beat schedule, together.
+SEND_MESSAGE = "workers.outbound.send_message"
+SEND_PAGE = "workers.outbound.send_page"
+
+
+def init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    cfg = app.config
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=cfg["CELERY_BROKER_URL"],
+        task_ignore_result=True,
+        # A task is acknowledged only when it has finished: a killed worker's task is redelivered.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # One message at a time per process, so redelivery after visibility_timeout never
+        # hands out work that merely sat in a prefetch buffer.
+        worker_prefetch_multiplier=1,
+        # A killed worker's unacked task comes back after visibility_timeout; sweep for such tasks
+        # often (kombu's default sweep is every ~100 s). Never schedule a countdown longer than this.
+        broker_transport_options={
+            "visibility_timeout": cfg["CELERY_VISIBILITY_TIMEOUT"],
+            "unacked_restore_interval": max(1, cfg["CELERY_VISIBILITY_TIMEOUT"] // 4),
+            "unacked_restore_throttle": 1,
+            # An unreachable Redis must fail fast: the outbox sweep re-sends what could not be queued.
+            "socket_connect_timeout": 2,
+        },
+        broker_connection_timeout=2,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2,
+                                   "interval_max": 0.5},
+        broker_connection_retry_on_startup=True,
+        task_always_eager=cfg["CELERY_ALWAYS_EAGER"],
+        worker_hijack_root_logger=False,
+    )
+    celery.set_default()
+    celery.flask_app = app
+    app.extensions["celery"] = celery
+    return celery
+
+
+@before_task_publish.connect
+def _carry_request_id(headers=None, **_):
+    """A task queued while handling a request logs with that request's id (textline/ops/logs.py)."""
+    rid = current_request_id()
+    if rid and headers is not None:
+        headers.setdefault("textline_request_id", rid)
+
+
+def _signature(name: str, *args):
+    celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager and name not in celery.tasks:
+        # By name alone an eager app would put it on the broker, where no worker may be listening.
+        raise LookupError(f"task {name} is not registered in this process (workers.celery_app.init_app)")
+    return celery.signature(name, args=args, immutable=True)
+
+
+def send_texts(*message_ids: int) -> None:
+    """Send stored outbound texts. Several (a welcome, then crisis information) go as a chain, so the
+    texter reads them in the order they were written."""
+    if not message_ids:
+        return
+    sigs = [_signature(SEND_MESSAGE, mid) for mid in message_ids]
+    try:
+        (sigs[0] if len(sigs) == 1 else chain(*sigs)).delay()
+    except Exception:
+        current_app.logger.exception("could not enqueue outbound messages %s; the sweep will retry",
+                                     list(message_ids))
+
+
+def send_page(page_id: int) -> None:
+    """Send a stored page to an advisor's phone."""
+    sig = _signature(SEND_PAGE, page_id)
+    try:
+        sig.delay()
+    except Exception:
+        current_app.logger.exception("could not enqueue page %s; the outbox sweep will retry", page_id)

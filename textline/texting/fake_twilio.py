@@ -1,0 +1,241 @@
+"""A fake of the slice of Twilio that Textline uses, speaking Twilio's wire format.
+
+Served by the app itself when no Twilio credentials are configured (demo, training, tests): the
+real `twilio` client is pointed here, inbound webhooks from the simulator are signed like Twilio's,
+and delivery status callbacks are posted back signed. Its state lives in Redis so every process
+sees the same phone. Tests inject faults (5xx, 4xx, slow responses) through /_control.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+import requests
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from textline import broadcast
+from textline.extensions import csrf, socketio
+from textline.redis_store import get_redis, key
+from textline.texting.twilio_gateway import sign
+from textline.texting.webhooks import TRAINING_PARAM
+
+bp = Blueprint("fake_twilio", __name__, url_prefix="/fake-twilio")
+csrf.exempt(bp)
+
+API = "/2010-04-01/Accounts/<account_sid>"
+
+
+def _faults_key(call: str) -> str:
+    return key("fake", "faults", call)
+
+
+def _msg_key(sid: str) -> str:
+    return key("fake", "msg", sid)
+
+
+def _thread_key(number: str) -> str:
+    return key("fake", "thread", number)
+
+
+def _outbox_key(number: str) -> str:
+    return key("fake", "to", number)
+
+
+def _handed_over_key(number: str) -> str:
+    return key("fake", "handed", number)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _error(status: int, code: int, message: str):
+    response = jsonify({"code": code, "message": message, "status": status,
+                        "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+    response.status_code = status
+    return response
+
+
+def _check_auth(account_sid: str):
+    auth = request.authorization
+    cfg = current_app.config
+    if not auth or auth.username != cfg["TWILIO_ACCOUNT_SID"] or auth.password != cfg["TWILIO_AUTH_TOKEN"] \
+            or account_sid != cfg["TWILIO_ACCOUNT_SID"]:
+        abort(_error(401, 20003, "Authenticate"))
+
+
+def _next_fault(call: str) -> dict:
+    """Pop the next injected fault for this kind of call ("create" or "list"): {"delay": s} answers
+    slowly; {"status": 500} answers with an error instead of doing the work; with "store": true the
+    message is created and the error still returned (Twilio did the work, but the answer was lost)."""
+    raw = get_redis().lpop(_faults_key(call))
+    fault = json.loads(raw) if raw else {}
+    if fault.get("delay"):
+        time.sleep(float(fault["delay"]))
+    return fault
+
+
+def _fault_response(fault: dict):
+    return _error(int(fault["status"]), int(fault.get("code", 20500)), fault.get("message", "Injected fault"))
+
+
+def _resource(m: dict) -> dict:
+    return {**m, "uri": f"/2010-04-01/Accounts/{m['account_sid']}/Messages/{m['sid']}.json",
+            "subresource_uris": {}, "api_version": "2010-04-01", "num_media": "0", "price": None,
+            "price_unit": "USD"}
+
+
+def _save(m: dict) -> None:
+    get_redis().set(_msg_key(m["sid"]), json.dumps(m))
+
+
+def _load(sid: str) -> dict | None:
+    raw = get_redis().get(_msg_key(sid))
+    return json.loads(raw) if raw else None
+
+
+def _append_thread(number: str, entry: dict) -> None:
+    r = get_redis()
+    r.rpush(_thread_key(number), json.dumps(entry))
+    r.expire(_thread_key(number), 7 * 24 * 3600)
+    broadcast.phone_message(number, entry)
+
+
+@bp.post(API + "/Messages.json")
+def create_message(account_sid):
+    _check_auth(account_sid)
+    fault = _next_fault("create")
+    if fault.get("status") and not fault.get("store"):
+        return _fault_response(fault)
+    to, body = request.form.get("To", ""), request.form.get("Body")
+    sender = request.form.get("From") or request.form.get("MessagingServiceSid")
+    if not to.startswith("+") or not to[1:].isdigit():
+        return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+    if not body:
+        return _error(400, 21602, "Message body is required.")
+    if not sender:
+        return _error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
+    now = format_datetime(_now(), usegmt=False)
+    m = {"sid": "SM" + secrets.token_hex(16), "account_sid": account_sid, "to": to,
+         "from": request.form.get("From"), "messaging_service_sid": request.form.get("MessagingServiceSid"),
+         "body": body, "status": "queued", "direction": "outbound-api", "date_created": now,
+         "date_updated": now, "date_sent": None, "error_code": None, "error_message": None,
+         "num_segments": "1"}
+    _save(m)
+    get_redis().lpush(_outbox_key(to), m["sid"])
+    _append_thread(to, {"direction": "in", "body": body, "sid": m["sid"], "at": _now().isoformat()})
+    callback = request.form.get("StatusCallback")
+    if callback:
+        socketio.start_background_task(_report_delivery, current_app._get_current_object(), m["sid"], callback)
+    if fault.get("status"):
+        return _fault_response(fault)
+    return jsonify(_resource(m)), 201
+
+
+def _report_delivery(app, sid: str, callback: str) -> None:
+    """Play Twilio's part after a create: 'sent', then 'delivered', each a signed status callback."""
+    with app.app_context():
+        for status in ("sent", "delivered"):
+            time.sleep(0.05)
+            m = _load(sid)
+            if m is None:  # the fake's state was reset meanwhile
+                return
+            m["status"] = status
+            m["date_updated"] = format_datetime(_now())
+            if status == "sent":
+                m["date_sent"] = m["date_updated"]
+            _save(m)
+            params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+                      "AccountSid": m["account_sid"], "To": m["to"], "From": m["from"] or "",
+                      "ApiVersion": "2010-04-01"}
+            signature = sign(callback, params, app.config["TWILIO_AUTH_TOKEN"])
+            try:
+                requests.post(callback, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
+            except requests.RequestException:
+                app.logger.warning("fake twilio: status callback failed")
+
+
+@bp.get(API + "/Messages.json")
+def list_messages(account_sid):
+    _check_auth(account_sid)
+    fault = _next_fault("list")
+    if fault.get("status"):
+        return _fault_response(fault)
+    to = request.args.get("To")
+    page_size = min(int(request.args.get("PageSize", 50)), 1000)
+    r = get_redis()
+    sids = r.lrange(_outbox_key(to), 0, page_size - 1) if to else []
+    messages = [_resource(m) for m in (_load(s) for s in sids) if m]
+    uri = request.full_path
+    return jsonify({"messages": messages, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None,
+                    "page": 0, "page_size": page_size, "uri": uri, "start": 0, "end": len(messages)})
+
+
+@bp.get(API + "/Messages/<sid>.json")
+def fetch_message(account_sid, sid):
+    _check_auth(account_sid)
+    m = _load(sid)
+    if not m:
+        return _error(404, 20404, f"The requested resource /Messages/{sid}.json was not found")
+    return jsonify(_resource(m))
+
+
+@bp.post("/_control")
+def control():
+    """Test hook: replace the queued faults, e.g. {"faults": [{"status": 500}, {"delay": 3},
+    {"status": 500, "store": true}, {"on": "list", "status": 500}]}. "on" defaults to "create".
+    Needs the (fake) account's credentials, like every other call here."""
+    _check_auth(current_app.config["TWILIO_ACCOUNT_SID"])
+    faults = (request.get_json(silent=True) or {}).get("faults", [])
+    r = get_redis()
+    r.delete(_faults_key("create"), _faults_key("list"))
+    for fault in faults:
+        r.rpush(_faults_key(fault.get("on", "create")), json.dumps(fault))
+    return jsonify({"queued": len(faults)})
+
+
+def thread_for(number: str) -> list[dict]:
+    """What a texter's phone shows: their messages and ours, oldest first. The texter's own texts
+    carry "status": "delivered" once the text line accepted them, "failed" if it refused."""
+    r = get_redis()
+    handed = r.hgetall(_handed_over_key(number))
+    entries = [json.loads(x) for x in r.lrange(_thread_key(number), 0, -1)]
+    for entry in entries:
+        if entry["direction"] == "out":
+            entry["status"] = handed.get(entry["sid"], "sending")
+    return entries
+
+
+def _mark_handed_over(number: str, sid: str, status: str) -> None:
+    r = get_redis()
+    r.hset(_handed_over_key(number), sid, status)
+    r.expire(_handed_over_key(number), 7 * 24 * 3600)
+    broadcast.phone_status(number, sid, status)
+
+
+def send_inbound(from_number: str, body: str, message_sid: str | None = None,
+                 training: bool = False) -> requests.Response:
+    """Deliver a text from a texter to our webhook exactly as Twilio would: same fields, same signature.
+    `training` adds the simulator's practice flag (webhooks.TRAINING_PARAM), signed like the rest."""
+    cfg = current_app.config
+    url = cfg["PUBLIC_BASE_URL"] + "/sms/inbound"
+    sid = message_sid or "SM" + secrets.token_hex(16)
+    params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": cfg["TWILIO_ACCOUNT_SID"],
+              "From": from_number, "To": cfg["TWILIO_FROM_NUMBER"], "Body": body, "NumMedia": "0",
+              "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    if training:
+        params[TRAINING_PARAM] = "1"
+    # On the phone before the webhook runs: the welcome it triggers must not overtake it.
+    _append_thread(from_number, {"direction": "out", "body": body, "sid": sid, "at": _now().isoformat(),
+                                 "status": "sending"})
+    signature = sign(url, params, cfg["TWILIO_AUTH_TOKEN"])
+    try:
+        response = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+    except requests.RequestException:
+        _mark_handed_over(from_number, sid, "failed")
+        raise
+    _mark_handed_over(from_number, sid, "delivered" if response.status_code == 200 else "failed")
+    return response

@@ -1,0 +1,178 @@
+"""A text arrives: store it durably (once, whatever Twilio retries), decide what follows from it in the
+same transaction (textline/texting/inbound_rules.py), then queue it and tell the consoles.
+SQL is written first (the record); Redis and the consoles are told after.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from textline import broadcast, payloads
+from textline.extensions import db
+from textline.models import (
+    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, Texter, TexterPhone, utcnow,
+)
+from textline.safety import escalation, notices
+from textline.safety.risk import score_text
+from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
+from textline.texting.privacy import alias_for, normalise_number, phone_hash
+
+# A texter's last_seen_at is kept to the minute: nothing reads it finer (retention goes by
+# conversations, presence lives in Redis), so most texts skip its UPDATE.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+@dataclass
+class Inbound:
+    conversation: Conversation
+    message: Message
+    opened: bool = False          # a new conversation started with this message
+    duplicate: bool = False       # Twilio retried a MessageSid we already have
+    outbound: list[Message] = field(default_factory=list)  # automatic texts to send after commit
+    escalations: list = field(default_factory=list)        # alerts to raise after commit
+    needs_review: bool = False    # risk rose to medium: adults are told, nobody is paged
+    reordered: bool = False       # opened, or its priority rose: its place in the queue may have changed
+    changed: bool = True          # consoles need a `conversation` event (more changed than the message says)
+    level_before: str = "none"    # the conversation's risk level before this text
+    closed_from: str | None = None  # the text closed the conversation (STOP); its status before
+
+
+def _texter_for(number: str) -> Texter:
+    hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
+    # The phone row comes in the same query: it is checked on every text (erased numbers come back).
+    texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
+    if texter is None:
+        texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
+        texter.phone = TexterPhone(number=normalise_number(number))
+        db.session.add(texter)
+        db.session.flush()
+    elif texter.phone is None:  # erased on request earlier, and they texted again
+        texter.phone = TexterPhone(number=normalise_number(number))
+    return texter
+
+
+def _seen(texter: Texter, now: datetime) -> None:
+    if texter.last_seen_at is None or now - texter.last_seen_at >= SEEN_EVERY:
+        texter.last_seen_at = now
+
+
+def _open_conversation(texter: Texter, now: datetime, training: bool = False) -> tuple[Conversation, bool]:
+    # The volunteer comes along: the consoles' payload names them (one query instead of two).
+    conv = db.session.scalar(
+        select(Conversation).options(joinedload(Conversation.volunteer))
+        .where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
+    )
+    if conv is not None:
+        # The texter in hand is its texter: linked without a query, and kept alive (the session holds
+        # loaded objects only weakly) for the payloads built after the commit.
+        set_committed_value(conv, "texter", texter)
+        return conv, False
+    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
+                        priority=0, risk_level="none", risk_reasons=[], training=training)
+    db.session.add(conv)
+    db.session.flush()
+    return conv, True
+
+
+def raise_risk(conv: Conversation, assessment: dict) -> bool:
+    """A conversation's priority is the highest risk seen in it. Returns True if it went up."""
+    reasons = list(conv.risk_reasons or [])
+    for reason in assessment.get("reasons", []):
+        if reason not in reasons:
+            reasons.append(reason)
+    conv.risk_reasons = reasons[:12]
+    if assessment["score"] <= conv.priority:
+        return False
+    conv.priority = assessment["score"]
+    conv.risk_level = assessment["level"]
+    return True
+
+
+def _commit_keeping_values() -> None:
+    """Commit without expiring what this transaction loaded and wrote: the consoles' payloads are built
+    from those values after the commit instead of being read back (4-5 SELECTs per webhook). Only
+    for the webhook's own objects; the flag is put back at once."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _already_stored(message_sid: str) -> Inbound | None:
+    existing = db.session.scalar(select(Message).where(Message.twilio_sid == message_sid))
+    return Inbound(existing.conversation, existing, duplicate=True) if existing is not None else None
+
+
+def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
+    """Store one texter message durably. Safe to call again with the same MessageSid: the unique
+    twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
+    (no look-up first: retries are rare, and every webhook would pay for it).
+
+    `training` marks a conversation it opens as practice (simulator, training deployments only)."""
+    assessment = score_text(body).to_dict()
+    for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
+        try:
+            now = utcnow()
+            texter = _texter_for(number)
+            answer = survey.take_answer(texter, body, message_sid, assessment)
+            if answer is not None:  # a score for the survey after a closed conversation: no new one
+                _seen(texter, now)
+                _commit_keeping_values()
+                msg, thanks = answer
+                return Inbound(msg.conversation, msg, outbound=[thanks])
+            conv, opened = _open_conversation(texter, now, training)
+            shown_before = None if opened else payloads.conversation_shown(conv)
+            # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
+            # (on SQLite the write lock is then held for that flush only).
+            _seen(texter, now)
+            msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
+                          twilio_sid=message_sid, status="received", risk=assessment, created_at=now)
+            db.session.add(msg)
+            conv.last_inbound_at = now
+            if conv.status == ACTIVE and conv.awaiting_reply_since is None:
+                conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
+            level_before = conv.risk_level
+            rose = raise_risk(conv, assessment)
+            result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
+                             needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
+            inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
+            result.changed = opened or payloads.conversation_shown(conv) != shown_before
+            _commit_keeping_values()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            duplicate = _already_stored(message_sid)
+            if duplicate is not None:
+                return duplicate
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def announce_inbound(result: Inbound) -> None:
+    """After the commit: queue it, tell the consoles, hand automatic texts to the sender."""
+    conv, msg = result.conversation, result.message
+    for esc in result.escalations:  # first: a high-risk alert must not wait for anything else
+        escalation.announce(esc)
+    if result.needs_review and not result.escalations:
+        notices.review_needed(conv)
+    if conv.status == WAITING and result.reordered:
+        with queue_sync.after_commit(f"conversation {conv.id} will be queued when Redis returns"):
+            queue.enqueue(conv.id, conv.priority, conv.queued_at)
+        queue_sync.publish_queue()
+    elif conv.status == WAITING:  # same score, same place: no ZADD, and one row to the consoles
+        queue_sync.publish_queue_item(conv)
+    broadcast.message_added(msg)
+    if result.closed_from is not None:
+        conversations.after_close(conv, was_waiting=result.closed_from == WAITING)
+    elif conv.status != WAITING and result.changed:  # else the `message` event says all that changed
+        broadcast.conversation_changed(conv)
+    outgoing.send(*result.outbound)

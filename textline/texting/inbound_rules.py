@@ -1,0 +1,97 @@
+"""What follows from one new inbound text, decided inside the transaction that stores it (so a retried
+webhook or a crash can neither lose nor repeat it): carrier keywords, the automatic texts, and the
+immediate escalation when risk is high. The texts themselves go out after the commit (outgoing.send()).
+
+- STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (textline/texting/keywords.py): the texter is opted out, the
+  conversation ends, and the one confirmation Twilio requires is the last text they get. The message is
+  still stored and supervisors still see it.
+- START, UNSTOP (and YES when opted out): opted back in, with a confirmation.
+- HELP: who we are and crisis resources; the conversation still reaches a volunteer.
+- Outside the opening hours: an automatic reply with crisis resources and when to text back (at most
+  once every OFF_HOURS_REPEAT per conversation); the text is still stored and queued.
+- High risk: the 988/911 text once per conversation, unless an adult has joined; and an escalation,
+  announced to supervisors as soon as the transaction commits.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from textline.accounts import audit
+from textline.console import wrap_up
+from textline.extensions import db
+from textline.models import CLOSED, Conversation, Message, Texter, utcnow
+from textline.safety import auto_texts, escalation, opening_hours
+from textline.texting.keywords import Keyword, classify
+from textline.texting.outgoing import system_text
+
+# A texter who keeps writing while the line is closed is told again after this long, not every time.
+OFF_HOURS_REPEAT = timedelta(hours=6)
+
+
+def apply(result, texter: Texter, assessment: dict) -> None:
+    """`result` is the inbound.Inbound being built; automatic texts go in result.outbound,
+    escalations to announce in result.escalations."""
+    conv, msg, now = result.conversation, result.message, utcnow()
+    keyword = classify(msg.body, opted_out=texter.opted_out)
+    high = assessment.get("level") == "high"
+
+    # Whatever else happens (even STOP), adults hear about high risk. Once per conversation: if it was high
+    # already, the text that made it so recorded the escalation in the same transaction (no INSERT to try).
+    if high and result.level_before != "high":
+        esc = escalation.for_high_risk(conv, now)
+        if esc is not None:
+            result.escalations.append(esc)
+
+    if keyword is Keyword.OPT_OUT:
+        if not texter.opted_out:
+            texter.opted_out, texter.opted_out_at = True, now
+            result.outbound.append(system_text(conv, auto_texts.opt_out_confirmation(), "opt_out_confirmation"))
+            audit.record("texter.opt_out", None, "texter", texter.id, commit=False, conversation_id=conv.id)
+        result.closed_from = conv.status
+        conv.status, conv.closed_at = CLOSED, now
+        conv.disposition = conv.disposition or wrap_up.system("opted_out")
+        return
+    if keyword is Keyword.OPT_IN and texter.opted_out:
+        texter.opted_out, texter.opted_out_at = False, None
+        result.outbound.append(system_text(conv, auto_texts.opt_in_confirmation(), "opt_in_confirmation"))
+        audit.record("texter.opt_in", None, "texter", texter.id, commit=False, conversation_id=conv.id)
+        return
+    if texter.opted_out:
+        return  # the carrier blocks anything else we would send; the text still reaches a volunteer
+
+    if keyword is Keyword.HELP:
+        result.outbound.append(system_text(conv, auto_texts.help_text(), "help"))
+    if not opening_hours.is_open(now):
+        if not _told_off_hours_lately(db.session, conv, now):
+            result.outbound.append(system_text(conv, auto_texts.off_hours(), "off_hours"))
+            if high:  # that text carries 988 and 911: it is this conversation's crisis text
+                _claim_crisis_text(db.session, conv, now)
+        return
+    if result.opened and keyword is not Keyword.HELP:
+        result.outbound.append(system_text(conv, current_app.config["WELCOME_TEXT"], "welcome"))
+    if high and _claim_crisis_text(db.session, conv, now):
+        result.outbound.append(system_text(conv, auto_texts.crisis(), "crisis"))
+
+
+def _told_off_hours_lately(session, conv: Conversation, now: datetime) -> bool:
+    return session.scalar(select(Message.id).where(
+        Message.conversation_id == conv.id, Message.kind == "off_hours",
+        Message.created_at > now - OFF_HOURS_REPEAT).limit(1)) is not None
+
+
+def _claim_crisis_text(session, conv: Conversation, now: datetime) -> bool:
+    """Once per conversation, and not once an adult has joined: a conditional UPDATE, so two webhooks of
+    the same conversation at the same moment send it once."""
+    if conv.crisis_info_sent_at is not None or conv.adult_joined_at is not None:
+        return False  # read in this transaction: already so, no UPDATE to try (they are never unset)
+    won = session.execute(
+        update(Conversation).where(Conversation.id == conv.id, Conversation.crisis_info_sent_at.is_(None),
+                                   Conversation.adult_joined_at.is_(None))
+        .values(crisis_info_sent_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if won:
+        conv.crisis_info_sent_at = now
+    return won
