@@ -85,13 +85,17 @@ class ConversationNote(Base):
     a colleague writes when transferring the conversation to another volunteer (textline/console/transfer.py)."""
 
     __tablename__ = "conversation_notes"
-    __table_args__ = (Index("ix_conversation_notes_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_conversation_notes_conversation", "conversation_id", "id"),
+        UniqueConstraint("conversation_id", "author_id", "idempotency_key", name="uq_conversation_notes_note_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str | None] = mapped_column(Text, nullable=True)  # None once retention erased it
-    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Client-chosen key, unique per conversation and author: a re-sent note is stored once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(12), default=WHISPER, server_default=WHISPER)
     # A transfer note's new volunteer (who it was written for); None for whispers.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from textline.models.base import Base, UTCDateTime, utcnow
@@ -103,7 +103,11 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_conversation", "conversation_id", "id"),
+        # A re-sent console request is stored once; the same key elsewhere is another reply.
+        UniqueConstraint("conversation_id", "author_id", "idempotency_key", name="uq_messages_reply_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -117,8 +121,8 @@ class Message(Base):
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Twilio's MessageSid: unique, so a retried webhook is stored once.
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
-    # Client-chosen key for outbound messages, so a re-sent console request is stored once.
-    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Client-chosen key for outbound messages, unique per conversation and author (uq_messages_reply_key).
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     risk: Mapped[dict | None] = mapped_column(JSON, nullable=True)

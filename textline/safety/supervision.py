@@ -74,7 +74,7 @@ def whisper(conversation_id, user: User, body, client_id=None) -> ConversationNo
         raise ConversationError(f"That note is too long ({len(body)} characters, {MAX_NOTE} at most).", "too_long")
     key = str(client_id)[:64] if client_id else None
     if key:
-        existing = db.session.scalar(select(ConversationNote).where(ConversationNote.idempotency_key == key))
+        existing = _resent_note(conv, user, key)
         if existing is not None:
             return existing
     note = ConversationNote(conversation_id=conv.id, author_id=user.id, body=body, idempotency_key=key)
@@ -85,9 +85,16 @@ def whisper(conversation_id, user: User, body, client_id=None) -> ConversationNo
         db.session.commit()
     except IntegrityError:  # the same note re-sent from a reconnecting console
         db.session.rollback()
-        return db.session.scalar(select(ConversationNote).where(ConversationNote.idempotency_key == key))
+        return _resent_note(conv, user, key)
     broadcast.whisper_added(note, conv)
     return note
+
+
+def _resent_note(conv: Conversation, user: User, key: str) -> ConversationNote | None:
+    """The note this dashboard already sent with that key: keys are the author's own, per conversation."""
+    return db.session.scalar(select(ConversationNote).where(
+        ConversationNote.conversation_id == conv.id, ConversationNote.author_id == user.id,
+        ConversationNote.idempotency_key == key))
 
 
 def join(conversation_id, user: User) -> Conversation:

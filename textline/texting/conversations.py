@@ -74,13 +74,11 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
     if len(body) > MAX_BODY:
         raise ConversationError(f"That message is too long ({len(body)} characters, {MAX_BODY} at most).",
                                 "too_long")
-    if idempotency_key:
-        key = str(idempotency_key)[:64]
-        existing = db.session.scalar(select(Message).where(Message.idempotency_key == key))
+    key = str(idempotency_key)[:64] if idempotency_key else None
+    if key:
+        existing = _resent(conv, user, key)
         if existing is not None:
             return existing  # the console re-sent after a reconnect: stored and sent once
-    else:
-        key = None
     now = utcnow()
     msg = Message(conversation=conv, direction=OUTBOUND, author_kind="supervisor" if user.is_supervisor
                   else "volunteer", author_id=user.id, body=body, status="pending", idempotency_key=key,
@@ -93,7 +91,7 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
         db.session.commit()
     except IntegrityError:  # the same key raced in from two tabs
         db.session.rollback()
-        return db.session.scalar(select(Message).where(Message.idempotency_key == key))
+        return _resent(conv, user, key)
     broadcast.message_added(msg)
     outgoing.send(msg)
     if user.is_supervisor:  # an adult writing to the texter has joined: that answers every alert
@@ -102,6 +100,12 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
         db.session.commit()
         announce_adult(conv, acked)
     return msg
+
+
+def _resent(conv: Conversation, user: User, key: str) -> Message | None:
+    """The reply this console already sent with that key: keys are the sender's own, per conversation."""
+    return db.session.scalar(select(Message).where(Message.conversation_id == conv.id, Message.author_id == user.id,
+                                                   Message.idempotency_key == key))
 
 
 def adult_joins(conv: Conversation, user: User, now=None) -> list:
