@@ -1,4 +1,4 @@
-"""A volunteer's or adult's reply and its idempotency key (client_id). Over
+"""A volunteer's or adult's reply: its idempotency key (client_id) and the reasons a reply is refused. Over
 real WebSocket against the in-process app, real Redis and SQL; the key's uniqueness also on PostgreSQL."""
 from __future__ import annotations
 
@@ -76,6 +76,27 @@ def test_a_client_id_is_scoped_to_its_sender(live_app, consoles):
     assert dana.call("take_over", {"conversation_id": ben})["ok"]
     other = dana.call("whisper", {"conversation_id": ben, "body": "Note to self: calm", "client_id": "n"})
     assert other["ok"] and other["note"]["id"] != note["note"]["id"] and other["note"]["conversation_id"] == ben
+
+
+def test_reply_after_stop_says_the_texter_opted_out(live_app, consoles):
+    sam = consoles("sam")
+    ana = text(live_app, ANA, "hi")
+    assert sam.call("claim", {"conversation_id": ana})["ok"]
+    text(live_app, ANA, "STOP")
+    refused = sam.call("reply", {"conversation_id": ana, "body": "are you still there?", "client_id": "late"})
+    assert not refused["ok"] and refused["code"] == "opted_out"
+    assert "opted out" in refused["error"] and "handling" not in refused["error"]
+    assert db.session.scalar(select(func.count()).select_from(Message).where(Message.body == "are you still there?")) == 0
+
+
+def test_reply_in_an_ended_conversation_says_it_ended(live_app, consoles):
+    sam, dana = consoles("sam"), consoles("dana")
+    ana = text(live_app, ANA, "hi")
+    assert sam.call("claim", {"conversation_id": ana})["ok"]
+    assert dana.call("end", {"conversation_id": ana, "disposition": {"outcome": "supported"}})["ok"]
+    refused = sam.call("reply", {"conversation_id": ana, "body": "one more thing"})
+    assert refused["code"] == "ended" and "ended" in refused["error"]
+    assert consoles("alex").call("reply", {"conversation_id": ana, "body": "hi"})["code"] == "forbidden"
 
 
 def test_the_key_is_unique_per_conversation_and_sender_on_postgres(tmp_path):

@@ -67,7 +67,7 @@ def claim(conversation_id, user: User) -> Conversation:
 def reply(conversation_id, user: User, body, idempotency_key: str | None = None) -> Message:
     conv = get_conversation(conversation_id)
     if not can_reply(user, conv):
-        raise ConversationError("You can only write in conversations you are handling.", "forbidden")
+        raise _why_not_reply(user, conv)
     body = (body or "").strip() if isinstance(body, str) else ""
     if not body:
         raise ConversationError("Write a message first.", "empty")
@@ -100,6 +100,15 @@ def reply(conversation_id, user: User, body, idempotency_key: str | None = None)
         db.session.commit()
         announce_adult(conv, acked)
     return msg
+
+
+def _why_not_reply(user: User, conv: Conversation) -> ConversationError:
+    if not can_view(user, conv):
+        return ConversationError("You can only write in conversations you are handling.", "forbidden")
+    if conv.texter.opted_out:
+        return ConversationError("The texter opted out (they texted STOP): nothing more can be sent to them.",
+                                 "opted_out")
+    return ConversationError("This conversation has ended: nothing more can be sent in it.", "ended")
 
 
 def _resent(conv: Conversation, user: User, key: str) -> Message | None:
