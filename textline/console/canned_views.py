@@ -2,7 +2,7 @@
 volunteer console's "/" picker reads (/api/saved-replies). Rules live in textline/console/canned.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from textline import payloads
@@ -11,15 +11,13 @@ from textline.console import canned
 from textline.console.canned import CannedError
 from textline.extensions import db
 from textline.models import CannedResponse, Role
+from textline.ops.request_args import get_or_404
 
 bp = Blueprint("canned", __name__)
 
 
 def _reply_or_404(reply_id: int) -> CannedResponse:
-    reply = db.session.get(CannedResponse, reply_id)
-    if reply is None:
-        abort(404)
-    return reply
+    return get_or_404(CannedResponse, reply_id)
 
 
 def _list_page(form, errors):

@@ -16,6 +16,7 @@ from textline.accounts import audit, presence
 from textline.accounts.permissions import can_transfer
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, TRANSFER_NOTE, Conversation, ConversationNote, Role, User
+from textline.ops.request_args import whole_number
 from textline.safety import notices
 from textline.safety.supervision import MAX_NOTE
 from textline.texting import queue
@@ -47,10 +48,8 @@ def targets(conversation_id, user: User) -> list[dict]:
 
 
 def _target(target_id, conv: Conversation) -> User:
-    try:
-        target = db.session.get(User, int(target_id))
-    except (TypeError, ValueError):
-        target = None
+    target_id = whole_number(target_id)
+    target = db.session.get(User, target_id) if target_id is not None else None
     if target is None or not target.active or target.role != Role.VOLUNTEER.value:
         raise ConversationError("Choose a volunteer to pass this conversation to.", "no_target")
     if target.id == conv.volunteer_id:

@@ -14,6 +14,7 @@ from textline.console import wrap_up
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, OUTBOUND, WAITING, Conversation, Message, User, utcnow
 from textline.ops import metrics
+from textline.ops.request_args import whole_number
 from textline.safety import escalation, notices
 from textline.texting import outgoing, queue, queue_sync, survey
 from textline.texting.outgoing import MAX_BODY
@@ -29,10 +30,8 @@ class ConversationError(Exception):
 
 
 def get_conversation(conversation_id) -> Conversation:
-    try:
-        conv = db.session.get(Conversation, int(conversation_id))
-    except (TypeError, ValueError):
-        conv = None
+    conv_id = whole_number(conversation_id)
+    conv = db.session.get(Conversation, conv_id) if conv_id is not None else None
     if conv is None:
         raise ConversationError("That conversation does not exist.", "not_found")
     return conv

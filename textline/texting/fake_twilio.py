@@ -18,6 +18,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from textline import broadcast
 from textline.extensions import csrf, socketio
+from textline.ops.request_args import whole_number
 from textline.redis_store import get_redis, key
 from textline.texting.twilio_gateway import sign
 from textline.texting.webhooks import TRAINING_PARAM
@@ -165,7 +166,9 @@ def list_messages(account_sid):
     if fault.get("status"):
         return _fault_response(fault)
     to = request.args.get("To")
-    page_size = min(int(request.args.get("PageSize", 50)), 1000)
+    page_size = whole_number(request.args.get("PageSize", "50"), 1, 1000)
+    if page_size is None:
+        return _error(400, 20001, "PageSize must be a whole number from 1 to 1000.")
     r = get_redis()
     sids = r.lrange(_outbox_key(to), 0, page_size - 1) if to else []
     messages = [_resource(m) for m in (_load(s) for s in sids) if m]
