@@ -136,6 +136,7 @@ def load_config(env: dict | None = None) -> dict:
         "PRESENCE_GRACE_SECONDS": _int(env, "PRESENCE_GRACE_SECONDS", 60),
         "PRESENCE_TTL_SECONDS": _int(env, "PRESENCE_TTL_SECONDS", 90),
         "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
+        "IDLE_CLOSE_DAYS": _int(env, "IDLE_CLOSE_DAYS", 14),  # no message this long: the server closes it
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
         # Safety: when adults are pulled in, and when the line is staffed.
         "ESCALATE_WAIT_SECONDS": _int(env, "ESCALATE_WAIT_SECONDS", 180),          # unclaimed this long

@@ -1,4 +1,5 @@
-"""Retention: run hourly by beat; erasing is idempotent, so a missed or repeated run does no harm."""
+"""Retention: run hourly by beat. Conversations gone quiet are closed first, so they are erased in turn;
+both steps are idempotent, so a missed or repeated run does no harm."""
 from celery import shared_task
 from flask import current_app
 
@@ -8,7 +9,9 @@ from textline.ops import retention
 
 @shared_task(name="workers.retention.apply_retention")
 def apply_retention() -> dict:
+    closed = retention.close_idle(current_app.config["IDLE_CLOSE_DAYS"])
     result = retention.apply_retention(current_app.config["RETENTION_DAYS"])
+    result = {"idle_closed": closed, **result}
     if any(result.values()):
         audit.record("retention_run", None, None, None, **result)
     return result

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
-from textline.models import Conversation, Message, Texter, utcnow
+from textline.models import AuditEvent, Conversation, Message, Texter, utcnow
+from textline.ops.cli import create_user
+from textline.texting import queue
 from textline.ops import retention
 from workers.retention import apply_retention
 
@@ -29,7 +31,7 @@ def test_retention_erases_old_closed_conversations_and_keeps_counts(live_app, ap
     old = _conversation(live_app, OLD, "i want to kms, my mum hits me", closed_days_ago=120)
     recent = _conversation(live_app, RECENT, "recent closed one", closed_days_ago=10)
     before = retention.counts()
-    assert apply_retention.delay().get() == {"conversations_erased": 1, "texters_unlinked": 1}
+    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 1, "texters_unlinked": 1}
     after = retention.counts()
     assert {k: after[k] for k in ("conversations", "messages", "texters")} == \
         {k: before[k] for k in ("conversations", "messages", "texters")}
@@ -44,7 +46,7 @@ def test_retention_erases_old_closed_conversations_and_keeps_counts(live_app, ap
     recent = db.session.get(Conversation, recent.id)
     assert all(m.body for m in recent.messages) and recent.texter.phone is not None
     # Idempotent: a second run finds nothing more to do.
-    assert apply_retention.delay().get() == {"conversations_erased": 0, "texters_unlinked": 0}
+    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 0, "texters_unlinked": 0}
 
 
 def test_forgotten_number_starts_afresh(live_app, app_ctx):
@@ -61,3 +63,57 @@ def test_open_or_recent_conversations_are_untouched(live_app, app_ctx):
     db.session.commit()
     assert retention.apply_retention(90) == {"conversations_erased": 0, "texters_unlinked": 0}
     assert db.session.scalar(select(Message.body).where(Message.direction == "in")) == "still talking"
+
+
+def _back_date(conv, days_ago):
+    """As if every message of it, and the conversation itself, were that many days old."""
+    then = utcnow() - timedelta(days=days_ago)
+    db.session.execute(update(Message).where(Message.conversation_id == conv.id).values(created_at=then))
+    db.session.execute(update(Conversation).where(Conversation.id == conv.id).values(opened_at=then, queued_at=then))
+    db.session.commit()
+    return then
+
+
+def test_a_waiting_conversation_left_for_200_days_is_closed_then_erased(live_app, app_ctx):
+    conv = _conversation(live_app, OLD, "is anyone there, my mum hits me")
+    then = _back_date(conv, 200)
+    assert conv.id in queue.ordered_ids()
+    assert apply_retention.delay().get() == {"idle_closed": 1, "conversations_erased": 1, "texters_unlinked": 1}
+    db.session.expire_all()
+    conv = db.session.get(Conversation, conv.id)
+    assert conv.status == "closed" and conv.disposition == {"outcome": "idle", "by": "system"}
+    assert abs((conv.closed_at - then).total_seconds()) < 1  # ended at its last message: retention counts from there
+    assert all(m.body is None for m in conv.messages) and conv.texter.phone is None
+    assert conv.id not in queue.ordered_ids()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "conversation.idle_close"))
+    assert (event.actor_id, event.target_type, event.target_id) == (None, "conversation", conv.id)
+    assert event.details["idle_days"] == live_app.app.config["IDLE_CLOSE_DAYS"]
+
+
+def test_a_quiet_active_conversation_is_closed_and_kept_until_retention(live_app, app_ctx, cfg):
+    cfg["IDLE_CLOSE_DAYS"] = 14
+    sam = create_user("sam@example.org", "Sam", "volunteer", "a-long-password")
+    quiet = _conversation(live_app, OLD, "talk later")
+    quiet.status, quiet.volunteer_id = "active", sam.id
+    db.session.commit()
+    _back_date(quiet, 20)
+    lively = _conversation(live_app, RECENT, "still here")
+    lively.opened_at = utcnow() - timedelta(days=300)  # opened long ago, but written in today
+    db.session.commit()
+    assert apply_retention.delay().get() == {"idle_closed": 1, "conversations_erased": 0, "texters_unlinked": 0}
+    db.session.expire_all()
+    quiet, lively = db.session.get(Conversation, quiet.id), db.session.get(Conversation, lively.id)
+    assert quiet.status == "closed" and quiet.volunteer_id == sam.id and quiet.closed_by_id is None
+    assert all(m.body for m in quiet.messages) and quiet.texter.phone is not None  # 20 days < 90: kept for now
+    assert lively.status == "waiting"
+
+
+def test_close_idle_command(live_app, app_ctx):
+    conv = _conversation(live_app, OLD, "hello?")
+    _back_date(conv, 3)
+    runner = live_app.app.test_cli_runner()
+    assert "closed 0 conversation(s)" in runner.invoke(args=["textline", "close-idle"]).output
+    result = runner.invoke(args=["textline", "close-idle", "--days", "2"])
+    assert result.exit_code == 0 and "closed 1 conversation(s) idle for 2 days" in result.output
+    db.session.expire_all()
+    assert db.session.get(Conversation, conv.id).status == "closed"

@@ -32,7 +32,8 @@ OUTCOMES = {
 # Only an adult contacts emergency services; the volunteer's form does not offer it.
 ADULT_ONLY_OUTCOMES = ("emergency",)
 # Written by the server alone when nobody filled a form.
-SYSTEM_OUTCOMES = {"opted_out": "Texter opted out (STOP)", "erased": "Erased on request"}
+SYSTEM_OUTCOMES = {"opted_out": "Texter opted out (STOP)", "erased": "Erased on request",
+                   "idle": "Closed by the server after going quiet"}
 BY = ("volunteer", "adult", "system")
 
 

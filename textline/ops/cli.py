@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from textline.accounts.passwords import hash_password
 from textline.console import canned
 from textline.extensions import db
 from textline.models import Role, User
-from textline.ops import config_check
+from textline.ops import config_check, retention
 from textline.texting import queue
 from textline.texting.queue_sync import rebuild_queue, reconcile_queue
 
@@ -99,6 +99,15 @@ def rebuild_queue_cmd(full):
             click.echo(f"queue repaired from SQL: {changed} change(s), {queue_length()} waiting")
     except RedisError as exc:
         raise click.ClickException(f"Redis is unreachable ({exc}); nothing changed. Try again when it is up.")
+
+
+@group.command("close-idle")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Days without a message (default: IDLE_CLOSE_DAYS).")
+def close_idle_cmd(days):
+    """Close open conversations nobody has written in for that long (beat does it hourly)."""
+    days = days or current_app.config["IDLE_CLOSE_DAYS"]
+    click.echo(f"closed {retention.close_idle(days)} conversation(s) idle for {days} days or more")
 
 
 def queue_length() -> int:

@@ -1,5 +1,8 @@
 """Forgetting: retention of closed conversations, and a texter's export or erasure on request.
 
+A conversation nobody writes in any more is closed by the server after IDLE_CLOSE_DAYS, as of its last
+message, so retention reaches it like any other (an open conversation is never erased).
+
 What is erased: message bodies, the words in risk reasons, wrap-up notes, private notes (whispers and
 transfer handover notes, which retell what the texter said), and the phone-number
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
@@ -10,11 +13,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 
+from textline.accounts import audit
 from textline.console import wrap_up
 from textline.extensions import db
-from textline.models import CLOSED, Conversation, Message, Texter, TexterPhone, utcnow
+from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
 from textline.texting import conversations
 from textline.texting.privacy import phone_hash
 
@@ -61,6 +65,35 @@ def apply_retention(days: int, now: datetime | None = None) -> dict:
         unlink_texter(texter, now)
     db.session.commit()
     return {"conversations_erased": len(old), "texters_unlinked": len(texters)}
+
+
+def close_idle(days: int, now: datetime | None = None) -> int:
+    """Close every open conversation with no message for `days`: a system outcome, an audit line, and
+    closed_at = its last message (when it really ended). Returns how many were closed."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    last = select(func.max(Message.created_at)).where(Message.conversation_id == Conversation.id).scalar_subquery()
+    last_activity = func.coalesce(last, Conversation.opened_at)
+    idle = db.session.execute(select(Conversation.id, Conversation.status, last_activity)
+                              .where(Conversation.status != CLOSED, last_activity < cutoff)).all()
+    closed = 0
+    for conv_id, status, last_at in idle:
+        # Conditional: a text that arrived since the select keeps the conversation open.
+        newer = exists().where(Message.conversation_id == conv_id, Message.created_at >= cutoff)
+        done = db.session.execute(update(Conversation).where(Conversation.id == conv_id, Conversation.status == status,
+                                                             ~newer)
+                                  .values(status=CLOSED, closed_at=last_at, closed_by_id=None,
+                                          disposition=wrap_up.system("idle"), awaiting_reply_since=None)).rowcount
+        if not done:
+            continue
+        audit.record("conversation.idle_close", None, "conversation", conv_id, commit=False, idle_days=days,
+                     last_activity=last_at.isoformat())
+        db.session.commit()
+        closed += 1
+        conv = db.session.get(Conversation, conv_id)
+        db.session.refresh(conv)
+        conversations.after_close(conv, was_waiting=status == WAITING)
+    return closed
 
 
 def find_texter(number: str, key: str) -> Texter | None:
