@@ -38,7 +38,8 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     app.config.update(overrides or {})
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # the overrides may name another database
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
-                                                                 app.config["DB_CONNECT_TIMEOUT"])
+                                                                 app.config["DB_CONNECT_TIMEOUT"],
+                                                                 app.config["SQLITE_BUSY_TIMEOUT"])
     app.config["PROCESS_ROLE"] = role
     os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
     logs.init_app(app)  # JSON lines with a request id, redacted (textline/ops/logs.py)

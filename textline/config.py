@@ -59,7 +59,7 @@ def _networks(env: dict, name: str) -> list:
     return out
 
 
-def engine_options(database_url: str, connect_timeout: float) -> dict:
+def engine_options(database_url: str, connect_timeout: float, sqlite_busy_timeout: float = 1) -> dict:
     options = {
         # SQL errors would otherwise carry their parameters (message bodies, numbers) into the logs.
         "hide_parameters": True,
@@ -71,7 +71,11 @@ def engine_options(database_url: str, connect_timeout: float) -> dict:
         # A ping per checkout (~0.1 ms): after a database restart a stale pooled connection would fail
         # a volunteer's sign-in or reply with a 500, and only webhooks are retried by anyone.
         options["pool_pre_ping"] = True
-    # SQLite is a file: no server to lose a connection, nothing to ping.
+    elif database_url.startswith("sqlite"):
+        # A writer waits this long for another's write lock, then fails (a webhook answers 503, Twilio
+        # retries). SQLite waits in C, which a gevent web process cannot switch away from: every request
+        # in the process stalls as long, so keep it short. No server to lose a connection, nothing to ping.
+        options["connect_args"] = {"timeout": sqlite_busy_timeout}
     return options
 
 
@@ -154,7 +158,9 @@ def load_config(env: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": public_base.startswith("https://"),
         "DB_CONNECT_TIMEOUT": _float(env, "DB_CONNECT_TIMEOUT", 5),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, _float(env, "DB_CONNECT_TIMEOUT", 5)),
+        "SQLITE_BUSY_TIMEOUT": _float(env, "SQLITE_BUSY_TIMEOUT", 1),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, _float(env, "DB_CONNECT_TIMEOUT", 5),
+                                                    _float(env, "SQLITE_BUSY_TIMEOUT", 1)),
         # Operations (textline/ops/logs.py, metrics.py, health.py, web_upkeep.py).
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,

@@ -20,12 +20,11 @@ csrf = CSRFProtect()
 
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record):
-    """SQLite shared by web and worker processes: WAL lets readers run beside a writer, and a busy
-    timeout makes a writer wait its turn instead of failing."""
+    """SQLite shared by web and worker processes: WAL lets readers run beside a writer. How long a writer
+    waits its turn is the connection's timeout (SQLITE_BUSY_TIMEOUT, config.engine_options)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
