@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 
-import socketio as python_socketio
 from flask import current_app, request
 from flask_socketio import join_room, leave_room
 
@@ -21,6 +20,7 @@ from textline import payloads
 from textline.accounts import presence
 from textline.extensions import socketio
 from textline.models import Conversation, ConversationNote, Escalation, Message, Page, User, utcnow
+from textline.redis_store import MessageQueue
 
 # ---- what the server sends (static/js/events.js mirrors these) ------------------------------------
 HELLO = "hello"                          # to a console that just connected: who it is, its conversations
@@ -60,12 +60,11 @@ def phone_room(number: str) -> str:
 
 
 def client_manager(url: str):
-    """The Redis message queue that joins web processes and workers, with a connect timeout: an
-    unreachable Redis must not hang the webhook that emits (the emit is dropped and logged instead)."""
+    """The Redis message queue that joins web processes and workers; an unreachable or hung Redis must
+    not hold up the webhook that emits (the emit is dropped and logged instead: redis_store.MessageQueue)."""
     if not url or not url.startswith(("redis://", "rediss://")):
         return None
-    return python_socketio.RedisManager(url, channel="flask-socketio", write_only=False,
-                                        redis_options={"socket_connect_timeout": 2})
+    return MessageQueue(url, channel="flask-socketio")
 
 
 def _emit(event: str, data, to: str | list[str], namespace: str = "/") -> None:

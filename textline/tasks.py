@@ -17,6 +17,7 @@ from celery import Celery, Task, chain
 from celery.signals import before_task_publish
 from flask import Flask, current_app
 
+from textline import redis_store
 from textline.ops.logs import current_request_id
 
 # The names the tasks are registered under (workers/outbound.py). Renaming one strands the tasks
@@ -48,8 +49,9 @@ def init_app(app: Flask) -> Celery:
             "visibility_timeout": cfg["CELERY_VISIBILITY_TIMEOUT"],
             "unacked_restore_interval": max(1, cfg["CELERY_VISIBILITY_TIMEOUT"] // 4),
             "unacked_restore_throttle": 1,
-            # An unreachable Redis must fail fast: the outbox sweep re-sends what could not be queued.
-            "socket_connect_timeout": 2,
+            # An unreachable or hung Redis must fail fast: the outbox sweep re-sends what could not be queued.
+            "socket_connect_timeout": redis_store.TIMEOUT,
+            "socket_timeout": redis_store.TIMEOUT,
         },
         broker_connection_timeout=2,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2,
@@ -72,6 +74,14 @@ def _carry_request_id(headers=None, **_):
         headers.setdefault("textline_request_id", rid)
 
 
+def _broker_down() -> bool:
+    """The broker did not answer this process a moment ago (redis_store): do not wait for it again. Each
+    publish could otherwise take seconds of retries, and a webhook must answer at once."""
+    celery = current_app.extensions["celery"]
+    url = celery.conf.broker_url or ""
+    return not celery.conf.task_always_eager and url.startswith("redis://") and redis_store.unreachable(url)
+
+
 def _signature(name: str, *args):
     celery = current_app.extensions["celery"]
     if celery.conf.task_always_eager and name not in celery.tasks:
@@ -86,6 +96,9 @@ def send_texts(*message_ids: int) -> None:
     if not message_ids:
         return
     sigs = [_signature(SEND_MESSAGE, mid) for mid in message_ids]
+    if _broker_down():
+        current_app.logger.warning("broker unreachable: outbound messages %s left to the sweep", list(message_ids))
+        return
     try:
         (sigs[0] if len(sigs) == 1 else chain(*sigs)).delay()
     except Exception:
@@ -96,6 +109,9 @@ def send_texts(*message_ids: int) -> None:
 def send_page(page_id: int) -> None:
     """Send a stored page to an advisor's phone."""
     sig = _signature(SEND_PAGE, page_id)
+    if _broker_down():
+        current_app.logger.warning("broker unreachable: page %s left to the outbox sweep", page_id)
+        return
     try:
         sig.delay()
     except Exception:

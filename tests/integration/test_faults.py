@@ -22,7 +22,7 @@ from textline.models import Conversation, Message
 pytestmark = pytest.mark.integration
 
 BOUND = 2.0  # seconds: the answer bound the hardening issue names
-CAL = "+15550104403"
+ANA, BEN, CAL = "+15550104401", "+15550104402", "+15550104403"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,35 @@ def timed(call):
     return result, time.monotonic() - started
 
 
+def test_a_hung_redis_does_not_hold_up_the_webhook_and_the_queue_heals(faults):
+    stack = faults
+    stack.user("sam@example.org")
+    os.kill(stack.redis_server.proc.pid, signal.SIGSTOP)
+    try:
+        answers = [timed(lambda n=n: stack.text_in(n, "hello? is anyone there")) for n in (ANA, BEN)]
+        health, health_took = timed(lambda: requests.get(stack.base_url + "/healthz", timeout=15))
+    finally:
+        os.kill(stack.redis_server.proc.pid, signal.SIGCONT)
+    print("while Redis hangs: webhooks answered in", [f"{took:.2f} s" for _, took in answers],
+          f"/healthz in {health_took:.2f} s")
+    for response, took in answers:
+        assert response.status_code == 200 and took < BOUND, f"webhook answered {response.status_code} in {took:.1f} s"
+    assert health.status_code == 200 and health_took < BOUND
+    with stack.db() as s:
+        convs = s.scalars(select(Conversation).order_by(Conversation.id)).all()
+        assert [c.status for c in convs] == ["waiting", "waiting"]
+        assert s.scalars(select(Message.body).where(Message.direction == "in")).all() == ["hello? is anyone there"] * 2
+
+    # Redis answers again: the queue is repaired from SQL, and the welcomes go out once each.
+    ids = [c.id for c in convs]
+    wait_until(lambda: sorted(int(x) for x in stack.redis().zrange("tl:queue", 0, -1)) == ids,
+               timeout=60, what="queue repaired from SQL")
+    wait_until(lambda: len(stack.sent_to(ANA)) == 1 and len(stack.sent_to(BEN)) == 1,
+               timeout=120, interval=0.5, what="welcomes sent after Redis came back")
+    after, took = timed(lambda: stack.text_in(ANA, "still here"))
+    assert after.status_code == 200 and took < BOUND
+
+
 def test_a_held_sqlite_write_lock_gets_a_quick_503_and_other_requests_are_served(faults):
     stack = faults
     sid = new_sid()  # Twilio retries a webhook with the same MessageSid
@@ -68,6 +97,8 @@ def test_a_held_sqlite_write_lock_gets_a_quick_503_and_other_requests_are_served
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    print(f"while SQLite is locked: the webhook answered {webhook['response'].status_code} in {webhook['took']:.2f} s,"
+          f" /healthz in {health_took:.2f} s")
     assert health.status_code == 200 and health_took < BOUND, f"/healthz took {health_took:.1f} s"
     response, took = webhook["response"], webhook["took"]
     assert response.status_code == 503 and response.headers["Retry-After"], response.status_code
