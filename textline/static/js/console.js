@@ -78,7 +78,8 @@
         el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", trainingBadge(c),
         el("div", {class: "muted small"}, "waiting ", el("span", {class: "clock", dataset: {since: c.queued_at}},
           waited(c.queued_at)), ` · ${c.inbound_count} message${c.inbound_count === 1 ? "" : "s"}`),
-        c.risk_reasons.length ? el("div", {class: "reasons small"}, c.risk_reasons.slice(0, 3).join("; ")) : null),
+        c.risk_reasons.length ? el("div", {class: "reasons small", title: c.risk_reasons.join("; ")},
+          c.risk_reasons.slice(0, 3).join("; ")) : null),
       el("button", {type: "button", class: "primary small", onclick: () => claim(c.id),
         "aria-label": `Claim ${c.alias}`}, "Claim"))));
     $("queue-count").textContent = state.queue.length;
@@ -213,8 +214,9 @@
     const takenBy = conv.taken_by || (conv.volunteer_id != null && conv.volunteer_id !== myId ? conv.volunteer_name : null);
     const takenOver = conv.status !== "closed" && !!takenBy;
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
-    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv), " ",
-      conv.risk_reasons.join("; "));
+    const why = conv.risk_reasons.join("; ");
+    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv),
+      why ? el("span", {class: "why", title: why}, why) : null);
     $("notice-adult").hidden = !conv.adult_name;
     $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";
     $("notice-taken").hidden = !takenOver;

@@ -1,0 +1,152 @@
+"""The screens as a person sees them, at the sizes people use: a volunteer's laptop (1280x720,
+1366x768), a tablet (820x1180) and, for the adult on call, a phone (390x844).
+
+What matters is asserted (the volunteer's own conversations and the reply box visible without
+scrolling, dialogs' buttons on screen, no sideways scrolling on the phone, the first message in the
+adult's transcript), axe runs on every screen, and each screen is kept as a picture of the viewport
+under test-artifacts/browser/screens/ (what is above the fold is the point).
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.browser.conftest import ARTIFACTS, axe_violations, sign_in
+from tests.support.servers import wait_until
+from tests.support.state import PASSWORD
+from textline.models import Conversation, Escalation
+
+LAPTOP = {"width": 1280, "height": 720}
+WIDE_LAPTOP = {"width": 1366, "height": 768}
+TABLET = {"width": 820, "height": 1180}
+PHONE = {"width": 390, "height": 844}
+SIZES = {"1280x720": LAPTOP, "1366x768": WIDE_LAPTOP, "820x1180": TABLET}
+TOUCH = 44  # px: the smallest touch target on the phone
+
+# Read by the lexicon as high risk (an alert for the adults), and by the model alone (review).
+HIGH = "i want to kill myself tonight"
+MODEL_ONLY = "wrote letters for my mom and my little brother. just in case"
+
+
+def look(page, name: str) -> None:
+    """Keep the viewport as the person sees it, and fail on serious or critical axe findings."""
+    size = page.viewport_size
+    path = ARTIFACTS / "screens" / f"{name}-{size['width']}x{size['height']}.png"
+    page.screenshot(path=str(path))
+    found = axe_violations(page, f"{name}-{size['width']}x{size['height']}")
+    assert found == [], f"{name}: {found}"
+
+
+def box_of(locator) -> dict:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box, locator
+    return box
+
+
+def on_screen(page, locator, what: str) -> None:
+    """Entirely inside the viewport with the page itself not scrolled: seen without scrolling."""
+    assert page.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0], f"{what}: the page scrolled"
+    box, size = box_of(locator), page.viewport_size
+    assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] + 0.5 \
+        and box["y"] + box["height"] <= size["height"] + 0.5, f"{what} is not all on screen: {box} in {size}"
+    # Not scrolled out of its panel nor covered: what is at its middle and near its corners is itself.
+    hidden = locator.evaluate("""(el) => {
+        const r = el.getBoundingClientRect(), points = [[0.5, 0.5], [0.1, 0.2], [0.9, 0.8]];
+        return points.filter(([fx, fy]) => {
+            const hit = document.elementFromPoint(r.left + r.width * fx, r.top + r.height * fy);
+            return !hit || !(el === hit || el.contains(hit));
+        }).length;
+    }""")
+    assert hidden == 0, f"{what} is clipped by its panel or covered"
+
+
+def in_dialog_view(page, locator, what: str) -> None:
+    """Inside the viewport (a dialog scrolls inside itself, never off the screen)."""
+    box, size = box_of(locator), page.viewport_size
+    assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 0.5 \
+        and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 0.5, f"{what} off screen: {box} in {size}"
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def no_sideways_scroll(page, what: str) -> None:
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{what}: the page scrolls sideways ({widths[0]} > {widths[1]} px)"
+
+
+def big_enough(locator, what: str) -> None:
+    box = box_of(locator)
+    assert box["width"] >= TOUCH and box["height"] >= TOUCH, f"{what}: touch target {box}"
+
+
+def busy_console(live, pages, viewport):
+    """Sam on shift at a volunteer's screen: two conversations claimed (the first a long one) and
+    three more texters waiting."""
+    live.user("sam@example.org", display_name="Sam", capacity=3)
+    for i in range(5):
+        live.text_in(f"+1555010760{i}", "i keep getting bullied at school and i don't want to go back")
+    page = pages.new(viewport=viewport)
+    sign_in(page, "sam@example.org", PASSWORD)
+    expect(page.get_by_test_id("queue-item")).to_have_count(5)
+    for n in (1, 2):
+        page.get_by_role("button", name=re.compile("^Claim Texter")).first.click()
+        expect(page.get_by_role("tab")).to_have_count(n)
+    for i in range(8):  # a long conversation: the transcript scrolls
+        live.text_in("+15550107600", f"message {i}: it has been a really long week and nobody gets it")
+    page.get_by_role("tab").first.click()
+    expect(page.get_by_test_id("transcript")).to_contain_text("message 7")
+    page.get_by_role("textbox", name="Your reply").fill("I'm here. Take your time.")
+    return page
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_volunteer_console_fits(live, pages, size):
+    viewport = SIZES[size]
+    page = busy_console(live, pages, viewport)
+    expect(page.get_by_test_id("queue-item")).to_have_count(3)
+    expect(page.get_by_role("status")).to_have_text("Live")
+    on_screen(page, page.get_by_test_id("shift-state"), "the shift state")
+    on_screen(page, page.get_by_role("heading", name=re.compile("^Waiting")), "the waiting list's heading")
+    on_screen(page, page.get_by_role("heading", name="My conversations"), "My conversations")
+    on_screen(page, page.get_by_role("tab").nth(0), "my first conversation")
+    on_screen(page, page.get_by_role("tab").nth(1), "my second conversation")
+    on_screen(page, page.get_by_role("status"), "the Live indicator")
+    on_screen(page, page.get_by_role("textbox", name="Your reply"), "the reply box")
+    on_screen(page, page.get_by_role("button", name="Send", exact=True), "Send")
+    on_screen(page, page.get_by_role("button", name="End conversation…"), "End conversation")
+    look(page, "console-busy")
+
+    # Crisis resources open: the transcript keeps room to read, the reply box stays on screen.
+    page.get_by_text("Crisis resources: insert into your reply").click()
+    expect(page.get_by_test_id("resources").get_by_role("button").first).to_be_visible()
+    transcript = box_of(page.get_by_test_id("transcript"))
+    assert transcript["height"] >= 150, f"transcript squeezed to {transcript['height']} px"
+    on_screen(page, page.get_by_role("textbox", name="Your reply"), "the reply box with resources open")
+    on_screen(page, page.get_by_role("button", name="Send", exact=True), "Send with resources open")
+    look(page, "console-resources")
+    page.get_by_text("Crisis resources: insert into your reply").click()
+
+    # The saved-reply picker covers neither the conversation's buttons nor its header.
+    page.get_by_role("button", name=re.compile("^Saved replies")).click()
+    picker = box_of(page.locator("#canned-picker"))
+    for name in ("Ask an adult", "Transfer…", "End conversation…"):
+        button = box_of(page.get_by_role("button", name=name))
+        assert not overlap(picker, button), f"the saved-reply picker covers {name}: {picker} {button}"
+    in_dialog_view(page, page.locator("#canned-picker"), "the saved-reply picker")
+    look(page, "console-saved-replies")
+    page.keyboard.press("Escape")
+
+    # The wrap-up dialog fits: its buttons are on screen (the form scrolls inside the dialog).
+    page.get_by_role("button", name="End conversation…").click()
+    dialog = page.get_by_role("dialog")
+    in_dialog_view(page, dialog, "the wrap-up dialog")
+    in_dialog_view(page, dialog.get_by_role("button", name="End conversation", exact=True), "End conversation")
+    in_dialog_view(page, dialog.get_by_role("button", name="Cancel"), "Cancel")
+    look(page, "console-wrap-up")
