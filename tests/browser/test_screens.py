@@ -150,3 +150,36 @@ def test_volunteer_console_fits(live, pages, size):
     in_dialog_view(page, dialog.get_by_role("button", name="End conversation", exact=True), "End conversation")
     in_dialog_view(page, dialog.get_by_role("button", name="Cancel"), "Cancel")
     look(page, "console-wrap-up")
+
+
+def test_volunteers_see_plain_reasons_and_adults_see_the_model(live, pages):
+    """The lexicon's reasons are plain ("bullied"); the model's words ("keep", "want", "back") look arbitrary
+    to a teen volunteer, so only the adults see them, once, as "reads like texts that needed an adult"."""
+    live.user("sam@example.org", display_name="Sam")
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    number = "+15550107610"
+    live.text_in(number, "i keep getting bullied at school and i don't want to go back")
+    live.text_in(number, "it has been a really long week and nobody gets it")
+    sam = pages.new(viewport=LAPTOP)
+    sign_in(sam, "sam@example.org", PASSWORD)
+    sam.get_by_role("button", name=re.compile("^Claim Texter")).click()
+    transcript = sam.get_by_test_id("transcript")
+    expect(transcript).to_contain_text("nobody gets it")
+    expect(sam.locator("#chat-risk")).to_contain_text('"bullied"')
+    for where in (sam.locator("#chat-risk"), transcript):
+        expect(where).not_to_contain_text("reads like")
+        expect(where).not_to_contain_text("model")
+    expect(transcript.locator("mark")).to_have_text(["bullied"])
+    look(sam, "console-reasons")
+
+    dana = pages.new(viewport=LAPTOP)
+    sign_in(dana, "dana@example.org", PASSWORD)
+    dana.goto("/supervise")
+    dana.get_by_test_id("live-row").get_by_role("button").click()
+    header = dana.locator("#sv-risk")
+    expect(header).to_contain_text('"bullied"')
+    expect(header).to_contain_text("reads like texts that needed an adult")
+    assert header.inner_text().count("reads like") == 1, header.inner_text()  # once, however many texts
+    expect(header).not_to_contain_text("model 0.")
+    expect(dana.get_by_test_id("sv-transcript").locator("mark.model").first).to_be_visible()
+    look(dana, "supervise-reasons")
