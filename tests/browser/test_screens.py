@@ -183,3 +183,49 @@ def test_volunteers_see_plain_reasons_and_adults_see_the_model(live, pages):
     expect(header).not_to_contain_text("model 0.")
     expect(dana.get_by_test_id("sv-transcript").locator("mark.model").first).to_be_visible()
     look(dana, "supervise-reasons")
+
+
+def dashboard_with_an_alert(live, pages, viewport):
+    """Dana's dashboard: a high-risk texter (an open alert) whose long conversation Sam is answering,
+    and a second texter waiting."""
+    live.user("sam@example.org", display_name="Sam")
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    sam = live.console("sam@example.org")
+    live.track(sam)
+    live.text_in("+15550107620", HIGH)
+    conv = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
+    for i in range(10):
+        live.text_in("+15550107620", f"text {i}: i don't know what to do anymore, everything is too much")
+        assert sam.call("reply", {"conversation_id": conv["id"], "body": f"I'm listening ({i}).",
+                                  "client_id": f"r{i}"})["ok"]
+    live.text_in("+15550107621", "hi is anyone there")
+    page = pages.new(viewport=viewport)
+    sign_in(page, "dana@example.org", PASSWORD)
+    page.goto("/supervise")
+    expect(page.get_by_test_id("alert")).to_have_count(1)
+    expect(page.get_by_test_id("live-row")).to_have_count(2)
+    return page, conv["id"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_adult_dashboard_fits(live, pages, size):
+    page, _ = dashboard_with_an_alert(live, pages, SIZES[size])
+    card = page.get_by_test_id("alert")
+    assert "High risk High risk" not in " ".join(card.inner_text().split()), card.inner_text()
+    # Every risk badge is one line, however narrow the table.
+    wrapped = page.evaluate("""() => [...document.querySelectorAll('#live .badge, #alerts .badge')]
+        .filter((b) => b.getClientRects().length > 1 || b.getBoundingClientRect().height > 26).length""")
+    assert wrapped == 0, f"{wrapped} risk badges wrap"
+    card.get_by_role("button", name="Open").click()
+    expect(page.get_by_test_id("sv-transcript")).to_contain_text("text 9")
+    # The texter's first message, the one that raised the alarm, is on screen, and so is Send as adult.
+    on_screen(page, page.locator("#sv-chat").get_by_text(HIGH).first, "the first message")
+    on_screen(page, page.get_by_role("textbox", name="Write to the texter as an adult advisor"), "the adult's reply box")
+    on_screen(page, page.get_by_role("button", name="Send as adult"), "Send as adult")
+    on_screen(page, page.get_by_role("button", name="Join as adult"), "Join as adult")
+    look(page, "supervise-alert-open")
+    page.get_by_role("button", name="End…").click()
+    dialog = page.get_by_role("dialog")
+    in_dialog_view(page, dialog.get_by_role("button", name="End conversation"), "End conversation")
+    look(page, "supervise-end")

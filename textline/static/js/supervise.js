@@ -50,7 +50,7 @@
     return el("li", {class: `alert-item reason-${a.reason}`, dataset: {id: a.id, testid: "alert"}},
       el("div", {},
         el("strong", {}, a.alias), " ", riskBadge(a.risk_level), " ",
-        el("span", {class: "reason"}, a.reason_text),
+        a.reason === "risk" ? null : el("span", {class: "reason"}, a.reason_text),  // the badge already says "High risk"
         el("div", {class: "muted small"}, "open ", clock(a.opened_at),
           a.volunteer_name ? ` · volunteer ${a.volunteer_name}` : " · unclaimed",
           a.opened_by ? ` · asked by ${a.opened_by}` : "",
@@ -161,6 +161,23 @@
         new Date(n.created_at).toLocaleTimeString()));
   }
 
+  // The texter's first message often says what is wrong: once it has scrolled out of the transcript, it is
+  // pinned above it.
+  const firstInView = new IntersectionObserver((seen) => {
+    for (const e of seen) $("sv-first").hidden = e.isIntersecting;
+  }, {root: $("sv-transcript")});
+
+  function pinFirst(list, messages) {
+    firstInView.disconnect();
+    const first = messages.find((m) => m.direction === "in" && m.body != null);
+    const node = first && list.querySelector(`[data-id="${first.id}"]`);
+    $("sv-first").hidden = true;
+    if (!node) return;
+    $("sv-first").replaceChildren(el("strong", {}, `First text · ${new Date(first.created_at).toLocaleTimeString()}: `),
+      first.body);
+    firstInView.observe(node);
+  }
+
   function renderChat() {
     const c = state.convs.get(state.openId);
     $("sv-empty").hidden = !!c;
@@ -169,7 +186,7 @@
     $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
     const why = adultReasons(c.risk_reasons).join("; ");
     $("sv-risk").replaceChildren(riskBadge(c.risk_level), why ? el("span", {class: "why", title: why}, why) : null);
-    const alerts = boardAlerts(c.id).map((a) => `${a.reason_text}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
+    const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
       ...alerts].filter(Boolean).join(" · ");
@@ -179,6 +196,7 @@
     const list = $("sv-transcript");
     list.replaceChildren(...items.map((x) => x.node));
     list.scrollTop = list.scrollHeight;
+    pinFirst(list, state.messages.get(c.id) || []);
     const closed = c.status === "closed";
     for (const id of ["sv-join", "sv-take", "sv-end"]) $(id).disabled = closed;
     $("sv-join").hidden = c.adult_name != null;
