@@ -229,3 +229,82 @@ def test_adult_dashboard_fits(live, pages, size):
     dialog = page.get_by_role("dialog")
     in_dialog_view(page, dialog.get_by_role("button", name="End conversation"), "End conversation")
     look(page, "supervise-end")
+
+
+def sign_in_lands(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_each_role_lands_on_its_own_page_and_an_adult_can_switch(live, pages):
+    live.user("sam@example.org", display_name="Sam")
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    live.user("ada@example.org", "admin", display_name="Ada")
+    sam = pages.new(viewport=LAPTOP)
+    sign_in_lands(sam, "sam@example.org")
+    assert sam.url.endswith("/console"), sam.url
+    for email in ("dana@example.org", "ada@example.org"):
+        adult = pages.new(viewport=LAPTOP)
+        sign_in_lands(adult, email)
+        assert adult.url.endswith("/supervise"), (email, adult.url)
+        nav = adult.get_by_role("navigation", name="Main")
+        expect(nav.get_by_role("link", name="Supervise")).to_have_attribute("aria-current", "page")
+        nav.get_by_role("link", name="Console").click()
+        adult.wait_for_url("**/console")
+        expect(nav.get_by_role("link", name="Console")).to_have_attribute("aria-current", "page")
+        expect(adult.get_by_role("status")).to_have_text("Live")
+
+
+def test_a_volunteer_off_shift_is_told_why_and_what_to_do(live, pages):
+    live.user("sam@example.org", on_shift=False, display_name="Sam")
+    live.text_in("+15550107630", "hello?")
+    page = pages.new(viewport=LAPTOP)
+    sign_in_lands(page, "sam@example.org")
+    expect(page.get_by_role("status")).to_have_text("Live")
+    help_text = page.get_by_test_id("off-shift-help")
+    expect(help_text).to_be_visible()
+    expect(help_text).to_contain_text("off shift")           # where they are,
+    expect(help_text).to_contain_text("Go on shift")         # what to press,
+    expect(help_text).to_contain_text("who is waiting")      # what it does,
+    expect(help_text).to_contain_text("adult")               # and that nobody is left alone meanwhile
+    expect(page.get_by_role("button", name="Go on shift")).to_have_class(re.compile("primary"))
+    look(page, "console-off-shift")
+    page.get_by_role("button", name="Go on shift").click()
+    expect(page.get_by_test_id("queue-item")).to_have_count(1)
+    expect(help_text).to_be_hidden()
+    expect(page.get_by_role("button", name="Go off shift")).not_to_have_class(re.compile("primary"))
+
+
+def test_simulator_texts_count_unless_marked_as_training(live, pages):
+    page = pages.new("/simulator", viewport=LAPTOP)
+    box = page.get_by_label("Training conversation")
+    expect(box).not_to_be_checked()
+    expect(page.locator("#sim-training-help")).to_contain_text("Insights")
+    look(page, "simulator")
+    page.get_by_label("This phone's number").fill("+15550107631")
+    page.get_by_label("This phone's number").press("Tab")
+    page.get_by_label("Text message").fill("is anyone there")
+    page.get_by_label("Text message").press("Enter")
+    expect(page.get_by_test_id("sim-received")).to_have_count(1)
+    with live.db() as s:
+        assert s.scalars(select(Conversation.training)).all() == [False]
+
+
+def test_no_page_asks_for_a_missing_file(live, pages):
+    """Every page has an icon (no favicon.ico 404 on each load) and loads nothing that is not there."""
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    page = pages.new(viewport=LAPTOP)
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    sign_in_lands(page, "dana@example.org")
+    for path in ("/supervise", "/console", "/insights", "/simulator", "/login"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        icon = page.locator("link[rel=icon]")
+        expect(icon).to_have_count(1)
+        assert page.request.get(icon.get_attribute("href")).ok
+    page.wait_for_timeout(500)  # a favicon request goes out after the load event
+    assert missing == []

@@ -86,6 +86,7 @@
     const watching = !!state.me && (state.me.role !== "volunteer" || state.me.on_shift);
     $("queue-empty").hidden = state.queue.length > 0 || !watching;
     $("queue-off").hidden = watching;
+    $("queue-count").hidden = !watching;  // off shift the list is not sent: "0" would be untrue
   }
 
   // ---- shift -----------------------------------------------------------------------------------
@@ -94,6 +95,7 @@
     $("shift-state").textContent = on ? "On shift" : "Off shift";
     $("shift-toggle").textContent = on ? "Go off shift" : "Go on shift";
     $("shift-toggle").setAttribute("aria-pressed", String(on));
+    $("shift-toggle").className = on ? "secondary small" : "primary small";  // off shift, it is the next step
   }
 
   $("shift-toggle").addEventListener("click", () => {
