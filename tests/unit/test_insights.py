@@ -99,7 +99,7 @@ def test_report_on_known_data(march):
     assert dict(report.outcomes()) == {"supported": 2, "referred": 1, "texter_left": 1}
     assert report.survey() == {"sent": 3, "answered": 2, "mean": 4.0,
                                "distribution": [(1, 0), (2, 0), (3, 1), (4, 0), (5, 1)]}
-    assert report.escalations()["total"] == 0 and report.response_histogram()[-1] == ("never", 0)
+    assert report.escalations()["total"] == 0 and report.response_histogram()[-1] == ("never acknowledged", 0)
 
 
 def test_a_conversation_still_waiting_counts_only_once_it_is_late(app_ctx):
@@ -222,7 +222,19 @@ def test_escalations_by_reason_and_response_times(escalated):
         ("risk", 2, 1, 2, 1), ("wait", 1, 0, 0, 0), ("no_reply", 1, 0, 1, 0), ("asked", 1, 0, 1, 1)]
     assert (by_reason["asked"]["p50"], by_reason["wait"]["p50"]) == (150, None)
     assert report.response_histogram() == [("<1 min", 1), ("1-2 min", 0), ("2-5 min", 1), ("5-10 min", 0),
-                                           ("10+ min", 0), ("never", 3)]
+                                           ("10+ min", 0), ("still open", 1), ("never acknowledged", 2)]
+
+
+def test_time_to_acknowledge_tells_an_open_alert_from_one_never_acknowledged(march):
+    """A 10-second-old open alert is "still open", not "never": only one that ended without an adult
+    acknowledging it was never acknowledged."""
+    escalation(march[0], "asked", at(9, 18, 30))
+    escalation(march[1], "wait", at(9, 18, 10), resolved_after=60)
+    db.session.commit()
+    now = at(9, 18, 30) + timedelta(seconds=10)
+    counts = dict(build_report(Period(date(2026, 3, 9), date(2026, 3, 9), LA), now=now).response_histogram())
+    assert (counts["still open"], counts["never acknowledged"]) == (1, 1)
+    assert "never" not in counts
 
 
 def test_an_unacknowledged_escalation_under_two_minutes_is_not_decided_yet(march):

@@ -38,7 +38,8 @@ def load_user(session_id: str):
 
 
 def home_for(user: User) -> str:
-    return url_for("console.console")
+    """Each role lands on its own page: adults on the dashboard, volunteers on the console."""
+    return url_for("safety.supervise") if user.is_supervisor else url_for("console.console")
 
 
 def _rate_limited(ip: str) -> bool:

@@ -16,6 +16,8 @@ Definitions (shown on the page too):
   every escalation whose answer is known: acknowledged, or 2 minutes gone by without it (still open,
   or ended unacknowledged later than that). One that went away by itself sooner (the texter was
   claimed, the volunteer answered) needed no adult and is left out of both numbers.
+- Time to acknowledge, beyond the acknowledged ones: "still open" (no adult yet, not ended: it may
+  still be) and "never acknowledged" (ended without an adult acknowledging it).
 - Paged = an SMS page went to at least one advisor's phone (nobody acknowledged in time).
 """
 from __future__ import annotations
@@ -279,7 +281,10 @@ class Report:
                     counts[label] += 1
                     break
         rows = [(label, counts.get(label, 0)) for _, label in ACK_BUCKETS]
-        return rows + [("never", sum(1 for r in self.escalation_rows if r.acknowledged_at is None))]
+        # An alert opened seconds ago is not "never": only one that ended without an adult was never acknowledged.
+        unacked = [r for r in self.escalation_rows if r.acknowledged_at is None]
+        return rows + [("still open", sum(1 for r in unacked if r.resolved_at is None)),
+                       ("never acknowledged", sum(1 for r in unacked if r.resolved_at is not None))]
 
 
 def build_report(period: Period, now: datetime | None = None) -> Report:

@@ -11,7 +11,7 @@
   const socket = io({transports: ["websocket", "polling"]});
 
   // ---- small helpers ---------------------------------------------------------------------------
-  const {el, elapsed: waited, riskBadge, uuid, RISK_LABELS} = window.TextlineUI;  // ui.js
+  const {el, elapsed: waited, riskBadge, uuid, RISK_LABELS, plainReasons, plainMatches} = window.TextlineUI;  // ui.js
 
   function trainingBadge(c) {  // simulator practice: never a real young person
     return c.training ? el("span", {class: "badge training", dataset: {testid: "training-badge"}}, "Training") : "";
@@ -78,13 +78,15 @@
         el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", trainingBadge(c),
         el("div", {class: "muted small"}, "waiting ", el("span", {class: "clock", dataset: {since: c.queued_at}},
           waited(c.queued_at)), ` · ${c.inbound_count} message${c.inbound_count === 1 ? "" : "s"}`),
-        c.risk_reasons.length ? el("div", {class: "reasons small"}, c.risk_reasons.slice(0, 3).join("; ")) : null),
+        plainReasons(c.risk_reasons).length ? el("div", {class: "reasons small", title: plainReasons(c.risk_reasons).join("; ")},
+          plainReasons(c.risk_reasons).slice(0, 3).join("; ")) : null),
       el("button", {type: "button", class: "primary small", onclick: () => claim(c.id),
         "aria-label": `Claim ${c.alias}`}, "Claim"))));
     $("queue-count").textContent = state.queue.length;
     const watching = !!state.me && (state.me.role !== "volunteer" || state.me.on_shift);
     $("queue-empty").hidden = state.queue.length > 0 || !watching;
     $("queue-off").hidden = watching;
+    $("queue-count").hidden = !watching;  // off shift the list is not sent: "0" would be untrue
   }
 
   // ---- shift -----------------------------------------------------------------------------------
@@ -93,6 +95,7 @@
     $("shift-state").textContent = on ? "On shift" : "Off shift";
     $("shift-toggle").textContent = on ? "Go off shift" : "Go on shift";
     $("shift-toggle").setAttribute("aria-pressed", String(on));
+    $("shift-toggle").className = on ? "secondary small" : "primary small";  // off shift, it is the next step
   }
 
   $("shift-toggle").addEventListener("click", () => {
@@ -184,14 +187,15 @@
   function messageItem(m) {
     const mine = m.direction === "out";
     const who = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"}[m.author];
-    const hits = m.risk && m.risk.matches && m.risk.matches.length && window.TextlineHighlight;
+    const matches = plainMatches(m.risk && m.risk.matches);
+    const reasons = plainReasons(m.risk && m.risk.reasons);
     const body = m.body == null ? el("em", {}, "(erased)")
-      : hits ? TextlineHighlight.render(document, m.body, m.risk.matches) : m.body;  // risk spans marked
+      : matches.length ? TextlineHighlight.render(document, m.body, matches) : m.body;  // risk spans marked
     return el("li", {class: `msg ${mine ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
       el("div", {class: "bubble"}, body),
       el("div", {class: "meta small muted"}, who, " · ", new Date(m.created_at).toLocaleTimeString(),
         mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ", TICKS[m.status] || m.status) : null,
-        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
+        reasons.length ? el("span", {class: "reasons"}, " ⚑ ", reasons.join("; ")) : null));
   }
 
   // A private note, never sent to the texter: a supervisor's "whisper", or a colleague's handover note
@@ -213,8 +217,9 @@
     const takenBy = conv.taken_by || (conv.volunteer_id != null && conv.volunteer_id !== myId ? conv.volunteer_name : null);
     const takenOver = conv.status !== "closed" && !!takenBy;
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
-    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv), " ",
-      conv.risk_reasons.join("; "));
+    const why = plainReasons(conv.risk_reasons).join("; ");
+    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv),
+      why ? el("span", {class: "why", title: why}, why) : null);
     $("notice-adult").hidden = !conv.adult_name;
     $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";
     $("notice-taken").hidden = !takenOver;

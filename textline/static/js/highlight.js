@@ -44,8 +44,11 @@
     parts(text, matches).forEach(function (p) {
       if (!p.hit) { frag.append(doc.createTextNode(p.text)); return; }
       var mark = doc.createElement("mark");
-      mark.className = "risk-hit" + (p.hit.negated ? " negated" : "");
-      mark.title = p.hit.labels.join("; ") + (p.hit.negated ? " (negated)" : "");
+      // Words only the model weighed (adults' view) look different from the lexicon's risk phrases.
+      var model = p.hit.categories.every(function (c) { return c === "model"; });
+      mark.className = "risk-hit" + (p.hit.negated ? " negated" : "") + (model ? " model" : "");
+      mark.title = model ? "Reads like texts that needed an adult" :
+        p.hit.labels.join("; ") + (p.hit.negated ? " (negated)" : "");
       mark.textContent = p.text;
       frag.append(mark);
     });

@@ -13,7 +13,7 @@
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
 
-  const {el, elapsed: since, riskBadge, uuid} = window.TextlineUI;  // ui.js
+  const {el, elapsed: since, riskBadge, uuid, adultReasons} = window.TextlineUI;  // ui.js
 
   function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
 
@@ -50,12 +50,12 @@
     return el("li", {class: `alert-item reason-${a.reason}`, dataset: {id: a.id, testid: "alert"}},
       el("div", {},
         el("strong", {}, a.alias), " ", riskBadge(a.risk_level), " ",
-        el("span", {class: "reason"}, a.reason_text),
+        a.reason === "risk" ? null : el("span", {class: "reason"}, a.reason_text),  // the badge already says "High risk"
         el("div", {class: "muted small"}, "open ", clock(a.opened_at),
           a.volunteer_name ? ` · volunteer ${a.volunteer_name}` : " · unclaimed",
           a.opened_by ? ` · asked by ${a.opened_by}` : "",
           pages ? ` · paged ${pages}` : ""),
-        a.risk_reasons.length ? el("div", {class: "reasons small"}, a.risk_reasons.slice(0, 3).join("; ")) : null),
+        a.risk_reasons.length ? el("div", {class: "reasons small"}, adultReasons(a.risk_reasons).slice(0, 3).join("; ")) : null),
       el("div", {class: "alert-actions"},
         el("button", {type: "button", class: "primary small", onclick: () => acknowledge(a.id),
           "aria-label": `Acknowledge alert for ${a.alias}`}, "Acknowledge"),
@@ -149,7 +149,7 @@
       el("div", {class: "bubble"}, bodyOf(m)),
       el("div", {class: "meta small muted"}, WHO[m.author] || m.author, m.kind ? ` (${m.kind})` : "", " · ",
         new Date(m.created_at).toLocaleTimeString(), out ? ` · ${m.status}` : "",
-        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
+        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", adultReasons(m.risk.reasons).join("; ")) : null));
   }
 
   function noteItem(n) {
@@ -161,14 +161,32 @@
         new Date(n.created_at).toLocaleTimeString()));
   }
 
+  // The texter's first message often says what is wrong: once it has scrolled out of the transcript, it is
+  // pinned above it.
+  const firstInView = new IntersectionObserver((seen) => {
+    for (const e of seen) $("sv-first").hidden = e.isIntersecting;
+  }, {root: $("sv-transcript")});
+
+  function pinFirst(list, messages) {
+    firstInView.disconnect();
+    const first = messages.find((m) => m.direction === "in" && m.body != null);
+    const node = first && list.querySelector(`[data-id="${first.id}"]`);
+    $("sv-first").hidden = true;
+    if (!node) return;
+    $("sv-first").replaceChildren(el("strong", {}, `First text · ${new Date(first.created_at).toLocaleTimeString()}: `),
+      first.body);
+    firstInView.observe(node);
+  }
+
   function renderChat() {
     const c = state.convs.get(state.openId);
     $("sv-empty").hidden = !!c;
     $("sv-chat").hidden = !c;
     if (!c) return;
     $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
-    $("sv-risk").replaceChildren(riskBadge(c.risk_level), " ", (c.risk_reasons || []).join("; "));
-    const alerts = boardAlerts(c.id).map((a) => `${a.reason_text}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
+    const why = adultReasons(c.risk_reasons).join("; ");
+    $("sv-risk").replaceChildren(riskBadge(c.risk_level), why ? el("span", {class: "why", title: why}, why) : null);
+    const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
       ...alerts].filter(Boolean).join(" · ");
@@ -178,6 +196,7 @@
     const list = $("sv-transcript");
     list.replaceChildren(...items.map((x) => x.node));
     list.scrollTop = list.scrollHeight;
+    pinFirst(list, state.messages.get(c.id) || []);
     const closed = c.status === "closed";
     for (const id of ["sv-join", "sv-take", "sv-end"]) $(id).disabled = closed;
     $("sv-join").hidden = c.adult_name != null;

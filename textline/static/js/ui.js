@@ -30,6 +30,30 @@
     return el("span", {class: `badge risk-${level}`, title: label}, label);
   }
 
+  // The risk scorer's reasons (textline/safety/risk/scorer.py), as people read them. Volunteers see the
+  // lexicon's plain reasons: a risk phrase in the texter's own words. The model's evidence (the words that
+  // weighed most, which alone look arbitrary: "keep", "want") and the score's arithmetic are for adults.
+  const MODEL_REASON = /^reads like texts that needed an adult/;
+  const ARITHMETIC = /^(co-occurring|danger boost|capped for review):/;
+
+  function plainReasons(reasons) {
+    return [...new Set((reasons || []).filter((r) => !MODEL_REASON.test(r) && !ARITHMETIC.test(r)))];
+  }
+
+  // For adults: every reason, with the model's evidence from all the texts said once, without its number.
+  function adultReasons(reasons) {
+    const model = (reasons || []).filter((r) => MODEL_REASON.test(r));
+    const others = [...new Set((reasons || []).filter((r) => !MODEL_REASON.test(r)))];
+    if (!model.length) return others;
+    const words = [...new Set(model.flatMap((r) => r.match(/"[^"]*"/g) || []))].slice(0, 6);
+    return [...others, `reads like texts that needed an adult${words.length ? ": " + words.join(", ") : ""}`];
+  }
+
+  // The highlights a volunteer sees: the lexicon's, not the model's.
+  function plainMatches(matches) {
+    return (matches || []).filter((m) => m.category !== "model");
+  }
+
   // A client-made id for a reply, so a resent reply is recognised (the server's idempotency key).
   function uuid() {
     return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
@@ -42,5 +66,5 @@
     }
   }, 1000);
 
-  window.TextlineUI = {el, elapsed, riskBadge, uuid, RISK_LABELS};
+  window.TextlineUI = {el, elapsed, riskBadge, uuid, RISK_LABELS, plainReasons, adultReasons, plainMatches};
 })();
