@@ -3,6 +3,7 @@ and the model's second opinion, combined into a RiskAssessment with reasons and 
 The rules are in the package's docstring (textline/safety/risk/__init__.py)."""
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ TITLES = {
 LEVELS = ("none", "low", "medium", "high")
 DANGER = "immediate_danger"
 MODEL = "model"  # category of the matches that explain a model decision (not a risk category)
+# Twilio caps an SMS at 1,600 characters. A longer body is stored whole but only its start is scored,
+# so no text can hold a web process up (offsets into the start are offsets into the whole).
+SCORED_CHARS = 1600
 
 
 # ---- results ------------------------------------------------------------------------------------
@@ -120,6 +124,10 @@ class RiskScorer:
             text = ""
         if not isinstance(text, str):
             raise TypeError(f"score() needs a str, got {type(text).__name__}")
+        return self.score_uncapped(text[:SCORED_CHARS])
+
+    def score_uncapped(self, text: str) -> RiskAssessment:
+        """score() without the length cap; linear in the text's length (tests/unit/test_risk_limits.py)."""
         a = self.score_lexicon(text)
         return a if self.model is None else self._with_model(text, a)
 
@@ -234,11 +242,17 @@ class RiskScorer:
                 continue
             kept.append(h)
         # Overlapping hits of one category are one statement ("wanna kms"/"kms"): keep the strongest.
+        # Characters taken per category are marked, so each check costs the hit's length, not the
+        # number of hits kept so far (the scorer stays linear on "pills pills pills ...").
         kept.sort(key=lambda h: (-h.entry.weight, h.start - h.end, h.start))
         out: list[_Hit] = []
+        taken: dict[str, bytearray] = {}
         for h in kept:
-            if not any(o.entry.category == h.entry.category and o.start < h.end and h.start < o.end
-                       for o in out):
+            mark = taken.get(h.entry.category)
+            if mark is None:
+                mark = taken[h.entry.category] = bytearray(len(norm) + 1)
+            if mark.find(1, h.start, h.end) < 0:
+                mark[h.start:h.end] = b"\x01" * (h.end - h.start)
                 out.append(h)
         return out
 
@@ -246,7 +260,11 @@ class RiskScorer:
         cues = self.lexicon.cues
         h.reason_start, h.reason_end = h.start, h.end
         lo = max(0, h.start - 60)
-        near = cue_starts is None or any(lo <= p < h.start for p in cue_starts)
+        if cue_starts is None:
+            near = True
+        else:  # cue_starts is sorted: is there one in [lo, h.start)?
+            k = bisect.bisect_left(cue_starts, lo)
+            near = k < len(cue_starts) and cue_starts[k] < h.start
         m = near and cues["before"] and cues["before"].search(norm, lo, h.start)
         if m:
             h.negated, h.resolved = m.group("neg") is not None, m.group("neg") is None
