@@ -195,6 +195,7 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
         with queue_sync.after_commit(f"conversation {cid} is queued again when Redis returns"):
             queue.release(cid, volunteer_id)
             queue.enqueue(cid, conv.priority, conv.queued_at)
+        broadcast.holder_changed(cid, volunteer_id)
         broadcast.conversation_changed(conv, volunteer_id)
         notices.requeued(conv, reason)
     if moved:
