@@ -130,6 +130,12 @@ def disconnect_user(user_id: int) -> None:
     presence.for_each_socket(user_id, lambda sid: socketio.server.disconnect(sid, namespace="/"))
 
 
+def disconnect_sockets(sids) -> None:
+    """Close these console sockets, on whichever web process holds them (one session's sign-out)."""
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")
+
+
 # ---- conversations ------------------------------------------------------------------------------
 
 def message_added(msg: Message) -> None:

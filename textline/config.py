@@ -147,6 +147,10 @@ def load_config(env: dict | None = None) -> dict:
         # "always" (24/7, the demo/dev default), "default" (the bundled evening schedule, the production
         # default) or the path of a schedule file (re-read when it changes).
         "HOURS": env.get("HOURS") or ("default" if env.get("TEXTLINE_ENV") == "production" else "always"),
+        # A sign-in ends after this long without anything the person did, and this long after it began
+        # (textline/accounts/sessions.py): a shift fits in it, a console left open on a shared desk does not.
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 60),
+        "SESSION_MAX_HOURS": _int(env, "SESSION_MAX_HOURS", 12),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base.startswith("https://"),

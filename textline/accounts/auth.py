@@ -1,5 +1,6 @@
 """Signing in and out: argon2 passwords, lockout after repeated failures, per-IP rate limit,
-sign-out everywhere, and one-time links to set a password (invites and resets)."""
+server-side sessions (sessions.py), sign-out everywhere, and one-time links to set a password (invites
+and resets)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from textline.accounts import audit
+from textline.accounts import audit, sessions
 from textline.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from textline.broadcast import disconnect_user
 from textline.extensions import db, login_manager
@@ -32,7 +33,7 @@ def load_user(session_id: str):
         user = db.session.get(User, int(user_id))
     except ValueError:
         return None
-    if user is None or not user.active or str(user.session_version) != version:
+    if user is None or not user.active or str(user.session_version) != version or not sessions.valid(user):
         return None
     return user
 
@@ -89,6 +90,7 @@ def login():
         flash("That email and password do not match an active account.", "error")
         return render_template("accounts/login.html", email=email), 401
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+    sessions.start(user)
     audit.record("login", user, "user", user.id)
     login_user(user)
     return redirect(home_for(user))
@@ -98,6 +100,7 @@ def login():
 @login_required
 def logout():
     audit.record("logout", current_user, "user", current_user.id)
+    sessions.end()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -107,6 +110,7 @@ def logout():
 def logout_everywhere():
     end_all_sessions(current_user)
     audit.record("logout_everywhere", current_user, "user", current_user.id)
+    sessions.end()
     logout_user()
     flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import Namespace
+from flask_socketio import Namespace, disconnect
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from textline import broadcast, payloads
-from textline.accounts import audit, presence, shifts
+from textline.accounts import audit, presence, sessions, shifts
 from textline.accounts.permissions import can_view
 from textline.console.actions import action
 from textline.console.transfer_events import TransferEvents
@@ -44,6 +44,7 @@ class ConnectionEvents:
             return False  # refuses the connection
         try:
             presence.connected(current_user.id, request.sid)
+            sessions.socket_opened(request.sid)
         except RedisError:  # Redis is down: the console still opens; presence resumes with heartbeats
             pass
         mine = _my_conversations()
@@ -57,14 +58,17 @@ class ConnectionEvents:
 
     def on_disconnect(self, *_args):
         web_upkeep.client_disconnected(request.sid)
-        if current_user.is_authenticated:
+        user_id = sessions.cookie_user_id()  # also when the session has just ended (signed out)
+        if user_id is not None:
             try:
-                presence.disconnected(current_user.id, request.sid)
+                presence.disconnected(user_id, request.sid)
+                sessions.socket_closed(request.sid)
             except RedisError:  # the socket key expires on its own
                 pass
 
     def on_heartbeat(self, _data=None):
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated:  # signed out, timed out, or deactivated: cut it
+            disconnect()
             return {"ok": False}
         try:
             presence.heartbeat(current_user.id, request.sid)
