@@ -229,6 +229,9 @@ def load_config(env: dict | None = None) -> dict:
         # (textline/accounts/sessions.py): a shift fits in it, a console left open on a shared desk does not.
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 60),
         "SESSION_MAX_HOURS": _int(env, "SESSION_MAX_HOURS", 12),
+        # How many reverse proxies (nginx, a load balancer) stand in front of the web processes: their
+        # X-Forwarded-For / -Proto are believed that many hops deep, and no further (ProxyFix, app.py).
+        "TRUSTED_PROXIES": _int(env, "TEXTLINE_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base.startswith("https://"),
