@@ -16,10 +16,11 @@ from sqlalchemy import select
 from textline import broadcast, payloads
 from textline.accounts import audit, presence, sessions, shifts
 from textline.accounts.permissions import can_view
+from textline.console import wrap_up
 from textline.console.actions import action
 from textline.console.transfer_events import TransferEvents
 from textline.extensions import db
-from textline.models import ACTIVE, Conversation
+from textline.models import ACTIVE, CLOSED, Conversation
 from textline.ops import web_upkeep
 from textline.safety.sockets import SupervisionEvents
 from textline.texting import conversations, queue_sync
@@ -27,9 +28,12 @@ from textline.texting.conversations import ConversationError
 
 
 def _my_conversations() -> list[dict]:
+    """What the volunteer holds, and those the server closed under them that still owe a wrap-up."""
     rows = db.session.scalars(select(Conversation).where(
-        Conversation.volunteer_id == current_user.id, Conversation.status == ACTIVE).order_by(Conversation.id))
-    return [payloads.conversation(c) for c in rows]
+        Conversation.volunteer_id == current_user.id,
+        (Conversation.status == ACTIVE) | (Conversation.status == CLOSED) & Conversation.closed_by_id.is_(None))
+        .order_by(Conversation.id))
+    return [payloads.conversation(c) for c in rows if c.status == ACTIVE or wrap_up.owed(c)]
 
 
 def _queue_for_me() -> list[dict]:

@@ -354,11 +354,7 @@
   });
   socket.on(EVENTS.CONVERSATION, (c) => {
     if (!state.mine.has(c.id)) return;
-    const before = state.mine.get(c.id);
-    // Closed under the volunteer by the texter's STOP: the wrap-up is still theirs to write.
-    if (c.status === "closed" && c.opted_out && (before.status !== "closed" || before.wrap_up_pending)) {
-      c.wrap_up_pending = true;
-    }
+    // Closed under the volunteer by the texter's STOP: the server says the wrap-up is still theirs to write.
     state.mine.set(c.id, c);
     renderMine();
     renderTitle();
