@@ -56,8 +56,9 @@ def live_app_server(redis_server, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # One proxy in front, as in docker-compose.yml: tests name a client with X-Forwarded-For.
     env = settings(instance, f"sqlite:///{instance / 'test.sqlite3'}", redis_server.url, base,
-                   CELERY_ALWAYS_EAGER="1")
+                   CELERY_ALWAYS_EAGER="1", TEXTLINE_TRUSTED_PROXIES="1")
     app = create_app(load_config(env))
     celery_app.init_app(app)  # tasks run eagerly, in this process: it has them, as a worker does
     migrate_database(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, redirect, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from textline import broadcast, tasks
 from textline.accounts import web as accounts
@@ -41,6 +42,9 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
                                                                  app.config["DB_CONNECT_TIMEOUT"],
                                                                  app.config["SQLITE_BUSY_TIMEOUT"])
     app.config["PROCESS_ROLE"] = role
+    if app.config["TRUSTED_PROXIES"]:  # the client's address as the proxies saw it, for limits and logs
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
     logs.init_app(app)  # JSON lines with a request id, redacted (textline/ops/logs.py)
 

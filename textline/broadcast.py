@@ -18,7 +18,7 @@ from flask_socketio import join_room, leave_room
 
 from textline import payloads
 from textline.accounts import presence
-from textline.extensions import socketio
+from textline.extensions import db, socketio
 from textline.models import Conversation, ConversationNote, Escalation, Message, Page, User, utcnow
 from textline.redis_store import MessageQueue
 
@@ -97,6 +97,19 @@ def following(conversation_id: int) -> None:
     join_room(conversation_room(conversation_id))
 
 
+def holder_changed(conversation_id: int, previous_id: int | None) -> None:
+    """The one rule for a conversation changing hands (taken over, handed back, transferred): every
+    console of the previous holder leaves its room, on whichever web process it lives, so it hears
+    nothing more of it. An adult who held it stays: adults may watch every conversation."""
+    if previous_id is None:
+        return
+    previous = db.session.get(User, previous_id)
+    if previous is not None and previous.is_supervisor:
+        return
+    room = conversation_room(conversation_id)
+    presence.for_each_socket(previous_id, lambda sid: leave_room(room, sid=sid, namespace="/"))
+
+
 def shift_changed(user: User) -> None:
     """Every console of a volunteer, on any web process, starts or stops hearing about the queue."""
     if user.is_supervisor:
@@ -114,6 +127,12 @@ def disconnect_user(user_id: int) -> None:
     """Close every console socket of a user, on whichever web process holds it (deactivation,
     sign-out everywhere)."""
     presence.for_each_socket(user_id, lambda sid: socketio.server.disconnect(sid, namespace="/"))
+
+
+def disconnect_sockets(sids) -> None:
+    """Close these console sockets, on whichever web process holds them (one session's sign-out)."""
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")
 
 
 # ---- conversations ------------------------------------------------------------------------------
@@ -155,15 +174,13 @@ def taken_over(conv: Conversation, by: User, previous_id: int) -> None:
     _emit(TAKEN_OVER, payloads.taken_over(conv, by), to=user_room(previous_id))
 
 
-def conversation_transferred(conv: Conversation, note: ConversationNote, by: User, previous_id: int | None,
-                             previous_user: User | None) -> None:
+def conversation_transferred(conv: Conversation, note: ConversationNote, by: User, previous_id: int | None) -> None:
     """The old volunteer first (so their console drops it before any update arrives), then the rooms,
     the new volunteer, and the adults."""
     room = conversation_room(conv.id)
     if previous_id is not None:
         _emit(TRANSFERRED_AWAY, payloads.transferred_away(conv, by), to=user_room(previous_id))
-        if not previous_user.is_supervisor:  # an adult who had taken over still watches every conversation
-            presence.for_each_socket(previous_id, lambda sid: leave_room(room, sid=sid, namespace="/"))
+        holder_changed(conv.id, previous_id)
     presence.for_each_socket(conv.volunteer_id, lambda sid: join_room(room, sid=sid, namespace="/"))
     _emit(TRANSFERRED_IN, payloads.transferred_in(conv, by), to=user_room(conv.volunteer_id))
     _emit(CONVERSATION, payloads.conversation(conv), to=[room, SUPERVISORS])

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET = "dev-only-secret-change-me"
+DEV_SECRET = "dev-only-secret-change-me"  # an old public default: never accepted as a real secret
+PLACEHOLDER_PREFIX = "change-me"          # what .env.example ships
+SECRETS = ("SECRET_KEY", "PHONE_HASH_KEY")
 # The fake Twilio account used when no real credentials are configured (demo, training, tests).
 FAKE_ACCOUNT_SID = "AC" + "0" * 32
 FAKE_AUTH_TOKEN = "demo-auth-token"
@@ -59,6 +63,79 @@ def _networks(env: dict, name: str) -> list:
     return out
 
 
+def is_default_secret(value: str | None) -> bool:
+    """Unset, or a value published with the code: anyone could sign a session cookie with it."""
+    return not value or value == DEV_SECRET or value.lower().startswith(PLACEHOLDER_PREFIX)
+
+
+def _loopback(host: str | None) -> bool:
+    host = (host or "").strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def real_deployment(env: dict, binds=()) -> list[str]:
+    """What makes this more than a demo on one machine: real Twilio credentials, a public address
+    (PUBLIC_BASE_URL or a server bind that is not loopback), or a database server. Empty for the demo."""
+    found = []
+    if env.get("TWILIO_ACCOUNT_SID") and env.get("TWILIO_AUTH_TOKEN"):
+        found.append("real Twilio credentials")
+    public = env.get("PUBLIC_BASE_URL")
+    if public and not _loopback(urlparse(public).hostname):
+        found.append(f"PUBLIC_BASE_URL {public}")
+    for bind in binds:
+        if not bind.startswith(("unix:", "fd://")) and not _loopback(bind.rsplit(":", 1)[0]):
+            found.append(f"listening on {bind}")
+    database = env.get("DATABASE_URL", "")
+    if database and not database.startswith("sqlite"):
+        found.append("a database server")
+    return found
+
+
+def _install_secret(instance: Path, name: str) -> str:
+    """The demo's own secret, made once per installation and kept in its instance folder (readable by
+    its owner only). Processes starting together agree: the first link wins, the others read it."""
+    path = instance / name.lower()
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        draft = instance / f".{name.lower()}.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
+
+
+def resolve_secrets(env: dict, instance: Path) -> tuple[str, str]:
+    """SECRET_KEY and PHONE_HASH_KEY. A default secret never meets anything real, whatever TEXTLINE_ENV
+    says: that raises. On a demo, a missing one is generated for this installation."""
+    real = real_deployment(env)
+    for name in SECRETS:
+        value = env.get(name)
+        # An unset PHONE_HASH_KEY falls back to a real SECRET_KEY (below); an example value never.
+        if real and is_default_secret(value) and (value or name == "SECRET_KEY"):
+            raise ValueError(f"{name}: refusing to start with {'the example' if value else 'no'} {name} and "
+                             f"{', '.join(real)}: set a long random value of its own.")
+    secret_key = env.get("SECRET_KEY")
+    if is_default_secret(secret_key):
+        secret_key = _install_secret(instance, "SECRET_KEY")
+    phone_key = env.get("PHONE_HASH_KEY")
+    if is_default_secret(phone_key):
+        # Deployments that never set it keyed their texters with SECRET_KEY: keep those hashes.
+        explicit = env.get("SECRET_KEY")
+        phone_key = explicit if not is_default_secret(explicit) else _install_secret(instance, "PHONE_HASH_KEY")
+    return secret_key, phone_key
+
+
 def engine_options(database_url: str, connect_timeout: float, sqlite_busy_timeout: float = 1) -> dict:
     options = {
         # SQL errors would otherwise carry their parameters (message bodies, numbers) into the logs.
@@ -103,11 +180,12 @@ def load_config(env: dict | None = None) -> dict:
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    secret_key, phone_hash_key = resolve_secrets(env, instance)
     return {
         "ENV_NAME": env.get("TEXTLINE_ENV", "development"),
-        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET),
+        "SECRET_KEY": secret_key,
         # HMAC key for phone numbers; separate from SECRET_KEY so rotating one does not re-key the other.
-        "PHONE_HASH_KEY": env.get("PHONE_HASH_KEY", env.get("SECRET_KEY", DEV_SECRET)),
+        "PHONE_HASH_KEY": phone_hash_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_DIR": str(instance),
         "REDIS_URL": redis_url,
@@ -152,6 +230,13 @@ def load_config(env: dict | None = None) -> dict:
         # "always" (24/7, the demo/dev default), "default" (the bundled evening schedule, the production
         # default) or the path of a schedule file (re-read when it changes).
         "HOURS": env.get("HOURS") or ("default" if env.get("TEXTLINE_ENV") == "production" else "always"),
+        # A sign-in ends after this long without anything the person did, and this long after it began
+        # (textline/accounts/sessions.py): a shift fits in it, a console left open on a shared desk does not.
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 60),
+        "SESSION_MAX_HOURS": _int(env, "SESSION_MAX_HOURS", 12),
+        # How many reverse proxies (nginx, a load balancer) stand in front of the web processes: their
+        # X-Forwarded-For / -Proto are believed that many hops deep, and no further (ProxyFix, app.py).
+        "TRUSTED_PROXIES": _int(env, "TEXTLINE_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base.startswith("https://"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from textline.console import wrap_up
 from textline.models import Conversation, ConversationNote, Escalation, Message, User
 from textline.safety.deadlines import due_at
 
@@ -57,6 +58,7 @@ def conversation(conv: Conversation) -> dict:
         "adult_joined_at": _iso(conv.adult_joined_at),
         "adult_name": conv.adult.display_name if conv.adult else None,
         "crisis_info_sent": conv.crisis_info_sent_at is not None,
+        "wrap_up_pending": wrap_up.owed(conv),
     }
 
 

@@ -1,13 +1,17 @@
 """WSGI entry point for gunicorn: `gunicorn -k gevent -w 1 textline.wsgi:app`."""
+import os
+import sys
+
 from textline.app import create_app
 from textline.ops import web_upkeep
-from textline.ops.config_check import refuse_unsafe
+from textline.ops.config_check import gunicorn_binds, refuse_unsafe
 from textline.safety.risk import score_text
 from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 
-# A server process never starts on an unsafe production configuration (e.g. the default secret
-# key). The check runs here, not in create_app, so `flask textline check-config` can still explain it.
-refuse_unsafe()
+# A server process never starts on an unsafe configuration (e.g. a default secret key with anything
+# real, such as a public bind). The check runs here, not in create_app, so `flask textline check-config`
+# can still explain it; create_app itself refuses a default secret with anything real it can see.
+refuse_unsafe(binds=gunicorn_binds(sys.argv, os.environ.get("GUNICORN_CMD_ARGS", "")))
 app = create_app()
 
 # The risk lexicon and model take a while to load and compile: pay it while the process starts, not

@@ -145,8 +145,13 @@ def test_sound_and_desktop_alerts_are_opt_in_and_remembered(live, pages):
                                                       "body": "2 waiting."}]
     signal = page.evaluate("() => window.__signals[window.__signals.length - 1]")
     assert signal["kind"] == "queue" and signal["notification"] is True
-    page.get_by_role("button", name=re.compile("^Claim Texter")).first.click()
-    page.get_by_role("button", name=re.compile("^Claim Texter")).first.click()
+    # One claim at a time: until the first claim has landed, "first" is still the same queue row, and a
+    # second click on it is refused ("someone else took it") with only one tab to show.
+    claim = page.get_by_role("button", name=re.compile("^Claim Texter"))
+    claim.first.click()
+    expect(page.get_by_role("tab")).to_have_count(1)
+    expect(page.get_by_test_id("queue-item")).to_have_count(1)
+    claim.first.click()
     expect(page.get_by_role("tab")).to_have_count(2)
     live.text_in(FIRST, "my words stay private")  # the open tab is the second: this one is unread
     page.wait_for_function("() => window.__shown.length === 2")

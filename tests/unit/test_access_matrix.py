@@ -41,6 +41,8 @@ ROUTES = {
     "admin.update_user": (ADMIN, "POST", "/admin/users/{user_id}"),
     "admin.reset_password": (ADMIN, "POST", "/admin/users/{user_id}/reset-password"),
     "admin.sign_out_user": (ADMIN, "POST", "/admin/users/{user_id}/sign-out"),
+    "admin.sign_in_waits": (ADMIN, "GET", "/admin/sign-in-waits"),
+    "admin.lift_sign_in_wait": (ADMIN, "POST", "/admin/sign-in-waits/lift"),
     "admin.audit_log": (ADMIN, "GET", "/admin/audit"),
     "admin.texters": (ADMIN, "GET", "/admin/texters"),
     "admin.export_texter": (ADMIN, "POST", "/admin/texters/export"),
@@ -140,7 +142,7 @@ def test_demo_only_routes_are_absent_with_real_twilio(tmp_path):
     from textline.app import create_app
     from textline.config import load_config
 
-    cfg = load_config({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "real",
+    cfg = load_config({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "real", "SECRET_KEY": "k" * 48,
                        "TEXTLINE_INSTANCE_DIR": str(tmp_path)})
     assert not cfg["SIMULATOR_ENABLED"] and not cfg["FAKE_TWILIO_ENABLED"]
     assert cfg["TWILIO_API_BASE"] == ""

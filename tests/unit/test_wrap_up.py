@@ -191,3 +191,37 @@ def test_nobody_adds_a_wrap_up_to_a_conversation_someone_else_closed(live_app, a
     assert db.session.get(Conversation, conv.id).disposition == {"outcome": "escalated", "by": "adult"}
     assert db.session.get(Conversation, conv.id).wrap_up_note is None
     assert db.session.get(Conversation, other.id).disposition == {"outcome": "opted_out", "by": "system"}
+
+
+def test_a_wrap_up_owed_after_stop_comes_back_after_a_reload(live_app, app_ctx):
+    """The tab says the wrap-up is still owed; a reload (a new socket's hello) must bring it back, until
+    the volunteer has written it."""
+    make_user(db.session, "sam@example.org", on_shift=True)
+    conv = text_in(live_app, "+15550108808", "my brother keeps hitting me")
+    cookie = login(live_app.base_url, "sam@example.org", PASSWORD)
+    tab = ConsoleClient(live_app.base_url, cookie)
+    tab.wait_for("hello")
+    assert tab.call("claim", {"conversation_id": conv.id})["ok"]
+    text_in(live_app, "+15550108808", "STOP")
+    ended = tab.wait_for("conversation", lambda c: c["id"] == conv.id and c["status"] == "closed")
+    threading.Thread(target=tab.close, daemon=True).start()
+
+    reloaded = ConsoleClient(live_app.base_url, cookie)
+    try:
+        mine = reloaded.wait_for("hello")["mine"]
+        assert [(c["id"], c["status"]) for c in mine] == [(conv.id, "closed")]
+        assert mine[0]["wrap_up_pending"] is True and ended["wrap_up_pending"] is True
+        assert reloaded.call("open", {"conversation_id": conv.id})["ok"]
+        done = reloaded.call("end", {"conversation_id": conv.id, "disposition": wrap_up(topics=["family"])})
+        assert done["ok"] and done["conversation"]["wrap_up_pending"] is False
+    finally:
+        threading.Thread(target=reloaded.close, daemon=True).start()
+    again = ConsoleClient(live_app.base_url, cookie)
+    try:
+        assert again.wait_for("hello")["mine"] == []  # written: nothing is owed any more
+        unchanged = again.call("end", {"conversation_id": conv.id, "disposition": wrap_up(topics=["school"])})
+        assert unchanged["ok"]
+    finally:
+        threading.Thread(target=again.close, daemon=True).start()
+    db.session.expire_all()
+    assert db.session.get(Conversation, conv.id).disposition["topics"] == ["family"]  # the first one stays

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from textline.accounts import audit
+from textline.accounts import audit, throttle
 from textline.accounts import users as accounts
 from textline.accounts.access import admin_required
 from textline.accounts.auth import password_link
@@ -89,6 +89,27 @@ def sign_out_user(user_id: int):
     accounts.sign_out_everywhere(current_user, user)
     flash(f"{user.display_name} is signed out everywhere.", "info")
     return redirect(url_for("admin.users")), 303
+
+
+# ---- sign-in waits ------------------------------------------------------------------------------
+
+@bp.get("/sign-in-waits")
+@admin_required
+def sign_in_waits():
+    return render_template("accounts/sign_in_waits.html", rows=throttle.current(), free=throttle.FREE_FAILURES)
+
+
+@bp.post("/sign-in-waits/lift")
+@admin_required
+def lift_sign_in_wait():
+    """A volunteer cannot get in from the computer where someone guessed at their account: let them."""
+    email = (request.form.get("email") or "").strip().lower()
+    client = (request.form.get("client") or "").strip() or None
+    lifted = throttle.lift(email, client)
+    audit.record("login_wait_lifted", current_user, "user", None, email=email[:254], client=client, lifted=lifted)
+    flash(f"Lifted {lifted} wait{'s' if lifted != 1 else ''} for {email}." if lifted
+          else f"No wait on record for {email}.", "info")
+    return redirect(url_for("admin.sign_in_waits")), 303
 
 
 # ---- audit log ----------------------------------------------------------------------------------

@@ -1,26 +1,21 @@
-"""Signing in and out: argon2 passwords, lockout after repeated failures, per-IP rate limit,
-sign-out everywhere, and one-time links to set a password (invites and resets)."""
+"""Signing in and out: argon2 passwords, waits after repeated failures (throttle.py), server-side
+sessions (sessions.py), sign-out everywhere, and one-time links to set a password (invites
+and resets)."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from textline.accounts import audit
+from textline.accounts import audit, sessions, throttle
 from textline.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from textline.broadcast import disconnect_user
 from textline.extensions import db, login_manager
 from textline.models import User, utcnow
-from textline.redis_store import get_redis, key
 
 bp = Blueprint("auth", __name__)
 
-MAX_FAILURES = 5                    # wrong passwords in a row before the account locks
-LOCKOUT = timedelta(minutes=15)
-IP_LIMIT, IP_WINDOW = 30, 600       # sign-in attempts per address per 10 minutes
 LINK_MAX_AGE = 72 * 3600            # invite / reset links
 
 
@@ -32,7 +27,7 @@ def load_user(session_id: str):
         user = db.session.get(User, int(user_id))
     except ValueError:
         return None
-    if user is None or not user.active or str(user.session_version) != version:
+    if user is None or not user.active or str(user.session_version) != version or not sessions.valid(user):
         return None
     return user
 
@@ -42,32 +37,20 @@ def home_for(user: User) -> str:
     return url_for("safety.supervise") if user.is_supervisor else url_for("console.console")
 
 
-def _rate_limited(ip: str) -> bool:
-    """Per-address limit on attempts; if Redis is down, the per-account lockout still protects."""
-    try:
-        r = get_redis()
-        k = key("login", "ip", ip)
-        count = r.incr(k)
-        if count == 1:
-            r.expire(k, IP_WINDOW)
-        return count > IP_LIMIT
-    except Exception:
-        return False
+def _refused(email: str, status: int, message: str):
+    flash(message, "error")
+    return render_template("accounts/login.html", email=email), status
 
 
-def _fail(user: User | None, email: str) -> None:
-    if user is not None:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = utcnow() + LOCKOUT
-            user.failed_logins = 0
-            audit.record("login_locked", user, "user", user.id, commit=False)
-    unknown = {"email": email[:254]} if user is None else {}
-    audit.record("login_failed", user, "user", user.id if user else None, commit=False, **unknown)
-    db.session.commit()
+@bp.errorhandler(429)
+def too_many_from_here(_error):
+    """The per-address limit (throttle.py): the sign-in form again, with why."""
+    return _refused((request.form.get("email") or "").strip().lower(), 429,
+                    "Too many sign-in attempts from here. Wait a few minutes and try again.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.per_address()
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -75,21 +58,23 @@ def login():
         return render_template("accounts/login.html", email="")
     email = (request.form.get("email") or "").strip().lower()
     password = request.form.get("password") or ""
-    if _rate_limited(request.remote_addr or "?"):
-        flash("Too many sign-in attempts from here. Wait a few minutes and try again.", "error")
-        return render_template("accounts/login.html", email=email), 429
+    client = throttle.client()
+    # The same steps and answers whether or not the email has an account: nothing tells which exist.
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-    if user is not None and user.locked_until and user.locked_until > utcnow():
+    wait = throttle.seconds_to_wait(email, client)
+    if wait:
         verify_password(DUMMY_HASH, password)  # same cost either way
-        audit.record("login_refused_locked", user, "user", user.id)
-        flash("This account is locked for a few minutes after too many wrong passwords.", "error")
-        return render_template("accounts/login.html", email=email), 423
+        audit.record("login_throttled", user, "user", user.id if user else None, wait=wait)
+        return _refused(email, 429, f"Too many wrong passwords. Wait {wait} seconds, then try again.")
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or not user.active:
-        _fail(user, email)
-        flash("That email and password do not match an active account.", "error")
-        return render_template("accounts/login.html", email=email), 401
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+        throttle.failed(email, client)
+        unknown = {"email": email[:254]} if user is None else {}
+        audit.record("login_failed", user, "user", user.id if user else None, **unknown)
+        return _refused(email, 401, "That email and password do not match an active account.")
+    throttle.succeeded(email, client)
+    user.last_login_at = utcnow()
+    sessions.start(user)
     audit.record("login", user, "user", user.id)
     login_user(user)
     return redirect(home_for(user))
@@ -99,6 +84,7 @@ def login():
 @login_required
 def logout():
     audit.record("logout", current_user, "user", current_user.id)
+    sessions.end()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -108,6 +94,7 @@ def logout():
 def logout_everywhere():
     end_all_sessions(current_user)
     audit.record("logout_everywhere", current_user, "user", current_user.id)
+    sessions.end()
     logout_user()
     flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))
@@ -162,7 +149,6 @@ def set_password(token: str):
             except ValueError as exc:
                 error = str(exc)
         if error is None:
-            user.failed_logins, user.locked_until = 0, None
             end_all_sessions(user)
             audit.record("password_set", user, "user", user.id)
             flash("Your password is set. Sign in with it now.", "info")

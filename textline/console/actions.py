@@ -7,6 +7,7 @@ from functools import wraps
 from flask_login import current_user
 from redis.exceptions import RedisError
 
+from textline.accounts import sessions
 from textline.accounts.access import has_role
 from textline.extensions import db
 from textline.models import Role
@@ -23,6 +24,7 @@ def action(role: str = Role.VOLUNTEER.value):
                 return {"ok": False, "error": "Please sign in again.", "code": "unauthenticated"}
             if not has_role(current_user, role):
                 return {"ok": False, "error": "Only adult advisors can do that.", "code": "forbidden"}
+            sessions.touch()  # an action is use of the session; heartbeats are not
             try:
                 return {"ok": True, **(handler(self, data if isinstance(data, dict) else {}) or {})}
             except ConversationError as exc:

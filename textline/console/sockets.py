@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import Namespace
+from flask_socketio import Namespace, disconnect
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from textline import broadcast, payloads
-from textline.accounts import audit, presence, shifts
+from textline.accounts import audit, presence, sessions, shifts
 from textline.accounts.permissions import can_view
+from textline.console import wrap_up
 from textline.console.actions import action
 from textline.console.transfer_events import TransferEvents
 from textline.extensions import db
-from textline.models import ACTIVE, Conversation
+from textline.models import ACTIVE, CLOSED, Conversation
 from textline.ops import web_upkeep
 from textline.safety.sockets import SupervisionEvents
 from textline.texting import conversations, queue_sync
@@ -27,9 +28,12 @@ from textline.texting.conversations import ConversationError
 
 
 def _my_conversations() -> list[dict]:
+    """What the volunteer holds, and those the server closed under them that still owe a wrap-up."""
     rows = db.session.scalars(select(Conversation).where(
-        Conversation.volunteer_id == current_user.id, Conversation.status == ACTIVE).order_by(Conversation.id))
-    return [payloads.conversation(c) for c in rows]
+        Conversation.volunteer_id == current_user.id,
+        (Conversation.status == ACTIVE) | (Conversation.status == CLOSED) & Conversation.closed_by_id.is_(None))
+        .order_by(Conversation.id))
+    return [payloads.conversation(c) for c in rows if c.status == ACTIVE or wrap_up.owed(c)]
 
 
 def _queue_for_me() -> list[dict]:
@@ -44,6 +48,7 @@ class ConnectionEvents:
             return False  # refuses the connection
         try:
             presence.connected(current_user.id, request.sid)
+            sessions.socket_opened(request.sid)
         except RedisError:  # Redis is down: the console still opens; presence resumes with heartbeats
             pass
         mine = _my_conversations()
@@ -57,14 +62,17 @@ class ConnectionEvents:
 
     def on_disconnect(self, *_args):
         web_upkeep.client_disconnected(request.sid)
-        if current_user.is_authenticated:
+        user_id = sessions.cookie_user_id()  # also when the session has just ended (signed out)
+        if user_id is not None:
             try:
-                presence.disconnected(current_user.id, request.sid)
+                presence.disconnected(user_id, request.sid)
+                sessions.socket_closed(request.sid)
             except RedisError:  # the socket key expires on its own
                 pass
 
     def on_heartbeat(self, _data=None):
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated:  # signed out, timed out, or deactivated: cut it
+            disconnect()
             return {"ok": False}
         try:
             presence.heartbeat(current_user.id, request.sid)

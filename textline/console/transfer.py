@@ -100,7 +100,7 @@ def transfer(conversation_id, user: User, target_id, note) -> tuple[Conversation
         queue.release(conv.id, target.id)
         raise ConversationError("The conversation changed hands or ended just now; look again.", "raced")
     db.session.refresh(conv)
-    broadcast.conversation_transferred(conv, n, user, previous, previous_user)
+    broadcast.conversation_transferred(conv, n, user, previous)
     notices.transferred(conv, user.display_name, previous_user.display_name if previous_user else None,
                         conv.volunteer.display_name)
     return conv, n

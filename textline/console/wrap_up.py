@@ -138,6 +138,14 @@ def after_system_close(stored, fields: dict) -> dict:
     return {**fields, "outcome": system_outcome, "volunteer_outcome": fields["outcome"], "by": "system"}
 
 
+def owed(conv) -> bool:
+    """The server closed it under its volunteer (the texter's STOP) and they have not written their
+    wrap-up yet: it stays in their "My conversations", across reloads, until they do."""
+    d = conv.disposition if isinstance(conv.disposition, dict) else {}
+    return (conv.status == "closed" and conv.volunteer_id is not None and d.get("by") == "system"
+            and d.get("outcome") == "opted_out" and "volunteer_outcome" not in d)
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A stored disposition read back leniently (older rows may lack fields or hold other values)."""

@@ -8,15 +8,17 @@ Findings name settings and explain; they never print a secret's value.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from textline.config import DEV_SECRET, FAKE_ACCOUNT_SID, load_config
+from gunicorn.config import Config
+
+from textline.config import FAKE_ACCOUNT_SID, SECRETS, is_default_secret, load_config, real_deployment
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 MIN_SECRET_LEN = 32
-PLACEHOLDER_PREFIX = "change-me"  # what .env.example ships
 KNOWN_ENVS = ("development", "test", "production")
 
 
@@ -28,11 +30,14 @@ class Finding:
 
 
 def _is_placeholder(value: str) -> bool:
-    return value == DEV_SECRET or value.lower().startswith(PLACEHOLDER_PREFIX)
+    return bool(value) and is_default_secret(value)
 
 
-def _secret(env: dict, name: str, production: bool, why: str) -> list[Finding]:
+def _secret(env: dict, name: str, production: bool, why: str, real: list[str]) -> list[Finding]:
     value = env.get(name, "")
+    if real and is_default_secret(value) and (value or name == "SECRET_KEY"):
+        return [Finding(ERROR, name, f"{'the example value' if value else 'not set'} with {', '.join(real)}: "
+                                     f"{why}. The app refuses to start like this, whatever TEXTLINE_ENV says.")]
     level = ERROR if production else INFO
     if not value:
         return [Finding(level, name, f"not set: {why}. Generate one with "
@@ -45,11 +50,14 @@ def _secret(env: dict, name: str, production: bool, why: str) -> list[Finding]:
     return []
 
 
-def check(env: dict | None = None) -> list[Finding]:
-    """Every finding for this environment (os.environ by default), most serious first."""
+def check(env: dict | None = None, binds=()) -> list[Finding]:
+    """Every finding for this environment (os.environ by default) and server binds, most serious first."""
     env = dict(os.environ if env is None else env)
+    real = real_deployment(env, binds)
+    # The secrets are judged below; stand-ins let the rest be read without generating or refusing them.
+    stand_ins = {name: f"stand-in-{name}-{'0' * 40}" for name in SECRETS if is_default_secret(env.get(name))}
     try:
-        cfg = load_config(env)
+        cfg = load_config({**env, **stand_ins})
     except ValueError as exc:
         setting = str(exc).split(" ", 1)[0].rstrip(":")
         return [Finding(ERROR, setting, f"cannot be read: {exc}")]
@@ -64,13 +72,13 @@ def check(env: dict | None = None) -> list[Finding]:
         add(INFO, "TEXTLINE_ENV", f"{name}: production rules are relaxed. Set TEXTLINE_ENV=production on a "
                                   "real deployment to have them enforced.")
 
-    out += _secret(env, "SECRET_KEY", prod, "anyone who knows it can forge a signed-in volunteer's session")
+    out += _secret(env, "SECRET_KEY", prod, "anyone who knows it can forge a signed-in volunteer's session", real)
     if not env.get("PHONE_HASH_KEY"):
-        add(ERROR if prod else INFO, "PHONE_HASH_KEY",
+        add(ERROR if prod else WARNING if real else INFO, "PHONE_HASH_KEY",
             "not set, so texters' numbers are keyed with SECRET_KEY: rotating SECRET_KEY would then split every "
             "texter's history. Set its own long random value, once, and never change it.")
     else:
-        out += _secret(env, "PHONE_HASH_KEY", prod, "it keys every texter's phone number hash")
+        out += _secret(env, "PHONE_HASH_KEY", prod, "it keys every texter's phone number hash", real)
         if env.get("PHONE_HASH_KEY") == env.get("SECRET_KEY"):
             add(WARNING, "PHONE_HASH_KEY", "is the same as SECRET_KEY; give each its own value.")
 
@@ -144,11 +152,20 @@ class UnsafeConfiguration(RuntimeError):
     pass
 
 
-def refuse_unsafe(env: dict | None = None) -> None:
+def refuse_unsafe(env: dict | None = None, binds=()) -> None:
     """For process start-up: raise with every error explained if this configuration is unsafe."""
-    findings = check(env)
+    findings = check(env, binds)
     if has_errors(findings):
         raise UnsafeConfiguration("refusing to start:\n" + render([f for f in findings if f.level == ERROR]))
+
+
+def gunicorn_binds(argv: list[str], cmd_args: str = "") -> list[str]:
+    """The addresses gunicorn was told to listen on (-b/--bind, GUNICORN_CMD_ARGS), read with its own
+    option parser; its default, 127.0.0.1:8000, when none is given. Empty when not under gunicorn."""
+    if not argv or not os.path.basename(argv[0]).startswith("gunicorn"):
+        return []
+    args, _ = Config().parser().parse_known_args(shlex.split(cmd_args) + argv[1:])
+    return list(args.bind or ["127.0.0.1:8000"])
 
 
 def check_environment() -> list[Finding]:

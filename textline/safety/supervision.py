@@ -135,6 +135,7 @@ def take_over(conversation_id, user: User) -> Conversation:
     db.session.commit()
     queue.release(conv.id, previous)
     queue.hold(conv.id, user.id)
+    broadcast.holder_changed(conv.id, previous)
     announce_adult(conv, acked)
     if previous is not None:
         broadcast.taken_over(conv, user, previous)

@@ -136,10 +136,8 @@ def end(conversation_id, user: User, disposition, note: str | None) -> Conversat
     conv = get_conversation(conversation_id)
     if not can_view(user, conv):
         raise ConversationError("You can only end conversations you are handling.", "forbidden")
-    recorded = wrap_up.read(conv.disposition)
-    system_closed = conv.status == CLOSED and recorded.by == "system" and recorded.outcome == "opted_out"
-    if conv.status == CLOSED and not (system_closed and conv.volunteer_id == user.id):
-        return conv  # ended already (another tab, an adult): nothing more to record
+    if conv.status == CLOSED and not (wrap_up.owed(conv) and conv.volunteer_id == user.id):
+        return conv  # ended already (another tab, an adult, their wrap-up written): nothing more to record
     try:
         disposition = wrap_up.validate(disposition, by_adult=user.is_supervisor)
     except wrap_up.WrapUpError as exc:
@@ -207,6 +205,7 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
         with queue_sync.after_commit(f"conversation {cid} is queued again when Redis returns"):
             queue.release(cid, volunteer_id)
             queue.enqueue(cid, conv.priority, conv.queued_at)
+        broadcast.holder_changed(cid, volunteer_id)
         broadcast.conversation_changed(conv, volunteer_id)
         notices.requeued(conv, reason)
     if moved:

@@ -324,7 +324,11 @@
 
   // ---- live events -----------------------------------------------------------------------------
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
-  socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
+  socket.on("disconnect", (reason) => {
+    // The server ended this sign-in (signed out, timed out, deactivated): the page shows the sign-in form.
+    if (reason === "io server disconnect") { window.location.assign("/console"); return; }
+    $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down";
+  });
   socket.on(EVENTS.HELLO, (data) => {
     state.me = data.me;
     renderShift();
@@ -355,11 +359,7 @@
   });
   socket.on(EVENTS.CONVERSATION, (c) => {
     if (!state.mine.has(c.id)) return;
-    const before = state.mine.get(c.id);
-    // Closed under the volunteer by the texter's STOP: the wrap-up is still theirs to write.
-    if (c.status === "closed" && c.opted_out && (before.status !== "closed" || before.wrap_up_pending)) {
-      c.wrap_up_pending = true;
-    }
+    // Closed under the volunteer by the texter's STOP: the server says the wrap-up is still theirs to write.
     state.mine.set(c.id, c);
     renderMine();
     renderTitle();

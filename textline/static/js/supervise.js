@@ -269,7 +269,11 @@
 
   // ---- live events -----------------------------------------------------------------------------
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
-  socket.on("disconnect", () => { $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down"; });
+  socket.on("disconnect", (reason) => {
+    // The server ended this sign-in (signed out, timed out, deactivated): the page shows the sign-in form.
+    if (reason === "io server disconnect") { window.location.assign("/supervise"); return; }
+    $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down";
+  });
   socket.on(EVENTS.HELLO, () => {
     socket.emit(ACTIONS.SUPERVISE_SNAPSHOT, {}, (res) => {
       if (!res.ok) return alert(res.error);
