@@ -9,6 +9,7 @@ from datetime import datetime
 
 from textline.console import wrap_up
 from textline.models import Conversation, ConversationNote, Escalation, Message, User
+from textline.safety import danger
 from textline.safety.deadlines import due_at
 
 
@@ -139,6 +140,7 @@ def alert(esc: Escalation) -> dict:
         "alias": conv.texter.alias,
         "reason": esc.reason,
         "reason_text": REASON_TEXT.get(esc.reason, esc.reason),
+        "severity": danger.severity(esc),  # the dashboard's order: lowest first, then oldest
         "state": esc.state,
         "risk_level": conv.risk_level,
         "risk_reasons": conv.risk_reasons or [],

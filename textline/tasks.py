@@ -13,6 +13,8 @@ lost, so these never raise.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import Celery, Task, chain
 from celery.signals import before_task_publish
 from flask import Flask, current_app
@@ -24,6 +26,7 @@ from textline.ops.logs import current_request_id
 # already queued under the old name: change both sides, and the beat schedule, together.
 SEND_MESSAGE = "workers.outbound.send_message"
 SEND_PAGE = "workers.outbound.send_page"
+SWEEP_ESCALATIONS = "workers.escalation.sweep_escalations"
 
 
 def init_app(app: Flask) -> Celery:
@@ -116,3 +119,16 @@ def send_page(page_id: int) -> None:
         sig.delay()
     except Exception:
         current_app.logger.exception("could not enqueue page %s; the outbox sweep will retry", page_id)
+
+
+def sweep_escalations_at(eta) -> None:
+    """A sweep timed for a deadline (textline/safety/timers.py). Not in an eager app: it cannot wait for
+    a time, and beat's sweep does the work there."""
+    celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager:
+        return
+    try:
+        # Expires a minute after its time: one that sat longer (no worker) is done by the sweeps.
+        _signature(SWEEP_ESCALATIONS).apply_async(eta=eta, expires=eta + timedelta(seconds=60))
+    except Exception:
+        current_app.logger.exception("could not time an escalation sweep; the periodic sweep stands in")

@@ -9,6 +9,7 @@ from flask import Flask
 from textline.ops import metrics
 # Imported for their tasks: each registers itself with the Celery app.
 from workers import escalation, ops, outbound, presence, retention  # noqa: F401
+from workers.timers import Heartbeat
 
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
@@ -43,5 +44,10 @@ def init_app(app: Flask) -> Celery:
     cfg = app.config
     schedule = {**BEAT_SCHEDULE, "escalation-sweep": {**BEAT_SCHEDULE["escalation-sweep"],
                                                       "schedule": float(cfg["ESCALATION_SWEEP_SECONDS"])}}
-    celery.conf.update(beat_schedule=schedule, beat_schedule_filename=f"{cfg['INSTANCE_DIR']}/celerybeat-schedule")
+    celery.conf.update(beat_schedule=schedule, beat_schedule_filename=f"{cfg['INSTANCE_DIR']}/celerybeat-schedule",
+                       # beat writes its heartbeat each tick, at least every sweep interval
+                       beat_scheduler="workers.timers:HeartbeatScheduler",
+                       beat_max_loop_interval=float(cfg["ESCALATION_SWEEP_SECONDS"]))
+    if Heartbeat not in celery.steps["worker"]:
+        celery.steps["worker"].add(Heartbeat)
     return celery

@@ -1,8 +1,10 @@
-"""The escalation timer: a beat sweep that reads every deadline from SQL (textline/safety/escalation.py).
+"""The escalation sweep task: reads every deadline from SQL (textline/safety/escalation.py).
 
-No countdown lives in a worker, so a killed or restarted worker or beat loses no timer: the next sweep
-after it comes back finds the deadline passed and acts. Overlapping sweeps are harmless (conditional
-updates and unique keys in SQL); a short Redis lock just keeps them from doing the same work twice.
+Beat sends it every ESCALATION_SWEEP_SECONDS, it is timed for each deadline (textline/safety/timers.py),
+and workers send it in beat's place when beat goes quiet (workers/timers.py). Overlapping sweeps are
+harmless (conditional updates and unique keys in SQL); a short Redis lock just keeps them from doing the
+same work twice. The lock names the worker holding it, and expires after timers.lock_for(), so a worker
+killed mid-sweep holds the others back for that long at most.
 """
 from __future__ import annotations
 
@@ -12,16 +14,16 @@ from celery import shared_task
 from flask import current_app
 
 from textline.redis_store import get_redis, key
-from textline.safety import escalation
+from textline.safety import escalation, timers
 
 LOCK = key("lock", "escalation-sweep")
 
 
-@shared_task(name="workers.escalation.sweep_escalations")
-def sweep_escalations() -> dict:
-    token = secrets.token_hex(8)
+@shared_task(bind=True, name="workers.escalation.sweep_escalations")
+def sweep_escalations(self) -> dict:
+    token = f"{self.request.hostname or 'local'} {secrets.token_hex(8)}"
     try:
-        if not get_redis().set(LOCK, token, nx=True, ex=30):
+        if not get_redis().set(LOCK, token, nx=True, px=int(1000 * timers.lock_for())):
             return {"skipped": "another sweep is running"}
     except Exception:  # Redis trouble must not stop the sweep: SQL alone keeps it correct
         current_app.logger.warning("escalation sweep: no Redis lock, sweeping anyway")

@@ -24,6 +24,7 @@ ROUTES = {
     "index": (PUBLIC, "GET", "/"),
     "health.healthz": (PUBLIC, "GET", "/healthz"),
     "health.readyz": (PUBLIC, "GET", "/readyz"),  # up/down per component only; nginx keeps it internal
+    "health.timers_health": (PUBLIC, "GET", "/healthz/timers"),  # running or not, and which part
     "metrics.metrics": (SCRAPER, "GET", "/metrics"),  # bearer token, allow-listed address, or an admin
     "auth.login": (PUBLIC, "GET", "/login"),
     "auth.logout": (SIGNED_IN, "POST", "/logout"),

@@ -3,7 +3,10 @@
 /healthz: this process is alive and serving (what nginx and Docker health checks use: a web process
 must keep taking webhooks even while a dependency is down, since it stores them in SQL).
 /readyz: the whole system can work: Redis, the database and at least one Celery worker answer.
-Both are public on purpose and say nothing but up or down; details go to the log.
+/healthz/timers: the safety timers run: beat ticks, an escalation sweep ran within its bound and a
+worker is alive (textline/safety/timers.py); the beat and worker containers' health checks, monitors
+and the supervisors' "timers are not running" banner use it.
+All are public on purpose and say nothing but up or down, and which part; details go to the log.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy import text
 
 from textline.extensions import db
 from textline.redis_store import get_redis
+from textline.safety import timers
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -61,3 +65,16 @@ def readyz():
             results[name] = "down"
     ready = all(v != "down" for v in results.values())
     return jsonify(status="ready" if ready else "not ready", checks=results), 200 if ready else 503
+
+
+@bp.get("/healthz/timers")
+def timers_health():
+    try:
+        state = timers.status()
+    except Exception as exc:
+        log.warning("timers check failed: %s", exc.__class__.__name__)
+        return jsonify(status="not running", problems=["redis"]), 503
+    if not state["ok"]:
+        log.warning("safety timers not running: %s", ", ".join(state["problems"]))
+        return jsonify(status="not running", problems=state["problems"]), 503
+    return jsonify(status="running", problems=[])

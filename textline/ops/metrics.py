@@ -30,6 +30,7 @@ from textline.accounts.access import has_role
 from textline.extensions import db
 from textline.models import OUTBOUND, WAITING, Conversation, Message, utcnow
 from textline.redis_store import get_redis, key
+from textline.safety import deadlines, timers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -120,6 +121,7 @@ class Collector:
         with self.app.app_context():
             yield from self._redis_metrics()
             yield from self._sql_metrics()
+            yield from self._timer_metrics()
 
     def _redis_metrics(self):
         up = GaugeMetricFamily("textline_metrics_redis_up", "1 if Redis answered this scrape")
@@ -184,6 +186,37 @@ class Collector:
         stuck = GaugeMetricFamily("textline_outbox_backlog", "Outbound texts not handed to Twilio after 60 s")
         stuck.add_metric([], backlog)
         yield stuck
+
+
+    def _timer_metrics(self):
+        """Are the safety timers running (textline/safety/timers.py), and is any deadline left overdue?"""
+        try:
+            state = timers.status()
+        except RedisError:
+            return
+        for name, help_, value in (
+                ("textline_timers_last_sweep_age_seconds", "Seconds since an escalation sweep last finished",
+                 state["sweep_age"]),
+                ("textline_timers_beat_age_seconds", "Seconds since Celery beat last ticked", state["beat_age"])):
+            gauge = GaugeMetricFamily(name, help_ + " (+Inf: never)")
+            gauge.add_metric([], float("inf") if value is None else value)
+            yield gauge
+        workers = GaugeMetricFamily("textline_timers_workers", "Celery workers whose heartbeat is fresh")
+        workers.add_metric([], state["workers"])
+        yield workers
+        try:
+            now = utcnow()
+            earliest = deadlines.earliest(now)
+        except Exception:
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+        overdue = GaugeMetricFamily("textline_timers_oldest_overdue_seconds",
+                                    "How long the oldest deadline (wait, silence, page) has been due without "
+                                    "its sweep acting; 0 when none is")
+        overdue.add_metric([], max(0.0, (now - earliest).total_seconds()) if earliest else 0)
+        yield overdue
 
 
 # ---- the endpoint -------------------------------------------------------------------------------

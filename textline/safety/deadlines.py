@@ -1,13 +1,19 @@
-"""When a timed escalation is due: a wait or a silence, measured from the start of its episode.
+"""When each timed escalation is due, in one place: a wait or a silence measured from the start of its
+episode, and the next page of an unacknowledged escalation.
 
-Used by the escalation sweep, and by payloads.alert to show supervisors when an alert was due."""
+The sweep (escalation.py) opens what these say is due; the timers (timers.py) schedule a sweep for the
+next one; /metrics reports the oldest one left overdue; payloads.alert shows supervisors when an alert
+was due."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from sqlalchemy import exists, func, select
 
-from textline.models import Escalation
+from textline.extensions import db
+from textline.models import ACTIVE, WAITING, Conversation, Escalation, Role, User
+from textline.safety import opening_hours
 
 
 def seconds(name: str) -> timedelta:
@@ -30,3 +36,60 @@ def due_at(esc: Escalation) -> datetime | None:
     if setting is None or not esc.episode.isdigit():
         return None
     return datetime.fromtimestamp(int(esc.episode) / 1000, timezone.utc) + seconds(setting)
+
+
+def next_for(conv: Conversation) -> datetime | None:
+    """When this conversation's own timer falls due: its wait if queued, its silence if a texter awaits
+    an answer (a sweep timed for it that finds nothing due does no harm)."""
+    if conv.status == WAITING and conv.queued_at is not None:
+        return conv.queued_at + seconds(DEADLINE_SETTINGS["wait"])
+    if conv.status == ACTIVE and conv.awaiting_reply_since is not None:
+        return conv.awaiting_reply_since + seconds(DEADLINE_SETTINGS["no_reply"])
+    return None
+
+
+def _none_on_board(reason: str):
+    # Conversations that already have one on the board are not due again. The sweep resolves a finished
+    # episode before it looks for the next one; the unique key stays the real guard.
+    return ~exists().where(Escalation.conversation_id == Conversation.id, Escalation.reason == reason,
+                           Escalation.resolved_at.is_(None))
+
+
+def waits(now: datetime):
+    """Unclaimed conversations whose wait is timed: only while the line is open (off-hours nobody is
+    expected to claim; see README). None when it is closed."""
+    if not opening_hours.is_open(now):
+        return None
+    return (Conversation.status == WAITING, _none_on_board("wait"))
+
+
+def silences():
+    """Conversations a volunteer holds while the texter waits for an answer. Only a volunteer's silence
+    escalates: an adult holding the conversation is the escalation."""
+    return (Conversation.status == ACTIVE, Conversation.awaiting_reply_since.is_not(None),
+            _none_on_board("no_reply"),
+            exists().where(User.id == Conversation.volunteer_id, User.role == Role.VOLUNTEER.value))
+
+
+def pages():
+    """Escalations nobody has acknowledged, whose next page has a time."""
+    return (Escalation.resolved_at.is_(None), Escalation.acknowledged_at.is_(None),
+            Escalation.next_page_at.is_not(None))
+
+
+def earliest(now: datetime, after: datetime | None = None) -> datetime | None:
+    """The earliest deadline of any kind (only those later than `after`, if given): what the next sweep
+    must act on. Three MIN queries on indexed columns."""
+    found = []
+    for column, where, delay in ((Conversation.queued_at, waits(now), seconds(DEADLINE_SETTINGS["wait"])),
+                                 (Conversation.awaiting_reply_since, silences(),
+                                  seconds(DEADLINE_SETTINGS["no_reply"])),
+                                 (Escalation.next_page_at, pages(), timedelta(0))):
+        if where is None:
+            continue
+        if after is not None:
+            where = (*where, column > after - delay)
+        start = db.session.scalar(select(func.min(column)).where(*where))
+        if start is not None:
+            found.append(start + delay)
+    return min(found, default=None)

@@ -7,8 +7,9 @@ an Escalation row, an `alert` on every supervisor console, and, if no supervisor
 PAGE_AFTER_SECONDS, an SMS page to the first advisor on the rota, then the next every
 PAGE_REPEAT_SECONDS, for at most PAGE_MAX_ROUNDS passes through the rota.
 
-Timers are deadlines in SQL, read by a beat sweep (workers/escalation.py), never countdowns held by a
-worker: a restarted worker or beat loses nothing. Nothing happens twice: an event is a unique
+Timers are deadlines in SQL (deadlines.py), read by a sweep (workers/escalation.py) that beat runs every
+ESCALATION_SWEEP_SECONDS, that is also timed for each deadline, and that workers run in beat's place when
+beat goes quiet (timers.py): no countdown lives in one process, so a dead worker or beat loses nothing. Nothing happens twice: an event is a unique
 (conversation, reason, episode) inserted with ON CONFLICT DO NOTHING, and each page is won by a
 conditional UPDATE of pages_sent plus a unique (escalation, seq) page row, so overlapping sweeps, two
 workers or two web processes can never page twice for one event.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, event, exists, select, update
+from sqlalchemy import and_, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,7 +28,7 @@ from textline.accounts import audit
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, WAITING, Conversation, Escalation, Page, Role, User, utcnow
 from textline.ops import metrics
-from textline.safety import auto_texts, opening_hours
+from textline.safety import auto_texts, deadlines, opening_hours, timers
 from textline.safety.deadlines import DEADLINE_SETTINGS, episode_at, seconds
 
 # Reasons whose cause can go away by itself (claimed, answered): they resolve without an adult.
@@ -175,8 +176,10 @@ def unresolved() -> list[Escalation]:
 # ---- telling people -----------------------------------------------------------------------------
 
 def announce(esc: Escalation) -> None:
-    """After the commit: the alert on every supervisor console, and a notice in the conversation."""
+    """After the commit: the alert on every supervisor console, and a notice in the conversation; a
+    sweep timed for its next page."""
     broadcast.alert_changed(esc)
+    timers.schedule(esc.next_page_at)
 
 
 # ---- the sweep ----------------------------------------------------------------------------------
@@ -190,31 +193,17 @@ def _resolve_stale(now: datetime) -> list[Escalation]:
     return changed
 
 
-def _unresolved(reason: str):
-    # Skip conversations that already have one on the board. _resolve_stale runs first, so a finished
-    # episode is resolved before the next one is looked for; the unique key stays the real guard.
-    return exists().where(Escalation.conversation_id == Conversation.id, Escalation.reason == reason,
-                          Escalation.resolved_at.is_(None))
-
-
 def _open_deadlines(now: datetime) -> list[Escalation]:
-    """Waits and silences past their deadline that have no escalation yet."""
+    """Waits and silences past their deadline that have no escalation yet (deadlines.py says which)."""
     opened = []
-    if opening_hours.is_open(now):  # off-hours nobody is expected to claim; see README
-        waiting = db.session.scalars(select(Conversation).where(
-            Conversation.status == WAITING,
-            Conversation.queued_at <= now - seconds(DEADLINE_SETTINGS["wait"]),
-            ~_unresolved("wait"),
-        ).limit(SWEEP_BATCH)).all()
-        for conv in waiting:
+    wait_after, silence_after = seconds(DEADLINE_SETTINGS["wait"]), seconds(DEADLINE_SETTINGS["no_reply"])
+    waiting = deadlines.waits(now)
+    if waiting is not None:
+        for conv in db.session.scalars(select(Conversation).where(
+                *waiting, Conversation.queued_at <= now - wait_after).limit(SWEEP_BATCH)).all():
             opened.append(open_escalation(conv, "wait", episode_at(conv.queued_at), now=now))
-    # Only a volunteer's silence escalates: an adult holding the conversation is the escalation.
-    silent = db.session.scalars(select(Conversation).join(User, User.id == Conversation.volunteer_id).where(
-        Conversation.status == ACTIVE, User.role == Role.VOLUNTEER.value,
-        Conversation.awaiting_reply_since <= now - seconds(DEADLINE_SETTINGS["no_reply"]),
-        ~_unresolved("no_reply"),
-    ).limit(SWEEP_BATCH)).all()
-    for conv in silent:
+    for conv in db.session.scalars(select(Conversation).where(
+            *deadlines.silences(), Conversation.awaiting_reply_since <= now - silence_after).limit(SWEEP_BATCH)).all():
         opened.append(open_escalation(conv, "no_reply", episode_at(conv.awaiting_reply_since), now=now))
     db.session.commit()
     return [e for e in opened if e is not None]
@@ -223,10 +212,7 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
 def _page_due(now: datetime) -> tuple[list[Escalation], list[Page]]:
     """Page the next advisor for each unacknowledged escalation whose page is due. One page per
     (escalation, pages_sent): the conditional UPDATE decides who sends it."""
-    due = db.session.scalars(select(Escalation).where(
-        Escalation.resolved_at.is_(None), Escalation.acknowledged_at.is_(None),
-        Escalation.next_page_at.is_not(None), Escalation.next_page_at <= now,
-    ).order_by(Escalation.next_page_at).limit(SWEEP_BATCH)).all()
+    due = db.session.scalars(select(Escalation).where(*deadlines.pages(), Escalation.next_page_at <= now).order_by(Escalation.next_page_at).limit(SWEEP_BATCH)).all()
     if not due:
         return [], []
     advisors = rota()
@@ -278,4 +264,6 @@ def sweep(now: datetime | None = None) -> dict:
         announce(esc)
     for page in pages:
         tasks.send_page(page.id)
+    timers.swept()
+    timers.schedule(deadlines.earliest(now, after=now))  # the next deadline, whoever runs the next sweep
     return {"resolved": len(resolved), "opened": len(opened), "pages": len(pages)}

@@ -14,7 +14,7 @@ from textline.accounts import audit
 from textline.accounts.permissions import can_ask_adult, can_supervise
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, WAITING, Conversation, ConversationNote, Escalation, User
-from textline.safety import escalation
+from textline.safety import danger, escalation
 from textline.texting import conversations, queue
 from textline.texting.conversations import ConversationError, adult_joins, announce_adult, get_conversation
 
@@ -36,7 +36,7 @@ def snapshot(user: User) -> dict:
     convs = db.session.scalars(select(Conversation).where(Conversation.status != CLOSED)
                                .order_by(Conversation.id)).all()
     return {"conversations": [payloads.conversation(c) for c in convs],
-            "alerts": [payloads.alert(e) for e in escalation.unresolved()]}
+            "alerts": [payloads.alert(e) for e in danger.in_order(escalation.unresolved())]}
 
 
 def watch(conversation_id, user: User) -> Conversation:

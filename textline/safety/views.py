@@ -7,6 +7,7 @@ from flask_login import current_user
 from textline.accounts.access import role_required, supervisor_required
 from textline.console import wrap_up
 from textline.models import Role
+from textline.safety import timers
 from textline.safety.resources import default_directory
 
 bp = Blueprint("safety", __name__)
@@ -15,7 +16,8 @@ bp = Blueprint("safety", __name__)
 @bp.get("/supervise")
 @supervisor_required
 def supervise():
-    return render_template("safety/supervise.html", me=current_user, outcomes=wrap_up.OUTCOMES)
+    return render_template("safety/supervise.html", me=current_user, outcomes=wrap_up.OUTCOMES,
+                           timers_running=timers.running())
 
 
 @bp.get("/api/resources")

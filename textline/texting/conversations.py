@@ -15,7 +15,7 @@ from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, OUTBOUND, WAITING, Conversation, Message, User, utcnow
 from textline.ops import metrics
 from textline.ops.request_args import whole_number
-from textline.safety import escalation, notices
+from textline.safety import deadlines, escalation, notices, timers
 from textline.texting import outgoing, queue, queue_sync, survey
 from textline.texting.outgoing import MAX_BODY
 
@@ -60,6 +60,7 @@ def claim(conversation_id, user: User) -> Conversation:
     metrics.observe_wait((now - conv.queued_at).total_seconds())
     queue_sync.publish_queue()
     broadcast.conversation_changed(conv, user.id)
+    timers.schedule(deadlines.next_for(conv))
     return conv
 
 
@@ -208,6 +209,7 @@ def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
         broadcast.holder_changed(cid, volunteer_id)
         broadcast.conversation_changed(conv, volunteer_id)
         notices.requeued(conv, reason)
+        timers.schedule(deadlines.next_for(conv))
     if moved:
         queue_sync.publish_queue()
     return moved

@@ -18,7 +18,7 @@ from textline.extensions import db
 from textline.models import (
     ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, Texter, TexterPhone, utcnow,
 )
-from textline.safety import escalation, notices
+from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
 from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
 from textline.texting.privacy import alias_for, normalise_number, phone_hash
@@ -176,3 +176,4 @@ def announce_inbound(result: Inbound) -> None:
     elif conv.status != WAITING and result.changed:  # else the `message` event says all that changed
         broadcast.conversation_changed(conv)
     outgoing.send(*result.outbound)
+    timers.schedule(deadlines.next_for(conv))

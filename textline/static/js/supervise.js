@@ -44,6 +44,16 @@
     $("alert-banner-open").onclick = () => show(newest.conversation_id);
   }
 
+  // Are the safety timers running (/healthz/timers)? The banner is drawn by the server at load, then
+  // kept true by asking every few seconds; an unanswered ask changes nothing (the connection line says).
+  const TIMERS_EVERY_MS = 5000;
+  function checkTimers() {
+    fetch("/healthz/timers", {cache: "no-store"})
+      .then((r) => { $("timers-banner").hidden = r.ok; })
+      .catch(() => {});
+  }
+  setInterval(checkTimers, TIMERS_EVERY_MS);
+
   // ---- alerts ----------------------------------------------------------------------------------
   function alertItem(a) {
     const pages = a.pages.map((p) => `${p.advisor} (${p.status})`).join(", ");
