@@ -4,9 +4,6 @@ A PostgreSQL of our own (initdb in a temp dir, on a free port) that these tests 
 machine's, which other tests share. Real gunicorn, Celery worker and beat, real Redis."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,8 +11,9 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.support.servers import RedisServer, app_env, free_port, wait_until, web_process
-from tests.support.stack import Stack, running, use_stack
+from tests.support.pg_outage import METRICS_TOKEN, outage_stack, pg_bin
+from tests.support.servers import app_env, free_port, wait_until, web_process
+from tests.support.stack import Stack, use_stack
 from tests.support.state import settings
 from tests.support.texting import new_sid
 from textline.models import Conversation, Escalation, Message
@@ -27,70 +25,11 @@ TEXTS = 100
 HIGH_RISK = "i have the pills in my hand and i want to kill myself tonight"
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    return found[-1].parent if found else None
-
-
-class OwnPostgres:
-    """A private PostgreSQL cluster: ours to stop and start. Run as the `postgres` user when we are root
-    (initdb refuses root)."""
-
-    def __init__(self, workdir: Path):
-        self.bin = _pg_bin()
-        self.root = Path(f"/tmp/tl-spool-pg-{os.getpid()}-{free_port()}")
-        self.data, self.sock = self.root / "data", self.root / "sock"
-        self.port = free_port()
-
-    def _run(self, *argv: str) -> None:
-        cmd = [str(self.bin / argv[0]), *argv[1:]]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-
-    def init(self) -> "OwnPostgres":
-        self.sock.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres"), shutil.chown(self.sock, "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        return self.start()
-
-    def start(self) -> "OwnPostgres":
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "pg.log"), "-w", "-o",
-                  f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-        return self
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def url(self, name: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
-
-    def destroy(self) -> None:
-        try:
-            self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def spooled_stack(tmp_path_factory):
-    if _pg_bin() is None:
+    if pg_bin() is None:
         pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
-    tmp = tmp_path_factory.mktemp("spool")
-    pg = OwnPostgres(tmp).init()
-    redis_server = RedisServer(tmp).start()
-    stack = Stack(tmp, redis_server.url, pg.url(), beat=True, REDIS_WATCH_SECONDS=1, DB_CONNECT_TIMEOUT=2,
-                  METRICS_TOKEN="spool-metrics-token-0123456789")
-    stack.pg = pg
-
-    class Servers:
-        def stop(self):
-            redis_server.stop()
-            pg.destroy()
-
-    with running(stack, Servers()):
+    with outage_stack(tmp_path_factory.mktemp("spool")) as stack:
         yield stack
 
 
@@ -157,7 +96,8 @@ def test_a_minute_without_postgres_loses_nothing_and_high_risk_alerts_at_once(sp
 
     wait_until(lambda: stored() == TEXTS, timeout=60, interval=0.5, what="every spooled text in SQL")
     drained_in = time.monotonic() - back_at
-    print(f"outage {OUTAGE_SECONDS}s, {TEXTS} texts, drained {drained_in:.1f}s after PostgreSQL returned")
+    print(f"outage {OUTAGE_SECONDS}s, {TEXTS} texts, slowest webhook {max(slow) * 1000:.0f} ms, "
+          f"drained {drained_in:.1f}s after PostgreSQL returned")
     with stack.db() as s:
         rows = s.scalars(select(Message).where(Message.twilio_sid.in_(sids)).order_by(Message.id)).all()
         assert len({m.twilio_sid for m in rows}) == TEXTS
@@ -206,3 +146,48 @@ def test_a_web_process_killed_right_after_a_spooled_200_loses_nothing(spooled):
 
     wait_until(lambda: stored() == 1, timeout=60, interval=0.5, what="the spooled text drained after restart")
     wait_until(lambda: spool_files(stack) == [], timeout=30, what="the spool erased")
+
+
+def test_the_spool_is_visible_while_postgres_is_down(spooled):
+    stack = spooled
+    stack.user("ada@example.org", role="supervisor")
+    ada = stack.console("ada@example.org")
+    stack.track(ada)
+    ada.wait_for("hello")
+    stack.pg.stop()
+    try:
+        for i in range(3):
+            assert stack.text_in(f"+1555012200{i}", f"anyone there {i}").status_code == 200
+        ada.wait_for("spool", lambda d: d["count"] == 3, timeout=10)  # the adults' banner
+        time.sleep(1)
+        ready = requests.get(stack.base_url + "/readyz", timeout=10)
+        assert ready.status_code == 503 and ready.json()["checks"]["database"] == "down"
+        assert ready.json()["spool"]["depth"] == 3 and ready.json()["spool"]["oldest_seconds"] >= 1
+        metrics = requests.get(stack.base_url + "/metrics", timeout=10,
+                               headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+        assert "textline_spool_depth 3.0" in metrics and "textline_spool_oldest_seconds" in metrics
+        folder = spool_dir(stack)  # it holds bodies and numbers: owner only, and never in a log
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in folder.iterdir() if p.is_file())
+        logs = "".join(p.log() for p in [*stack.webs, *stack.workers])
+        assert "anyone there" not in logs and "5550122000" not in logs
+    finally:
+        stack.pg.start()
+    stack.engine.dispose()
+    ada.wait_for("spool", lambda d: d["count"] == 0, timeout=60)
+    assert requests.get(stack.base_url + "/readyz", timeout=10).json()["spool"] == {"depth": 0, "oldest_seconds": 0}
+
+
+def test_a_spool_directory_that_is_not_writable_stops_the_web_process_from_starting(spooled_stack, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the spool directory should be")
+    port = free_port()
+    env = app_env(**settings(tmp_path, spooled_stack.pg.url(), spooled_stack.redis_url,
+                             f"http://127.0.0.1:{port}", SPOOL_DIR=str(blocker / "spool")))
+    web = web_process("web-no-spool", port, env, tmp_path).start()
+    try:
+        web.proc.wait(120)
+    finally:
+        web.stop()
+    assert web.proc.returncode != 0
+    assert "SPOOL_DIR" in web.log() and "not writable" in web.log()
