@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from tests.support.state import make_user
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message, utcnow
+from textline.ops import retention
 from textline.texting import spool, spool_drain
 
 TEXTER = "+15550107000"
@@ -123,3 +124,26 @@ def test_prepare_refuses_a_read_only_directory(tmp_path):
             spool.prepare(tmp_path / "spool")
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_retention_and_a_texters_erasure_reach_what_the_spool_set_aside(app_ctx, cfg, tmp_path):
+    """Set aside as unstorable, an entry still holds a body and a number: retention erases it after
+    RETENTION_DAYS, and erasing the texter on request erases theirs at once."""
+    folder = tmp_path / "spool"
+    cfg["SPOOL_DIR"] = str(folder)
+    spool.append("inbound", inbound("SM1"), folder)
+    spool.append("inbound", inbound("SM2", number="+15550107009"), folder)
+    entries = spool.take(folder)
+    for entry in entries:
+        spool.reject(entry, "ValueError", folder)
+    spool.settle(entries, {(e.path.name, e.line) for e in entries})
+    spool.append("inbound", inbound("SM3"), folder)
+    assert spool_drain.drain()["stored"] == 1  # SM3: TEXTER is now a texter in SQL
+    texter = retention.find_texter(TEXTER, cfg["PHONE_HASH_KEY"])
+    retention.erase_texter(texter)
+    rejected = (folder / spool.REJECTED).read_text()
+    assert TEXTER not in rejected and "+15550107009" in rejected
+    retention.apply_retention(30)
+    assert (folder / spool.REJECTED).exists()  # arrived today: kept for now
+    retention.apply_retention(0, now=utcnow() + timedelta(seconds=1))
+    assert not (folder / spool.REJECTED).exists()
