@@ -33,13 +33,14 @@ NOTE = "note"                            # a whisper or a handover note: never a
 ALERT = "alert"                          # an escalation, on the adults' dashboards
 ESCALATION = "escalation"                # the same, as the volunteer in the conversation sees it
 NOTICE = "notice"                        # something the adults should know now
+SPOOL = "spool"                          # texts waiting for the database (the adults' banner)
 TRANSFERRED_AWAY = "transferred_away"
 TRANSFERRED_IN = "transferred_in"
 TAKEN_OVER = "taken_over"
 SIM_MESSAGE = "sim_message"              # the texter simulator's phone
 SIM_STATUS = "sim_status"
 SENT = frozenset({HELLO, QUEUE, QUEUE_ITEM, CONVERSATION, MESSAGE, MESSAGE_STATUS, NOTE, ALERT, ESCALATION,
-                  NOTICE, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, SIM_MESSAGE, SIM_STATUS})
+                  NOTICE, SPOOL, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, SIM_MESSAGE, SIM_STATUS})
 
 # ---- rooms --------------------------------------------------------------------------------------
 VOLUNTEERS = "volunteers"    # on-shift volunteers: queue changes
@@ -206,6 +207,11 @@ def notice_raised(kind: str, level: str, text: str, conv: Conversation | None = 
     data = payloads.notice(uuid.uuid4().hex, kind, level, text, utcnow(), conv, **details)
     _emit(NOTICE, data, to=SUPERVISORS)
     return data
+
+
+def spool_changed(count: int, oldest_seconds: float) -> None:
+    """How many texts wait in the spool for the database (textline/texting/spool_drain.py)."""
+    _emit(SPOOL, payloads.spool(count, oldest_seconds), to=SUPERVISORS)
 
 
 # ---- the texter simulator -----------------------------------------------------------------------

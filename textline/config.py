@@ -253,4 +253,6 @@ def load_config(env: dict | None = None) -> dict:
         "METRICS_ALLOW_FROM": _networks(env, "METRICS_ALLOW_FROM"),
         "REDIS_WATCH_SECONDS": _float(env, "REDIS_WATCH_SECONDS", 5),
         "READYZ_CELERY_TIMEOUT": _float(env, "READYZ_CELERY_TIMEOUT", 1),
+        # Webhooks SQL could not take, kept on local disk until it can (textline/texting/spool.py).
+        "SPOOL_DIR": env.get("SPOOL_DIR") or str(instance / "spool"),
     }

@@ -165,6 +165,11 @@ def escalation_notice(esc: Escalation) -> dict:
             "acknowledged_by": esc.acknowledged_by.display_name if esc.acknowledged_by else None}
 
 
+def spool(count: int, oldest_seconds: float) -> dict:
+    """The spool's depth for the adults' banner: counts only, never what the texts say."""
+    return {"count": count, "oldest_seconds": round(oldest_seconds)}
+
+
 def notice(notice_id: str, kind: str, level: str, text: str, raised_at: datetime,
            conv: Conversation | None = None, **details) -> dict:
     """A notice for supervisors (textline/safety/notices.py). `details` are ids and codes only, never bodies

@@ -30,6 +30,10 @@ from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_databas
 class Stack:
     """One database, one Redis, N web processes, M Celery workers (and optionally beat)."""
 
+    # A web process loads the risk lexicon and model before it answers: on a loaded shared machine
+    # that alone has taken 25 s.
+    boot_timeout = 90
+
     def __init__(self, tmp, redis_url: str, database_url: str, webs: int = 1, workers: int = 1,
                  beat: bool = False, **extra):
         self.tmp, self.redis_url = tmp, redis_url
@@ -53,7 +57,7 @@ class Stack:
         for web in self.webs:
             web.start()
         for i in range(len(self.webs)):
-            wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=120,
+            wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=self.boot_timeout,
                        what=f"web{i} to answer /healthz")
         for worker in self.workers:
             self.start_worker(worker)
@@ -64,7 +68,8 @@ class Stack:
     def restart_web(self, i: int = 0) -> None:
         self.webs[i].stop()
         self.webs[i].start()
-        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=120, what=f"web{i} back")
+        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=self.boot_timeout,
+                   what=f"web{i} back")
 
     def run_task(self, name: str) -> None:
         """Ask the real workers to run a task now (what beat does on its schedule)."""

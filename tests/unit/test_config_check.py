@@ -123,3 +123,14 @@ def test_server_processes_refuse_to_start_in_production_with_the_default_secret(
                                 text=True, timeout=120)
         assert result.returncode != 0, module
         assert "refusing to start" in result.stderr and "SECRET_KEY" in result.stderr, result.stderr[-2000:]
+
+
+def test_a_spool_directory_that_cannot_be_written_is_an_error_in_every_environment(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    for env_name in ("development", "production"):
+        found = errors({**SAFE_PRODUCTION, "TEXTLINE_ENV": env_name, "SPOOL_DIR": str(blocker / "spool")})
+        assert "not writable" in found["SPOOL_DIR"] and str(blocker / "spool") in found["SPOOL_DIR"]
+    made = tmp_path / "instance" / "spool"
+    assert "SPOOL_DIR" not in errors({**SAFE_PRODUCTION, "SPOOL_DIR": str(made)})
+    assert oct(made.stat().st_mode & 0o777) == "0o700"  # owner only: it holds texts and numbers

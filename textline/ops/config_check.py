@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from gunicorn.config import Config
 
 from textline.config import FAKE_ACCOUNT_SID, SECRETS, is_default_secret, load_config, real_deployment
+from textline.texting import spool
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 MIN_SECRET_LEN = 32
@@ -126,6 +127,12 @@ def check(env: dict | None = None, binds=()) -> list[Finding]:
             "not set (nor METRICS_ALLOW_FROM): /metrics answers only signed-in admins, so Prometheus cannot scrape.")
     elif cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < 16:
         add(WARNING, "METRICS_TOKEN", "shorter than 16 characters; use a long random value.")
+    try:  # in every environment: without it a text that arrives while SQL is down could be lost
+        spool.prepare(cfg["SPOOL_DIR"])
+    except OSError as exc:
+        add(ERROR, "SPOOL_DIR", f"{cfg['SPOOL_DIR']} is not writable ({exc.strerror or exc}): texts that arrive "
+                                "while the database is down are kept there. Make it a directory owned by the "
+                                "user the web processes run as (it is created with mode 0700).")
     if prod and cfg["LOG_FORMAT"] != "json":
         add(WARNING, "LOG_FORMAT", "text logs in production: log collectors expect LOG_FORMAT=json.")
     if prod and cfg["LOG_LEVEL"] == "DEBUG":

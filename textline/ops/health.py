@@ -2,11 +2,12 @@
 
 /healthz: this process is alive and serving (what nginx and Docker health checks use: a web process
 must keep taking webhooks even while a dependency is down, since it stores them in SQL).
-/readyz: the whole system can work: Redis, the database and at least one Celery worker answer.
+/readyz: the whole system can work: Redis, the database and at least one Celery worker answer. It also
+gives this host's spool (webhooks waiting on disk for the database): how many, and the oldest's age.
 /healthz/timers: the safety timers run: beat ticks, an escalation sweep ran within its bound and a
 worker is alive (textline/safety/timers.py); the beat and worker containers' health checks, monitors
 and the supervisors' "timers are not running" banner use it.
-All are public on purpose and say nothing but up or down, and which part; details go to the log.
+All are public on purpose and say nothing but up or down, which part, and counts; details go to the log.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from textline.extensions import db
 from textline.redis_store import get_redis
 from textline.safety import timers
+from textline.texting import spool
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -64,7 +66,10 @@ def readyz():
             log.warning("readiness check failed: %s: %s", name, exc.__class__.__name__)
             results[name] = "down"
     ready = all(v != "down" for v in results.values())
-    return jsonify(status="ready" if ready else "not ready", checks=results), 200 if ready else 503
+    waiting = spool.depth()
+    return jsonify(status="ready" if ready else "not ready", checks=results,
+                   spool={"depth": waiting.count, "oldest_seconds": round(waiting.oldest_seconds(), 1)}
+                   ), 200 if ready else 503
 
 
 @bp.get("/healthz/timers")

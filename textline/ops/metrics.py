@@ -31,6 +31,7 @@ from textline.extensions import db
 from textline.models import OUTBOUND, WAITING, Conversation, Message, utcnow
 from textline.redis_store import get_redis, key
 from textline.safety import deadlines, timers
+from textline.texting import spool
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -122,6 +123,7 @@ class Collector:
             yield from self._redis_metrics()
             yield from self._sql_metrics()
             yield from self._timer_metrics()
+            yield from self._spool_metrics()
 
     def _redis_metrics(self):
         up = GaugeMetricFamily("textline_metrics_redis_up", "1 if Redis answered this scrape")
@@ -187,6 +189,15 @@ class Collector:
         stuck.add_metric([], backlog)
         yield stuck
 
+    def _spool_metrics(self):
+        """This host's spool (a local directory): webhooks waiting on disk for the database."""
+        waiting = spool.depth()
+        depth = GaugeMetricFamily("textline_spool_depth", "Webhooks in this host's spool, waiting for the database")
+        depth.add_metric([], waiting.count)
+        yield depth
+        oldest = GaugeMetricFamily("textline_spool_oldest_seconds", "Age of the oldest webhook in the spool")
+        oldest.add_metric([], waiting.oldest_seconds())
+        yield oldest
 
     def _timer_metrics(self):
         """Are the safety timers running (textline/safety/timers.py), and is any deadline left overdue?"""

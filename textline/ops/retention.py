@@ -7,6 +7,8 @@ What is erased: message bodies, the words in risk reasons, wrap-up notes, privat
 transfer handover notes, which retell what the texter said), and the phone-number
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
 rows, times, directions, delivery states, risk levels, dispositions — anonymous counts.
+The spool (textline/texting/spool.py) is erased as it is drained; what it set aside as unstorable is
+erased after the same retention period, and with a texter's erasure.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from textline.accounts import audit
 from textline.console import wrap_up
 from textline.extensions import db
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
-from textline.texting import conversations
+from textline.texting import conversations, spool
 from textline.texting.privacy import phone_hash
 
 
@@ -64,6 +66,7 @@ def apply_retention(days: int, now: datetime | None = None) -> dict:
     for texter in texters:
         unlink_texter(texter, now)
     db.session.commit()
+    spool.erase_older_than(cutoff)
     return {"conversations_erased": len(old), "texters_unlinked": len(texters)}
 
 
@@ -120,6 +123,7 @@ def export_texter(texter: Texter) -> dict:
 def erase_texter(texter: Texter) -> int:
     """Erasure on request: close what is open, erase every conversation's words, forget the number."""
     now = utcnow()
+    number = texter.phone.number if texter.phone else None
     convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
     for conv in convs:
         if conv.status != CLOSED:
@@ -127,6 +131,8 @@ def erase_texter(texter: Texter) -> int:
         erase_conversation(conv, now)
     unlink_texter(texter, now)
     db.session.commit()
+    if number:
+        spool.erase_number(number)
     return len(convs)
 
 

@@ -1,5 +1,6 @@
 """Each web process's own upkeep, in one background task: notice Redis coming back and repair the
-queue from SQL, and report this process's console connections for /metrics."""
+queue from SQL, drain the spool when SQL is back, and report this process's console connections for
+/metrics."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from redis.exceptions import RedisError
 from textline.extensions import socketio
 from textline.ops import metrics
 from textline.redis_store import get_redis
+from textline.texting import spool_drain
 from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ def start(app: Flask) -> None:
                 up = tick(app, up)
             except Exception:
                 log.exception("web upkeep round failed")
+            try:
+                spool_drain.tick(app)
+            except Exception:
+                log.exception("spool drain round failed")
             socketio.sleep(interval)
 
     socketio.start_background_task(loop)

@@ -111,16 +111,18 @@ def _already_stored(message_sid: str) -> Inbound | None:
     return Inbound(existing.conversation, existing, duplicate=True) if existing is not None else None
 
 
-def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
+def receive_inbound(number: str, body: str, message_sid: str, training: bool = False,
+                    received_at: datetime | None = None) -> Inbound:
     """Store one texter message durably. Safe to call again with the same MessageSid: the unique
     twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
     (no look-up first: retries are rare, and every webhook would pay for it).
 
-    `training` marks a conversation it opens as practice (simulator, training deployments only)."""
+    `training` marks a conversation it opens as practice (simulator, training deployments only).
+    `received_at`: when the webhook really arrived, for a text replayed from the spool (waits, deadlines)."""
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
-            now = utcnow()
+            now = received_at or utcnow()
             texter = _texter_for(number)
             answer = survey.take_answer(texter, body, message_sid, assessment)
             if answer is not None:  # a score for the survey after a closed conversation: no new one

@@ -34,7 +34,8 @@ OFF_HOURS_REPEAT = timedelta(hours=6)
 def apply(result, texter: Texter, assessment: dict) -> None:
     """`result` is the inbound.Inbound being built; automatic texts go in result.outbound,
     escalations to announce in result.escalations."""
-    conv, msg, now = result.conversation, result.message, utcnow()
+    conv, msg = result.conversation, result.message
+    now = msg.created_at or utcnow()  # its arrival: a text replayed from the spool arrived earlier
     keyword = classify(msg.body, opted_out=texter.opted_out)
     high = assessment.get("level") == "high"
 

@@ -10,7 +10,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from textline.extensions import csrf
 from textline.ops import logs, metrics
-from textline.texting import delivery
+from textline.texting import delivery, spool, spool_drain
 from textline.texting.inbound import announce_inbound, receive_inbound
 from textline.texting.privacy import normalise_number
 from textline.texting.twilio_gateway import request_is_from_twilio
@@ -76,7 +76,15 @@ def inbound():
     if not sid or body is None or number is None:
         metrics.inc("webhooks", "inbound", "invalid")
         abort(400, "MessageSid, From (E.164) and Body are required")
-    result = receive_inbound(number, body, sid, training=_training_requested())
+    training = _training_requested()
+    # Earlier texts still wait for SQL: this one goes after them, so a conversation stays in order.
+    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, number, body, sid, training):
+        spool_drain.kick()
+        return twiml()
+    try:
+        result = receive_inbound(number, body, sid, training=training)
+    except spool_drain.DATABASE_ERRORS as exc:
+        return _spooled(spool_drain.spool_inbound, exc, number, body, sid, training)
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
     else:
@@ -95,6 +103,27 @@ def status():
     if not sid or not state:
         metrics.inc("webhooks", "status", "invalid")
         abort(400, "MessageSid and MessageStatus are required")
-    delivery.record_receipt(sid, state, request.form.get("ErrorCode") or None)
+    code = request.form.get("ErrorCode") or None
+    try:
+        delivery.record_receipt(sid, state, code)
+    except spool_drain.DATABASE_ERRORS as exc:
+        _spooled(spool_drain.spool_status, exc, sid, state, code)
+        return Response(status=204)
     metrics.inc("webhooks", "status", "recorded")
     return Response(status=204)
+
+
+def _spooled(keep, exc: Exception | None, *fields) -> Response | None:
+    """SQL cannot take it (`exc`): into the durable spool, then 200 (Twilio's retries end within 15 s;
+    an outage often does not). If the disk refuses too, the 503 handler above asks Twilio to retry;
+    without `exc`, None: try SQL instead."""
+    if exc is not None:
+        spool_drain.rollback()
+    try:
+        keep(*fields)
+    except OSError:
+        log.exception("spool write failed")
+        if exc is not None:
+            raise exc from None
+        return None
+    return twiml()

@@ -17,6 +17,7 @@
     ALERT: "alert",
     ESCALATION: "escalation",
     NOTICE: "notice",
+    SPOOL: "spool",
     TRANSFERRED_AWAY: "transferred_away",
     TRANSFERRED_IN: "transferred_in",
     TAKEN_OVER: "taken_over",

@@ -321,6 +321,13 @@
   });
   socket.on(EVENTS.NOTE, (n) => addTo(state.notes, n));
   socket.on(EVENTS.NOTICE, addNotice);
+  // Texts kept in the spool while the database is down (textline/texting/spool_drain.py): sent while
+  // there are any, and once more at zero.
+  socket.on(EVENTS.SPOOL, (s) => {
+    $("spool-banner").hidden = s.count === 0;
+    $("spool-banner-text").textContent =
+      `${s.count} ${s.count === 1 ? "text" : "texts"} waiting for the database.`;
+  });
 
   // ---- notices: things to know now, nothing to acknowledge (textline/safety/notices.py) ---------------
   const NOTICE_LIMIT = 20;

@@ -1,0 +1,189 @@
+"""Webhooks into the spool while SQL is down, and back out of it into SQL when it returns.
+
+Spooling (textline/texting/webhooks.py): a webhook that cannot commit, or that arrives while earlier
+ones still wait in the spool (so a conversation's texts stay in order), is appended to the spool
+(textline/texting/spool.py) and answered 200. A high-risk text alerts the adults at once, before SQL
+has it: a notice "stored in spool" over Socket.IO (Redis), naming only the texter's alias.
+
+Draining: the beat task (workers/spool.py) and each web process (its upkeep loop, and straight after
+spooling while SQL is up) replay the spool in arrival order, one drain at a time (a Redis lock across
+hosts, a file lock on the directory). A spooled text goes through receive_inbound with its real arrival
+time, then announce_inbound, exactly as if it had just arrived: queue, consoles, welcome text, crisis
+text and escalation (each once: MessageSid is unique, the crisis text is claimed in SQL). A database
+error stops the drain and leaves the rest for the next one; anything else is rejected with its reason.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+from redis.exceptions import LockError, RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from textline import broadcast
+from textline.extensions import db, socketio
+from textline.ops import metrics
+from textline.redis_store import get_redis, key
+from textline.safety import notices
+from textline.safety.risk import score_text
+from textline.texting import delivery, spool
+from textline.texting.inbound import announce_inbound, receive_inbound
+from textline.texting.privacy import alias_for, phone_hash
+
+# What "the database is unavailable" looks like (the webhook's 503 handler names the same ones).
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+DRAIN_LOCK = key("spool", "drain")
+log = logging.getLogger(__name__)
+_draining: set[int] = set()       # apps with a drain running in this process (kick)
+_sql_down: set[int] = set()       # apps whose last drain stopped on a database error: no kicks, upkeep retries
+_last_depth: dict[int, int] = {}  # per app: the depth last told to the adults
+
+
+# ---- into the spool -----------------------------------------------------------------------------
+
+def spool_inbound(number: str, body: str, sid: str, training: bool) -> None:
+    """Keep a text durably (raises OSError if the disk will not), then make sure adults hear of high risk."""
+    spool.append("inbound", {"MessageSid": sid, "From": number, "Body": body, "training": training})
+    metrics.inc("webhooks", "inbound", "spooled")
+    assessment = score_text(body)
+    if assessment.level == "high":
+        alias = alias_for(phone_hash(number, current_app.config["PHONE_HASH_KEY"]))
+        notices.notify_supervisors(
+            "spooled_high_risk", f"High-risk text from {alias}, stored in spool: the database is down. It "
+            "reaches the queue (with its escalation and crisis text) when the database is back.",
+            level="urgent", alias=alias, spooled=True)
+    _tell_depth()
+
+
+def spool_status(sid: str, state: str, error_code: str | None) -> None:
+    spool.append("status", {"MessageSid": sid, "MessageStatus": state, "ErrorCode": error_code})
+    metrics.inc("webhooks", "status", "spooled")
+
+
+# ---- out of it ----------------------------------------------------------------------------------
+
+def _replay(entry: spool.Entry) -> None:
+    f = entry.fields
+    if entry.kind == "inbound":
+        result = receive_inbound(f["From"], f["Body"], f["MessageSid"], training=bool(f.get("training")),
+                                 received_at=entry.at)
+        if result.duplicate:
+            metrics.inc("webhooks", "inbound", "duplicate")
+            return
+        metrics.inc("messages", "in")
+        log.info("spooled text stored", extra={"conversation_id": result.conversation.id,
+                                              "message_id": result.message.id, "opened": result.opened})
+        try:
+            announce_inbound(result)
+        except Exception:  # stored is what counts here; the queue and consoles are repaired from SQL
+            log.exception("announcing a spooled text failed")
+    elif entry.kind == "status":
+        delivery.record_receipt(f["MessageSid"], f["MessageStatus"], f.get("ErrorCode"))
+    else:
+        raise ValueError(f"unknown spool entry kind {entry.kind!r}")
+
+
+def rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        db.session.remove()
+
+
+@contextmanager
+def _shared_lock():
+    """True when this drain may run: it holds the Redis lock, or Redis is down (the file lock suffices
+    for one host)."""
+    try:
+        lock = get_redis().lock(DRAIN_LOCK, timeout=300, blocking=False)
+        held = lock.acquire()
+    except RedisError:
+        yield True
+        return
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                lock.release()
+            except (RedisError, LockError):
+                pass
+
+
+def drain() -> dict:
+    """Replay the spool into SQL, oldest first. Returns counts (nothing about the texts)."""
+    folder, app_id = spool.directory(), id(current_app._get_current_object())
+    result = {"stored": 0, "rejected": 0, "left": 0, "skipped": False}
+    if not spool.waiting(folder):
+        return result
+    with spool.drain_lock(folder) as local, _shared_lock() as shared:
+        if not (local.acquired and shared):
+            return {**result, "skipped": True}
+        entries = spool.take(folder)
+        done: set[tuple[str, int]] = set()
+        try:
+            for entry in entries:
+                try:
+                    _replay(entry)
+                    result["stored"] += 1
+                    _sql_down.discard(app_id)
+                except DATABASE_ERRORS as exc:
+                    rollback()
+                    if app_id not in _sql_down:
+                        log.warning("spool drain stopped, the database is still unavailable: %s",
+                                    exc.__class__.__name__)
+                    _sql_down.add(app_id)
+                    break
+                except Exception as exc:
+                    rollback()
+                    spool.reject(entry, exc.__class__.__name__, folder)
+                    log.error("spool entry rejected: %s", exc.__class__.__name__)
+                    result["rejected"] += 1
+                done.add((entry.path.name, entry.line))
+        finally:
+            spool.settle(entries, done)
+            db.session.remove()
+        result["left"] = len(entries) - len(done)
+    if result["stored"] or result["rejected"]:
+        log.info("spool drained", extra=result)
+    _tell_depth()
+    return result
+
+
+def kick() -> None:
+    """Drain in the background of this process, now (one at a time per process)."""
+    app = current_app._get_current_object()
+    if id(app) in _draining or id(app) in _sql_down:
+        return
+    _draining.add(id(app))
+
+    def run():
+        try:
+            with app.app_context():
+                drain()
+        except Exception:
+            log.exception("spool drain failed")
+        finally:
+            _draining.discard(id(app))
+
+    socketio.start_background_task(run)
+
+
+def _tell_depth() -> None:
+    """The adults' banner: "N texts waiting for the database" (sent while non-empty, and once at zero)."""
+    app = current_app._get_current_object()
+    now = spool.depth()
+    if now.count or _last_depth.get(id(app)):
+        broadcast.spool_changed(now.count, now.oldest_seconds())
+    _last_depth[id(app)] = now.count
+
+
+def tick(app: Flask) -> None:
+    """A web process's upkeep round: drain if anything waits, and keep the adults' banner current."""
+    with app.app_context():
+        if spool.waiting():
+            drain()
+        else:
+            _tell_depth()
