@@ -1,7 +1,7 @@
 """server-side sign-in sessions
 
-Revision ID: 0007_sessions
-Revises: 0006_canned
+Revision ID: 0008_sessions
+Revises: 0007_reply_keys
 Create Date: 2026-12-03 13:42:25.912340
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_sessions'
-down_revision = '0006_canned'
+revision = '0008_sessions'
+down_revision = '0007_reply_keys'
 branch_labels = None
 depends_on = None
 
