@@ -92,7 +92,8 @@ def idle_conversations(cutoff: datetime) -> list:
 def close_if_still_idle(conv_id: int, status: str, last_at: datetime, cutoff: datetime, days: int) -> bool:
     """Close it in SQL (committed, with its audit line) unless it changed or a text arrived meanwhile."""
     newer = exists().where(Message.conversation_id == conv_id, Message.created_at >= cutoff)
-    done = db.session.execute(update(Conversation).where(Conversation.id == conv_id, Conversation.status == status, ~newer)
+    done = db.session.execute(update(Conversation)
+                              .where(Conversation.id == conv_id, Conversation.status == status, ~newer)
                               .values(status=CLOSED, closed_at=last_at, closed_by_id=None,
                                       disposition=wrap_up.system("idle"), awaiting_reply_since=None)).rowcount
     if done:
