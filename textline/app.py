@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from textline import broadcast, tasks
 from textline.accounts import web as accounts
-from textline.config import ROOT, engine_options, load_config
+from textline.config import ROOT, SQLITE_BUSY_TIMEOUT_OFF_THE_EVENT_LOOP, engine_options, load_config
 from textline.console import web as console
 from textline.extensions import csrf, db, login_manager, migrate, socketio
 from textline.insights import web as insights
@@ -38,9 +38,9 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     app.config.update(load_config())
     app.config.update(overrides or {})
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # the overrides may name another database
+        busy = app.config["SQLITE_BUSY_TIMEOUT"] if role == "web" else SQLITE_BUSY_TIMEOUT_OFF_THE_EVENT_LOOP
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
-                                                                 app.config["DB_CONNECT_TIMEOUT"],
-                                                                 app.config["SQLITE_BUSY_TIMEOUT"])
+                                                                 app.config["DB_CONNECT_TIMEOUT"], busy)
     app.config["PROCESS_ROLE"] = role
     if app.config["TRUSTED_PROXIES"]:  # the client's address as the proxies saw it, for limits and logs
         n = app.config["TRUSTED_PROXIES"]

@@ -136,7 +136,11 @@ def resolve_secrets(env: dict, instance: Path) -> tuple[str, str]:
     return secret_key, phone_key
 
 
-def engine_options(database_url: str, connect_timeout: float, sqlite_busy_timeout: float = 1) -> dict:
+# A worker, beat or command waits only for itself, so it may wait its turn for SQLite's write lock longer.
+SQLITE_BUSY_TIMEOUT_OFF_THE_EVENT_LOOP = 5.0
+
+
+def engine_options(database_url: str, connect_timeout: float, sqlite_busy_timeout: float = 0.5) -> dict:
     options = {
         # SQL errors would otherwise carry their parameters (message bodies, numbers) into the logs.
         "hide_parameters": True,
@@ -151,7 +155,8 @@ def engine_options(database_url: str, connect_timeout: float, sqlite_busy_timeou
     elif database_url.startswith("sqlite"):
         # A writer waits this long for another's write lock, then fails (a webhook answers 503, Twilio
         # retries). SQLite waits in C, which a gevent web process cannot switch away from: every request
-        # in the process stalls as long, so keep it short. No server to lose a connection, nothing to ping.
+        # in the process stalls as long, so web processes keep it short (SQLITE_BUSY_TIMEOUT).
+        # No server to lose a connection, nothing to ping.
         options["connect_args"] = {"timeout": sqlite_busy_timeout}
     return options
 
@@ -243,9 +248,9 @@ def load_config(env: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": public_base.startswith("https://"),
         "DB_CONNECT_TIMEOUT": _float(env, "DB_CONNECT_TIMEOUT", 5),
-        "SQLITE_BUSY_TIMEOUT": _float(env, "SQLITE_BUSY_TIMEOUT", 1),
+        "SQLITE_BUSY_TIMEOUT": _float(env, "SQLITE_BUSY_TIMEOUT", 0.5),  # web processes (gevent)
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, _float(env, "DB_CONNECT_TIMEOUT", 5),
-                                                    _float(env, "SQLITE_BUSY_TIMEOUT", 1)),
+                                                    _float(env, "SQLITE_BUSY_TIMEOUT", 0.5)),
         # Operations (textline/ops/logs.py, metrics.py, health.py, web_upkeep.py).
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,

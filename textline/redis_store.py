@@ -40,7 +40,9 @@ def get_redis(url: str | None = None) -> redis.Redis:
 
 def unreachable(url: str) -> bool:
     """Whether the Redis at `url` failed to answer this process in the last RETRY_AFTER seconds."""
-    where = parse_url(url) if url.startswith("redis://") else {}
+    if not url.startswith("redis://"):
+        return False  # only plain redis:// URLs use FailFastConnection
+    where = parse_url(url)
     return time.monotonic() < _down_until.get((where.get("host", "localhost"), int(where.get("port", 6379))), 0)
 
 

@@ -81,8 +81,7 @@ def _broker_down() -> bool:
     """The broker did not answer this process a moment ago (redis_store): do not wait for it again. Each
     publish could otherwise take seconds of retries, and a webhook must answer at once."""
     celery = current_app.extensions["celery"]
-    url = celery.conf.broker_url or ""
-    return not celery.conf.task_always_eager and url.startswith("redis://") and redis_store.unreachable(url)
+    return not celery.conf.task_always_eager and redis_store.unreachable(celery.conf.broker_url or "")
 
 
 def _signature(name: str, *args):

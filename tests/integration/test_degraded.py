@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from tests.support.stack import Stack, running, use_stack
+from tests.support.stack import WEB_START_SECONDS, Stack, running, use_stack
 from tests.support.servers import RedisServer, app_env, free_port, wait_until, web_process
 from tests.support.state import settings
 from tests.support.texting import inbound_params, twilio_signature
@@ -82,7 +82,7 @@ def test_a_database_that_never_answers_is_answered_fast_from_the_spool(fragile, 
                              fragile.redis_url, base, DB_CONNECT_TIMEOUT=2))
     web = web_process("web-silent-db", port, env, tmp_path).start()
     try:
-        wait_until(lambda: requests.get(base + "/healthz", timeout=2).ok, timeout=90, what="web up")
+        wait_until(lambda: requests.get(base + "/healthz", timeout=2).ok, timeout=WEB_START_SECONDS, what="web up")
         params = inbound_params(fragile.account_sid, TEXTER, "are you there")
         signature = twilio_signature(fragile.auth_token, base + "/sms/inbound", params)
         r = requests.post(base + "/sms/inbound", data=params, headers={"X-Twilio-Signature": signature},

@@ -56,13 +56,15 @@ def test_a_hung_redis_does_not_hold_up_the_webhook_and_the_queue_heals(faults):
     try:
         answers = [timed(lambda n=n: stack.text_in(n, "hello? is anyone there")) for n in (ANA, BEN)]
         health, health_took = timed(lambda: requests.get(stack.base_url + "/healthz", timeout=15))
+        ready, ready_took = timed(lambda: requests.get(stack.base_url + "/readyz", timeout=15))
     finally:
         os.kill(stack.redis_server.proc.pid, signal.SIGCONT)
     print("while Redis hangs: webhooks answered in", [f"{took:.2f} s" for _, took in answers],
-          f"/healthz in {health_took:.2f} s")
+          f"/healthz in {health_took:.2f} s, /readyz in {ready_took:.2f} s")
     for response, took in answers:
         assert response.status_code == 200 and took < BOUND, f"webhook answered {response.status_code} in {took:.1f} s"
     assert health.status_code == 200 and health_took < BOUND
+    assert ready.status_code == 503 and ready.json()["checks"]["redis"] == "down" and ready_took < BOUND
     with stack.db() as s:
         convs = s.scalars(select(Conversation).order_by(Conversation.id)).all()
         assert [c.status for c in convs] == ["waiting", "waiting"]
@@ -81,8 +83,10 @@ def test_a_hung_redis_does_not_hold_up_the_webhook_and_the_queue_heals(faults):
 def test_a_held_sqlite_write_lock_gets_a_quick_503_and_other_requests_are_served(faults):
     stack = faults
     sid = new_sid()  # Twilio retries a webhook with the same MessageSid
-    holder = sqlite3.connect(stack.sqlite_path, timeout=0, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # the write lock, held as a long migration or a stuck writer would
+    # The write lock, held as a long migration or a stuck writer would (taken when the worker and beat
+    # are not writing themselves: this connection may wait its turn).
+    holder = sqlite3.connect(stack.sqlite_path, timeout=15, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
     try:
         webhook = {}
 

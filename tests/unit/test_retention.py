@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from tests.support.pg_app import postgres_app
 from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, Message, Texter, utcnow
+from textline.ops import retention
 from textline.ops.cli import create_user
 from textline.texting import queue
-from textline.ops import retention
 from workers.retention import apply_retention
 
 OLD, RECENT = "+15550107001", "+15550107002"
@@ -117,3 +118,33 @@ def test_close_idle_command(live_app, app_ctx):
     assert result.exit_code == 0 and "closed 1 conversation(s) idle for 2 days" in result.output
     db.session.expire_all()
     assert db.session.get(Conversation, conv.id).status == "closed"
+
+
+def test_idle_conversations_are_found_and_closed_once_on_postgres(tmp_path):
+    """The dialect-sensitive part (the last message per conversation, the conditional close) on PostgreSQL."""
+    with postgres_app(tmp_path) as app, app.app_context():
+        now = utcnow()
+        quiet, empty, lively = (Conversation(texter=Texter(phone_hash=f"h{i}", alias=f"T{i}"), status=status,
+                                             opened_at=now - timedelta(days=30))
+                                for i, status in enumerate(("active", "waiting", "waiting")))
+        db.session.add_all([quiet, empty, lively])
+        db.session.flush()
+        for conv, days_ago in ((quiet, 20), (lively, 20), (lively, 1)):
+            db.session.add(Message(conversation_id=conv.id, direction="in", author_kind="texter", body="hi",
+                                   status="received", created_at=now - timedelta(days=days_ago)))
+        db.session.commit()
+        cutoff = now - timedelta(days=14)
+        found = {cid: (status, last) for cid, status, last in retention.idle_conversations(cutoff)}
+        assert set(found) == {quiet.id, empty.id}
+        assert abs((found[quiet.id][1] - (now - timedelta(days=20))).total_seconds()) < 1
+        assert retention.close_if_still_idle(quiet.id, "active", found[quiet.id][1], cutoff, 14)
+        assert not retention.close_if_still_idle(quiet.id, "active", found[quiet.id][1], cutoff, 14)  # once
+        db.session.add(Message(conversation_id=empty.id, direction="in", author_kind="texter", body="back",
+                               status="received", created_at=now))
+        db.session.commit()  # a text arrived after the select: it stays open
+        assert not retention.close_if_still_idle(empty.id, "waiting", found[empty.id][1], cutoff, 14)
+        db.session.expire_all()
+        assert [c.status for c in (db.session.get(Conversation, i) for i in (quiet.id, empty.id, lively.id))] == \
+            ["closed", "waiting", "waiting"]
+        assert db.session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "conversation.idle_close")).all() \
+            == [quiet.id]

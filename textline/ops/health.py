@@ -16,8 +16,8 @@ import logging
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from textline import redis_store
 from textline.extensions import db
-from textline.redis_store import get_redis
 from textline.safety import timers
 from textline.texting import spool
 
@@ -31,7 +31,7 @@ def healthz():
 
 
 def _redis() -> str:
-    get_redis().ping()
+    redis_store.get_redis().ping()
     return "ok"
 
 
@@ -47,6 +47,8 @@ def _celery() -> str:
     if current_app.config["CELERY_ALWAYS_EAGER"]:
         return "eager"  # tasks run inside this process: there is no worker to ask
     celery = current_app.extensions["celery"]
+    if redis_store.unreachable(celery.conf.broker_url or ""):  # its ping would wait out kombu's retries
+        raise RuntimeError("the broker did not answer just now")
     replies = celery.control.ping(timeout=current_app.config["READYZ_CELERY_TIMEOUT"], limit=1)
     if not replies:
         raise RuntimeError("no Celery worker answered the ping")

@@ -73,30 +73,37 @@ def apply_retention(days: int, now: datetime | None = None) -> dict:
 def close_idle(days: int, now: datetime | None = None) -> int:
     """Close every open conversation with no message for `days`: a system outcome, an audit line, and
     closed_at = its last message (when it really ended). Returns how many were closed."""
-    now = now or utcnow()
-    cutoff = now - timedelta(days=days)
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    closed = 0
+    for conv_id, status, last_at in idle_conversations(cutoff):
+        if close_if_still_idle(conv_id, status, last_at, cutoff, days):
+            closed += 1
+            conv = db.session.get(Conversation, conv_id)
+            db.session.refresh(conv)
+            conversations.after_close(conv, was_waiting=status == WAITING)
+    return closed
+
+
+def idle_conversations(cutoff: datetime) -> list:
+    """(id, status, last activity) of open conversations with no message since `cutoff`."""
     last = select(func.max(Message.created_at)).where(Message.conversation_id == Conversation.id).scalar_subquery()
     last_activity = func.coalesce(last, Conversation.opened_at)
-    idle = db.session.execute(select(Conversation.id, Conversation.status, last_activity)
+    return db.session.execute(select(Conversation.id, Conversation.status, last_activity)
                               .where(Conversation.status != CLOSED, last_activity < cutoff)).all()
-    closed = 0
-    for conv_id, status, last_at in idle:
-        # Conditional: a text that arrived since the select keeps the conversation open.
-        newer = exists().where(Message.conversation_id == conv_id, Message.created_at >= cutoff)
-        done = db.session.execute(update(Conversation).where(Conversation.id == conv_id, Conversation.status == status,
-                                                             ~newer)
-                                  .values(status=CLOSED, closed_at=last_at, closed_by_id=None,
-                                          disposition=wrap_up.system("idle"), awaiting_reply_since=None)).rowcount
-        if not done:
-            continue
+
+
+def close_if_still_idle(conv_id: int, status: str, last_at: datetime, cutoff: datetime, days: int) -> bool:
+    """Close it in SQL (committed, with its audit line) unless it changed or a text arrived meanwhile."""
+    newer = exists().where(Message.conversation_id == conv_id, Message.created_at >= cutoff)
+    done = db.session.execute(update(Conversation)
+                              .where(Conversation.id == conv_id, Conversation.status == status, ~newer)
+                              .values(status=CLOSED, closed_at=last_at, closed_by_id=None,
+                                      disposition=wrap_up.system("idle"), awaiting_reply_since=None)).rowcount
+    if done:
         audit.record("conversation.idle_close", None, "conversation", conv_id, commit=False, idle_days=days,
                      last_activity=last_at.isoformat())
-        db.session.commit()
-        closed += 1
-        conv = db.session.get(Conversation, conv_id)
-        db.session.refresh(conv)
-        conversations.after_close(conv, was_waiting=status == WAITING)
-    return closed
+    db.session.commit()
+    return bool(done)
 
 
 def find_texter(number: str, key: str) -> Texter | None:
