@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start everything for a demo on this machine: Redis, migrations, demo accounts, the web app (gunicorn +
 # gevent), a Celery worker and beat. No Twilio account needed: texts go through the built-in fake Twilio
-# and the texter simulator. Ctrl-C stops it all.
+# and the texter simulator. A child that dies (web, worker, beat, Redis) is restarted, loudly: the safety
+# timers must not quietly stop with it. Ctrl-C stops it all.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -16,19 +17,56 @@ export FLASK_APP="textline.app:create_app"
 export LOG_FORMAT="${LOG_FORMAT:-text}"  # readable logs for a demo; production uses json
 PATH="$VENV/bin:$PATH"
 
-pids=()
+MAX_RESTARTS="${MAX_RESTARTS:-5}"  # per child; past this the demo stops instead of looping
+CHILDREN="redis web worker beat"
+
+# start NAME: (re)start one child in the background; its pid goes in PID_<name>.
+start() {
+  case "$1" in
+    redis) "$(redis_server_bin)" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$ROOT/instance/demo-redis" \
+             --appendonly yes --save "" >>instance/logs/redis.log 2>&1 & ;;
+    web) gunicorn -k gevent -w 1 -b "127.0.0.1:$PORT" textline.wsgi:app >>instance/logs/web.log 2>&1 & ;;
+    worker) celery -A workers.worker worker --loglevel INFO --concurrency 2 >>instance/logs/worker.log 2>&1 & ;;
+    beat) celery -A workers.worker beat --loglevel INFO >>instance/logs/beat.log 2>&1 & ;;
+  esac
+  eval "PID_$1=$!; RESTARTS_$1=\${RESTARTS_$1:-0}"
+}
+
+pid_of() { eval "echo \${PID_$1:-}"; }
+
 cleanup() {
   trap - EXIT INT TERM
   echo; echo "==> stopping"
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for name in $CHILDREN; do
+    pid="$(pid_of "$name")"
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM  # leave the watch loop for good (the EXIT trap stops the children)
+
+# Every 2 s: a child that is gone is said so on the terminal and started again.
+watch_children() {
+  while :; do
+    sleep 2
+    for name in $CHILDREN; do
+      pid="$(pid_of "$name")"
+      kill -0 "$pid" 2>/dev/null && continue
+      eval "RESTARTS_$name=\$((RESTARTS_$name + 1))"
+      count="$(eval "echo \$RESTARTS_$name")"
+      if [ "$count" -gt "$MAX_RESTARTS" ]; then
+        echo "!! $(date +%T) $name keeps dying ($count times); stopping the demo. See instance/logs/$name.log" >&2
+        exit 1
+      fi
+      echo "!! $(date +%T) $name (pid $pid) stopped; restarting it (restart $count). See instance/logs/$name.log" >&2
+      start "$name"
+    done
+  done
+}
 
 echo "==> starting Redis on port $REDIS_PORT"
-"$(redis_server_bin)" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$ROOT/instance/demo-redis" \
-  --appendonly yes --save "" >instance/logs/redis.log 2>&1 &
-pids+=($!)
+start redis
 python - <<PY
 import redis, sys, time
 for _ in range(50):
@@ -44,12 +82,9 @@ flask db upgrade >instance/logs/migrate.log 2>&1
 flask textline seed-demo
 
 echo "==> starting web, worker and beat (logs in instance/logs/)"
-gunicorn -k gevent -w 1 -b "127.0.0.1:$PORT" textline.wsgi:app >instance/logs/web.log 2>&1 &
-pids+=($!)
-celery -A workers.worker worker --loglevel INFO --concurrency 2 >instance/logs/worker.log 2>&1 &
-pids+=($!)
-celery -A workers.worker beat --loglevel INFO >instance/logs/beat.log 2>&1 &
-pids+=($!)
+start web
+start worker
+start beat
 
 python - <<PY
 import sys, time, urllib.request
@@ -75,4 +110,4 @@ cat <<MSG
   conversation in the console and reply. Press Ctrl-C to stop.
 
 MSG
-wait
+watch_children

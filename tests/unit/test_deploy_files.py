@@ -69,6 +69,16 @@ def test_docker_compose_config_accepts_the_file_and_shapes_the_services(project)
     assert services["nginx"]["volumes"][0]["target"] == "/etc/nginx/conf.d/default.conf"
 
 
+def test_web_workers_and_beat_restart_and_check_their_own_health(project):
+    services = json.loads(docker_compose(project, "config", "--format", "json").stdout)["services"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["restart"] == "unless-stopped", name
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    # worker and beat: their heartbeat in Redis (workers/healthcheck.py, tested in tests/unit/test_timers.py)
+    for name in ("worker", "beat"):
+        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "workers.healthcheck", name]
+
+
 def test_docker_compose_config_rejects_a_broken_file(project):
     """The check above could not pass a broken file: a misspelt key and a missing secret both fail."""
     path = project / "docker-compose.yml"

@@ -4,6 +4,9 @@ processes (beat and workers killed) are in tests/integration/test_timers.py."""
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -128,3 +131,26 @@ def test_a_worker_stands_in_for_beat_only_when_beat_or_the_sweeps_are_quiet_and_
 def test_the_stated_bound_is_two_sweep_intervals_and_five_seconds(app_ctx, cfg):
     cfg["ESCALATION_SWEEP_SECONDS"] = 5
     assert (timers.stand_in_after(), timers.stale_after(), timers.lock_for(), timers.bound()) == (6.5, 8, 7, 15)
+
+
+def healthcheck(live_app, role: str) -> subprocess.CompletedProcess:
+    """What a container's health check runs (docker-compose.yml), against this test's Redis."""
+    cfg = live_app.app.config
+    env = {"PATH": "/usr/bin:/bin", "REDIS_URL": cfg["REDIS_URL"],
+           "ESCALATION_SWEEP_SECONDS": str(cfg["ESCALATION_SWEEP_SECONDS"]), "SECRET_KEY": "x"}
+    return subprocess.run([sys.executable, "-m", "workers.healthcheck", role], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_the_containers_health_checks_read_their_own_heartbeat(live_app, app_ctx):
+    assert healthcheck(live_app, "beat").returncode == 1
+    assert healthcheck(live_app, "worker").returncode == 1
+    timers.beat_ticked()
+    timers.worker_alive("celery@some-other-container")
+    assert healthcheck(live_app, "beat").returncode == 0
+    failed = healthcheck(live_app, "worker")  # another worker's heartbeat is not this one's
+    assert failed.returncode == 1 and "no heartbeat" in failed.stderr
+    timers.worker_alive(f"celery@{socket.gethostname()}")
+    assert healthcheck(live_app, "worker").returncode == 0
+    get_redis().set(timers.BEAT, time.time() - timers.stale_after() - 1)
+    assert healthcheck(live_app, "beat").returncode == 1

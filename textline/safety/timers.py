@@ -86,9 +86,12 @@ def worker_alive(name: str) -> None:
     _write(write)
 
 
+def beat_age() -> float | None:
+    return _age(get_redis().get(BEAT))
+
+
 def worker_age(name: str) -> float | None:
-    score = get_redis().zscore(WORKERS, name)
-    return None if score is None else time.time() - score
+    return _age(get_redis().zscore(WORKERS, name))
 
 
 def _age(value) -> float | None:

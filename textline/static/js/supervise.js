@@ -17,7 +17,11 @@
 
   function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
 
-  function openAlerts() { return [...state.alerts.values()].filter((a) => a.state === "open"); }
+  // In order of danger: the server's severity (textline/safety/danger.py, lowest first), then the oldest.
+  function openAlerts() {
+    return [...state.alerts.values()].filter((a) => a.state === "open")
+      .sort((a, b) => a.severity - b.severity || Date.parse(a.opened_at) - Date.parse(b.opened_at) || a.id - b.id);
+  }
   function boardAlerts(convId) {
     return [...state.alerts.values()].filter((a) => a.conversation_id === convId && a.state !== "resolved");
   }
@@ -26,7 +30,7 @@
   // Sound and desktop alerts are the shared, opt-in attention.js (the switches above the alerts).
   function chime(a) {
     const open = openAlerts();
-    const newest = a || open[open.length - 1];
+    const newest = a || open[0];
     if (!newest) return;
     window.TextlineAttention.signal("alert", "Textline: an adult is needed",
       `${open.length} open alert${open.length === 1 ? "" : "s"}: ${newest.reason_text}.`,
@@ -38,10 +42,10 @@
     $("alert-banner").hidden = open.length === 0;
     document.title = open.length ? `(${open.length}) Alert · Textline` : "Supervise · Textline";
     if (!open.length) return;
-    const newest = open[open.length - 1];
+    const first = open[0];  // the most dangerous
     $("alert-banner-text").textContent = `${open.length} open alert${open.length === 1 ? "" : "s"}: ` +
-      `${newest.alias} — ${newest.reason_text}`;
-    $("alert-banner-open").onclick = () => show(newest.conversation_id);
+      `${first.alias} — ${first.reason_text}`;
+    $("alert-banner-open").onclick = () => show(first.conversation_id);
   }
 
   // Are the safety timers running (/healthz/timers)? The banner is drawn by the server at load, then
@@ -73,7 +77,7 @@
   }
 
   function renderAlerts() {
-    const open = openAlerts().sort((a, b) => Date.parse(a.opened_at) - Date.parse(b.opened_at));
+    const open = openAlerts();
     $("alerts").replaceChildren(...open.map(alertItem));
     $("alert-count").textContent = open.length;
     $("alerts-empty").hidden = open.length > 0;
