@@ -13,6 +13,7 @@ from tests.support.state import make_user
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message, utcnow
 from textline.ops import retention
+from textline.redis_store import get_redis
 from textline.texting import spool, spool_drain
 
 TEXTER = "+15550107000"
@@ -113,6 +114,7 @@ def test_an_entry_that_can_never_be_stored_is_kept_aside_with_its_reason(app_ctx
     assert (result["stored"], result["rejected"]) == (1, 1)
     [kept] = (tmp_path / "spool" / spool.REJECTED).read_text().splitlines()
     assert json.loads(kept)["reason"] == "ValueError" and json.loads(kept)["fields"]["MessageSid"] == "SM1"
+    assert get_redis().hget("tl:metrics:counters", "webhooks|inbound|spool_rejected") == "1"
     assert not spool.waiting()
 
 

@@ -54,7 +54,8 @@ def spool_inbound(number: str, body: str, sid: str, training: bool) -> None:
             "spooled_high_risk", f"High-risk text from {alias}, stored in spool: the database is down. It "
             "reaches the queue (with its escalation and crisis text) when the database is back.",
             level="urgent", alias=alias, spooled=True)
-    _tell_depth()
+    # The banner's count comes from each web process's upkeep (every REDIS_WATCH_SECONDS): reading the
+    # whole spool on every webhook would cost more the longer the outage.
 
 
 def spool_status(sid: str, state: str, error_code: str | None) -> None:
@@ -139,6 +140,7 @@ def drain() -> dict:
                 except Exception as exc:
                     rollback()
                     spool.reject(entry, exc.__class__.__name__, folder)
+                    metrics.inc("webhooks", entry.kind, "spool_rejected")
                     log.error("spool entry rejected: %s", exc.__class__.__name__)
                     result["rejected"] += 1
                 done.add((entry.path.name, entry.line))
