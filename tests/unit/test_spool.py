@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.servers import wait_until
 from tests.support.state import make_user
+from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message, utcnow
 from textline.ops import retention
@@ -149,3 +151,21 @@ def test_retention_and_a_texters_erasure_reach_what_the_spool_set_aside(app_ctx,
     assert (folder / spool.REJECTED).exists()  # arrived today: kept for now
     retention.apply_retention(0, now=utcnow() + timedelta(seconds=1))
     assert not (folder / spool.REJECTED).exists()
+
+
+def test_while_texts_wait_in_the_spool_a_new_one_queues_behind_them(live_app, app_ctx, cfg, tmp_path):
+    """SQL is back but the spool is not empty yet: a webhook must not overtake the texts before it."""
+    folder = tmp_path / "spool"
+    cfg["SPOOL_DIR"] = str(folder)
+    spool.append("inbound", inbound("SM-first", "first, sent while the database was down"), folder)
+    params = inbound_params(live_app.account_sid, TEXTER, "second, sent after it came back", "SM-second")
+    assert post_signed(live_app.base_url, "/sms/inbound", params, live_app.auth_token).status_code == 200
+
+    def stored() -> list[str]:
+        db.session.rollback()
+        return db.session.scalars(select(Message.twilio_sid).where(Message.direction == "in")
+                                  .order_by(Message.id)).all()
+
+    wait_until(lambda: len(stored()) == 2, timeout=30, what="both texts stored")  # the webhook kicked a drain
+    assert stored() == ["SM-first", "SM-second"]
+    assert not spool.waiting(folder)
