@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 from redis.exceptions import LockError, RedisError
+from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -93,6 +94,16 @@ def rollback() -> None:
         db.session.remove()
 
 
+def _sql_answers() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except DATABASE_ERRORS:
+        return False
+    finally:
+        rollback()
+
+
 @contextmanager
 def _shared_lock():
     """True when this drain may run: it holds the Redis lock, or Redis is down (the file lock suffices
@@ -119,6 +130,9 @@ def drain() -> dict:
     result = {"stored": 0, "rejected": 0, "left": 0, "skipped": False}
     if not spool.waiting(folder):
         return result
+    if app_id in _sql_down and not _sql_answers():  # still down: no batch files made, nothing read
+        _tell_depth()
+        return {**result, "skipped": True}
     with spool.drain_lock(folder) as local, _shared_lock() as shared:
         if not (local.acquired and shared):
             return {**result, "skipped": True}
