@@ -9,10 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.servers import wait_until
 from tests.support.state import make_user
+from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message, utcnow
 from textline.ops import retention
+from textline.redis_store import get_redis
 from textline.texting import spool, spool_drain
 
 TEXTER = "+15550107000"
@@ -113,6 +116,7 @@ def test_an_entry_that_can_never_be_stored_is_kept_aside_with_its_reason(app_ctx
     assert (result["stored"], result["rejected"]) == (1, 1)
     [kept] = (tmp_path / "spool" / spool.REJECTED).read_text().splitlines()
     assert json.loads(kept)["reason"] == "ValueError" and json.loads(kept)["fields"]["MessageSid"] == "SM1"
+    assert get_redis().hget("tl:metrics:counters", "webhooks|inbound|spool_rejected") == "1"
     assert not spool.waiting()
 
 
@@ -147,3 +151,22 @@ def test_retention_and_a_texters_erasure_reach_what_the_spool_set_aside(app_ctx,
     assert (folder / spool.REJECTED).exists()  # arrived today: kept for now
     retention.apply_retention(0, now=utcnow() + timedelta(seconds=1))
     assert not (folder / spool.REJECTED).exists()
+
+
+def test_while_texts_wait_in_the_spool_a_new_one_queues_behind_them(live_app, app_ctx, cfg, tmp_path):
+    """SQL is back but the spool is not empty yet: a webhook must not overtake the texts before it."""
+    folder = tmp_path / "spool"
+    cfg["SPOOL_DIR"] = str(folder)
+    spool.append("inbound", inbound("SM-first", "first, sent while the database was down"), folder)
+    params = inbound_params(live_app.account_sid, TEXTER, "second, sent after it came back", "SM-second")
+    assert post_signed(live_app.base_url, "/sms/inbound", params, live_app.auth_token).status_code == 200
+
+    def stored() -> list[str]:
+        db.session.rollback()
+        return db.session.scalars(select(Message.twilio_sid).where(Message.direction == "in")
+                                  .order_by(Message.id)).all()
+
+    wait_until(lambda: len(stored()) == 2, timeout=30, what="both texts stored")  # the webhook kicked a drain
+    assert stored() == ["SM-first", "SM-second"]
+    # The drain deletes its batch file after the last commit, in its own background task.
+    wait_until(lambda: not spool.waiting(folder), timeout=30, what="the spool emptied")

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 from redis.exceptions import LockError, RedisError
+from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -54,7 +55,8 @@ def spool_inbound(number: str, body: str, sid: str, training: bool) -> None:
             "spooled_high_risk", f"High-risk text from {alias}, stored in spool: the database is down. It "
             "reaches the queue (with its escalation and crisis text) when the database is back.",
             level="urgent", alias=alias, spooled=True)
-    _tell_depth()
+    # The banner's count comes from each web process's upkeep (every REDIS_WATCH_SECONDS): reading the
+    # whole spool on every webhook would cost more the longer the outage.
 
 
 def spool_status(sid: str, state: str, error_code: str | None) -> None:
@@ -92,6 +94,16 @@ def rollback() -> None:
         db.session.remove()
 
 
+def _sql_answers() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except DATABASE_ERRORS:
+        return False
+    finally:
+        rollback()
+
+
 @contextmanager
 def _shared_lock():
     """True when this drain may run: it holds the Redis lock, or Redis is down (the file lock suffices
@@ -118,6 +130,9 @@ def drain() -> dict:
     result = {"stored": 0, "rejected": 0, "left": 0, "skipped": False}
     if not spool.waiting(folder):
         return result
+    if app_id in _sql_down and not _sql_answers():  # still down: no batch files made, nothing read
+        _tell_depth()
+        return {**result, "skipped": True}
     with spool.drain_lock(folder) as local, _shared_lock() as shared:
         if not (local.acquired and shared):
             return {**result, "skipped": True}
@@ -139,6 +154,7 @@ def drain() -> dict:
                 except Exception as exc:
                     rollback()
                     spool.reject(entry, exc.__class__.__name__, folder)
+                    metrics.inc("webhooks", entry.kind, "spool_rejected")
                     log.error("spool entry rejected: %s", exc.__class__.__name__)
                     result["rejected"] += 1
                 done.add((entry.path.name, entry.line))
