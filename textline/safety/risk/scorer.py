@@ -310,7 +310,7 @@ class RiskScorer:
             else:
                 live_cats.add(e.category)
                 kind = f"{e.kind} " if e.kind else ""
-                reasons.append(f"{TITLES[e.category]}: {kind}{quoted}")
+                reasons.append(f"{e.sign}: {quoted}" if e.sign else f"{TITLES[e.category]}: {kind}{quoted}")
                 if e.category == DANGER and (e.kind or e.label) not in danger_kinds:
                     danger_kinds.append(e.kind or e.label)
 
