@@ -40,8 +40,11 @@ class RiskMatch:
     hyperbole: bool = False  # idiom next to laughter/embarrassment ("want to die lmao"): lowered too
 
     def to_dict(self) -> dict:
-        return {"category": self.category, "label": self.label, "start": self.start, "end": self.end,
-                "negated": self.negated}
+        d = {"category": self.category, "label": self.label, "start": self.start, "end": self.end,
+             "negated": self.negated}
+        if self.resolved or self.hyperbole:  # lowered like a negation (read by conversation.py)
+            d["lowered"] = True
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +359,11 @@ def _quote(s: str, limit: int = 60) -> str:
 @functools.lru_cache(maxsize=1)
 def _default_scorer() -> RiskScorer:
     return RiskScorer(load_lexicon(), load_model())
+
+
+def packaged_lexicon() -> Lexicon:
+    """The lexicon score_text() uses."""
+    return _default_scorer().lexicon
 
 
 def score_text(text: str | None) -> RiskAssessment:
