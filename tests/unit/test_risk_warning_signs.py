@@ -10,7 +10,7 @@ The numbers are printed (ids only, never texts) so a run shows how far above or 
 
 MEASURED BELOW THOSE THRESHOLDS when the categories were added (first measurement, lexicon + model;
 before them the same lines gave 22/97 alerts, 105/136 flagged, 6/86 hard negatives alerting; after:
-31/97, 115/136, 11/86). The categories in BELOW_TARGET miss the pre-set bar; they are marked as
+31/97, 109/136, 11/86). The categories in BELOW_TARGET miss the pre-set bar; they are marked as
 expected failures, strictly, so the day one passes the test says so and the mark must come off.
 The lexicon entries were written from the dev lines and generalise poorly: the work list is the
 check ids printed here, to be improved from new dev examples (not from these lines)."""
