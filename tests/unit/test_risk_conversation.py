@@ -5,16 +5,23 @@ The rule is tested on the production scorer's own assessments; the last tests go
 webhooks, real SQL and the escalation that follows."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from tests.support.texting import inbound_params, post_signed
+from tests.support.servers import PostgresServer
+from tests.support.state import settings
+from tests.support.texting import inbound_params, new_sid, post_signed
+from textline.app import create_app
+from textline.config import load_config
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message
 from textline.safety.risk import load_lexicon, score_text
 from textline.safety.risk.conversation import WINDOW, EarlierText, conversation_risk
+from textline.texting.inbound import receive_inbound
 
 T0 = datetime(2026, 3, 1, 22, 0, tzinfo=timezone.utc)
 DISTRESS = "i feel like nobody cares and i just want it all to stop"
@@ -123,3 +130,34 @@ def test_webhook_reads_only_the_same_conversation(live_app, app_ctx):
     _text(live_app, MEANS)  # opens the conversation: nothing earlier
     conv = db.session.scalar(select(Conversation))
     assert conv.risk_level != "high" and db.session.scalar(select(func.count(Escalation.id))) == 0
+
+
+# ---- the same read on PostgreSQL -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pg_app(redis_server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("risk-pg")
+    postgres = PostgresServer(tmp).start()
+    name = f"textline_risk_{os.getpid()}"
+    url = postgres.create_database(name)
+    app = create_app(load_config(settings(tmp, url, redis_server.url, "http://127.0.0.1:9")))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    postgres.drop_database(name)
+    postgres.stop()
+
+
+def test_postgres_reads_the_earlier_text_in_the_window(pg_app):
+    with pg_app.app_context():
+        first = receive_inbound(TEXTER, DISTRESS, new_sid())
+        assert first.message.risk["level"] == "medium"
+        second = receive_inbound(TEXTER, MEANS, new_sid())
+        assert second.conversation.id == first.conversation.id
+        assert second.message.risk["level"] == "high" and second.conversation.risk_level == "high"
+        assert second.message.risk["reasons"][-1].startswith('with an earlier text: "nobody cares" + "pills"')
+        assert len(second.escalations) == 1
+        db.session.remove()
