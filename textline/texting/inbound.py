@@ -20,6 +20,7 @@ from textline.models import (
 )
 from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
+from textline.safety.risk.in_conversation import risk_in_conversation
 from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
 from textline.texting.privacy import alias_for, normalise_number, phone_hash
 
@@ -131,21 +132,22 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 msg, thanks = answer
                 return Inbound(msg.conversation, msg, outbound=[thanks])
             conv, opened = _open_conversation(texter, now, training)
+            risk = assessment if opened else risk_in_conversation(conv.id, body, assessment, now)
             shown_before = None if opened else payloads.conversation_shown(conv)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
             # (on SQLite the write lock is then held for that flush only).
             _seen(texter, now)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
-                          twilio_sid=message_sid, status="received", risk=assessment, created_at=now)
+                          twilio_sid=message_sid, status="received", risk=risk, created_at=now)
             db.session.add(msg)
             conv.last_inbound_at = now
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
                 conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level
-            rose = raise_risk(conv, assessment)
+            rose = raise_risk(conv, risk)
             result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
-            inbound_rules.apply(result, texter, assessment)  # keywords, automatic texts, risk escalation
+            inbound_rules.apply(result, texter, risk)  # keywords, automatic texts, risk escalation
             result.changed = opened or payloads.conversation_shown(conv) != shown_before
             _commit_keeping_values()
             return result

@@ -22,7 +22,7 @@ class LexiconError(ValueError):
 
 _TOP_KEYS = {"version", "thresholds", "scoring", "normalize", "negation", "resolved", "hyperbole",
              "exclusions", "entries"}
-_ENTRY_KEYS = {"label", "category", "weight", "phrases", "patterns", "unless", "requires", "kind", "idiom"}
+_ENTRY_KEYS = {"label", "category", "weight", "phrases", "patterns", "unless", "requires", "kind", "idiom", "sign"}
 _CUE_KEYS = {"negation": {"before", "fillers", "after"}, "resolved": {"before", "after"},
              "hyperbole": {"cues", "serious"}}
 _SCORING = {  # key -> (type, min, max)
@@ -51,6 +51,7 @@ class Entry:
     unless_rx: re.Pattern | None = field(default=None, repr=False, compare=False)
     requires_rx: re.Pattern | None = field(default=None, repr=False, compare=False)
     idiom: bool = False  # also said as a joke: lowered next to a hyperbole cue
+    sign: str | None = None  # a published warning sign, said plainly to volunteers ("said goodbye")
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,11 +173,14 @@ def _check_entry(src: str, i: int, raw) -> Entry:
     idiom = raw.get("idiom", False)
     if not isinstance(idiom, bool):
         _fail(where, f"idiom must be true or false, got {idiom!r}")
+    sign = raw.get("sign")
+    if sign is not None and (not isinstance(sign, str) or not sign.strip()):
+        _fail(where, "sign must be a non-empty string (the reason volunteers read)")
     unless, requires = context["unless"], context["requires"]
     return Entry(label.strip(), category, weight, tuple(phrases), tuple(patterns), tuple(unless),
                  tuple(requires), kind, src,
                  re.compile(_alt(unless)) if unless else None,
-                 re.compile(_alt(requires)) if requires else None, idiom)
+                 re.compile(_alt(requires)) if requires else None, idiom, sign and sign.strip())
 
 
 def _merge(merged: dict, data: dict, src: str) -> None:
@@ -435,7 +439,7 @@ def _load_lexicon(files: list) -> Lexicon:
     lead_rx = re.compile(r"(?<!\w)(?:" + _trie_regex([[re.escape(c) for c in o] for o in leads]) + ")") \
         if leads else None
     # the trie returns the longest opening at a place; shorter openings there count too
-    leads = {o: tuple(dict.fromkeys(pe for n in range(2, len(o) + 1) for pe in leads.get(o[:n], ())))
+    leads = {o: tuple(dict.fromkeys(pe for n in range(1, len(o) + 1) for pe in leads.get(o[:n], ())))
              for o in leads}
     pattern_rx = re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{rx.pattern})" for rx, _ in others) + ")") \
         if others else None

@@ -13,6 +13,9 @@ _APOSTROPHES = "'`\u2019\u2018\u02bc\u00b4\u2032"
 _DROPPED = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _BREAKS = ".!?;,:\n\r\u2026\u3002\uff01\uff1f"   # clause breaks: negation never reaches across them
 _SQUEEZE_RX = re.compile(r"([a-z])\1\1+")           # letter runs of 3+ ("dieeee")
+# Emoji that say goodbye or name a means are kept (one character each) so the lexicon can match
+# "🖤👋"; every other emoji becomes a space like punctuation.
+SIGN_EMOJI = "👋✌🖤🪦🕊🥀💔⚰🔪🔫💊"
 
 
 def _fold_char(c: str) -> str:
@@ -21,6 +24,8 @@ def _fold_char(c: str) -> str:
         return "'"
     if c in _BREAKS:
         return "."
+    if c in SIGN_EMOJI:
+        return c
     if c.isascii():
         return c.lower() if c.isalnum() else " "
     base = unicodedata.normalize("NFKD", c)[:1]

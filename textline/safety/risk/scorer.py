@@ -40,8 +40,11 @@ class RiskMatch:
     hyperbole: bool = False  # idiom next to laughter/embarrassment ("want to die lmao"): lowered too
 
     def to_dict(self) -> dict:
-        return {"category": self.category, "label": self.label, "start": self.start, "end": self.end,
-                "negated": self.negated}
+        d = {"category": self.category, "label": self.label, "start": self.start, "end": self.end,
+             "negated": self.negated}
+        if self.resolved or self.hyperbole:  # lowered like a negation (read by conversation.py)
+            d["lowered"] = True
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +313,7 @@ class RiskScorer:
             else:
                 live_cats.add(e.category)
                 kind = f"{e.kind} " if e.kind else ""
-                reasons.append(f"{TITLES[e.category]}: {kind}{quoted}")
+                reasons.append(f"{e.sign}: {quoted}" if e.sign else f"{TITLES[e.category]}: {kind}{quoted}")
                 if e.category == DANGER and (e.kind or e.label) not in danger_kinds:
                     danger_kinds.append(e.kind or e.label)
 
@@ -356,6 +359,11 @@ def _quote(s: str, limit: int = 60) -> str:
 @functools.lru_cache(maxsize=1)
 def _default_scorer() -> RiskScorer:
     return RiskScorer(load_lexicon(), load_model())
+
+
+def packaged_lexicon() -> Lexicon:
+    """The lexicon score_text() uses."""
+    return _default_scorer().lexicon
 
 
 def score_text(text: str | None) -> RiskAssessment:
