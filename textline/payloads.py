@@ -24,6 +24,7 @@ def message(msg: Message) -> dict:
         "author": msg.author_kind,
         "kind": msg.kind,
         "body": msg.body,
+        "replaced_chars": msg.replaced_chars,  # characters that could not be stored (shown as U+FFFD)
         "status": msg.status,
         "error_code": msg.error_code,
         "created_at": _iso(msg.created_at),

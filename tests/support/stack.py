@@ -53,7 +53,8 @@ class Stack:
         for web in self.webs:
             web.start()
         for i in range(len(self.webs)):
-            wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=30,
+            # Generous: a web process loads the risk model at start, which takes far longer on a busy machine.
+            wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=120,
                        what=f"web{i} to answer /healthz")
         for worker in self.workers:
             self.start_worker(worker)
@@ -64,7 +65,7 @@ class Stack:
     def restart_web(self, i: int = 0) -> None:
         self.webs[i].stop()
         self.webs[i].start()
-        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=30, what=f"web{i} back")
+        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=120, what=f"web{i} back")
 
     def run_task(self, name: str) -> None:
         """Ask the real workers to run a task now (what beat does on its schedule)."""

@@ -115,6 +115,8 @@ class Message(Base):
     kind: Mapped[str | None] = mapped_column(String(24), nullable=True)
     # Null once retention has erased it.
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # How many characters of the texter's text could not be stored and were replaced (storable.py).
+    replaced_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Twilio's MessageSid: unique, so a retried webhook is stored once.
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     # Client-chosen key for outbound messages, so a re-sent console request is stored once.

@@ -22,6 +22,7 @@ from textline.safety import escalation, notices
 from textline.safety.risk import score_text
 from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
 from textline.texting.privacy import alias_for, normalise_number, phone_hash
+from textline.texting.storable import storable
 
 # A texter's last_seen_at is kept to the minute: nothing reads it finer (retention goes by
 # conversations, presence lives in Redis), so most texts skip its UPDATE.
@@ -117,6 +118,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     (no look-up first: retries are rare, and every webhook would pay for it).
 
     `training` marks a conversation it opens as practice (simulator, training deployments only)."""
+    body, replaced = storable(body)
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
@@ -134,7 +136,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             # (on SQLite the write lock is then held for that flush only).
             _seen(texter, now)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
-                          twilio_sid=message_sid, status="received", risk=assessment, created_at=now)
+                          twilio_sid=message_sid, status="received", risk=assessment, created_at=now,
+                          replaced_chars=replaced or None)
             db.session.add(msg)
             conv.last_inbound_at = now
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:

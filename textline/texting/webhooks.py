@@ -4,15 +4,17 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
 from textline.extensions import csrf
+from textline.models import DeliveryReceipt, Message
 from textline.ops import logs, metrics
 from textline.texting import delivery
 from textline.texting.inbound import announce_inbound, receive_inbound
 from textline.texting.privacy import normalise_number
+from textline.texting.storable import is_storable
 from textline.texting.twilio_gateway import request_is_from_twilio
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms")
@@ -43,6 +45,17 @@ def _database_unavailable(exc):
     response = twiml(503)
     response.headers["Retry-After"] = "5"
     return response
+
+
+@bp.errorhandler(DataError)
+def _not_storable(exc):
+    """Last resort: the database refused a value the checks below let through. A 500 would make Twilio
+    retry the same refusal until it gives up; a 400 says so once, and the log says what to fix."""
+    log.error("webhook refused by the database: %s", exc.__class__.__name__)
+    metrics.inc("webhooks", _endpoint(), "unstorable")
+    return Response("This request could not be stored.", status=400, mimetype="text/plain")
+
+
 # Not a Twilio field: added by the texter simulator (fake_twilio.send_inbound) to mark practice texts.
 TRAINING_PARAM = "TextlineTraining"
 
@@ -58,6 +71,24 @@ def _require_signature() -> None:
         abort(403)
 
 
+def _refuse(outcome: str, reason: str):
+    """A signed request we cannot store as it is: a clear 400, counted (Twilio does not retry a 4xx)."""
+    metrics.inc("webhooks", _endpoint(), outcome)
+    log.warning("refused a signed %s webhook: %s", _endpoint(), reason)
+    abort(400, reason)
+
+
+def _key_field(name: str, column) -> str:
+    """A field stored verbatim as a key (never altered, or a retry would not match it): longer than its
+    column or with characters the database refuses, it is refused rather than failing the INSERT."""
+    value = request.form.get(name, "")
+    if len(value) > column.type.length:
+        _refuse("too_long", f"{name} is longer than {column.type.length} characters")
+    if not is_storable(value):
+        _refuse("malformed", f"{name} contains characters that cannot be stored")
+    return value
+
+
 def _training_requested() -> bool:
     """The simulator's practice flag. It is one of the signed parameters, so only the holder of the
     auth token can set it, and it is believed only where training is allowed (never with real Twilio)."""
@@ -67,7 +98,7 @@ def _training_requested() -> bool:
 @bp.post("/inbound")
 def inbound():
     _require_signature()
-    sid = request.form.get("MessageSid", "")
+    sid = _key_field("MessageSid", Message.twilio_sid)
     body = request.form.get("Body")
     try:
         number = normalise_number(request.form.get("From", ""))
@@ -90,11 +121,12 @@ def inbound():
 @bp.post("/status")
 def status():
     _require_signature()
-    sid = request.form.get("MessageSid", "")
-    state = request.form.get("MessageStatus", "")
+    sid = _key_field("MessageSid", DeliveryReceipt.twilio_sid)
+    state = _key_field("MessageStatus", DeliveryReceipt.status)
+    error_code = _key_field("ErrorCode", DeliveryReceipt.error_code)
     if not sid or not state:
         metrics.inc("webhooks", "status", "invalid")
         abort(400, "MessageSid and MessageStatus are required")
-    delivery.record_receipt(sid, state, request.form.get("ErrorCode") or None)
+    delivery.record_receipt(sid, state, error_code or None)
     metrics.inc("webhooks", "status", "recorded")
     return Response(status=204)

@@ -191,6 +191,8 @@
       el("div", {class: "bubble"}, body),
       el("div", {class: "meta small muted"}, who, " · ", new Date(m.created_at).toLocaleTimeString(),
         mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ", TICKS[m.status] || m.status) : null,
+        m.replaced_chars ? el("span", {class: "replaced", dataset: {testid: "replaced"}},
+          ` · ${m.replaced_chars} character${m.replaced_chars === 1 ? "" : "s"} could not be stored, shown as \ufffd`) : null,
         m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", (m.risk.reasons || []).join("; ")) : null));
   }
 
