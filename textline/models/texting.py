@@ -130,6 +130,22 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    media: Mapped[list["MessageMedia"]] = relationship(order_by="MessageMedia.position",
+                                                       cascade="all, delete-orphan")
+
+
+class MessageMedia(Base):
+    """A picture or file that came with a texter's message: where Twilio keeps it and its type, so
+    nothing sent is lost (fetching and showing it is a separate piece of work)."""
+
+    __tablename__ = "message_media"
+    __table_args__ = (Index("ix_message_media_message", "message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)   # n of Twilio's MediaUrl<n>
+    url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DeliveryReceipt(Base):

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from textline import broadcast, payloads
 from textline.extensions import db
 from textline.models import (
-    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, Texter, TexterPhone, utcnow,
+    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterPhone, utcnow,
 )
 from textline.safety import escalation, notices
 from textline.safety.risk import score_text
@@ -112,12 +112,14 @@ def _already_stored(message_sid: str) -> Inbound | None:
     return Inbound(existing.conversation, existing, duplicate=True) if existing is not None else None
 
 
-def receive_inbound(number: str, body: str, message_sid: str, training: bool = False) -> Inbound:
+def receive_inbound(number: str, body: str, message_sid: str, training: bool = False,
+                    media: tuple[tuple[str, str | None], ...] = ()) -> Inbound:
     """Store one texter message durably. Safe to call again with the same MessageSid: the unique
     twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
     (no look-up first: retries are rare, and every webhook would pay for it).
 
-    `training` marks a conversation it opens as practice (simulator, training deployments only)."""
+    `training` marks a conversation it opens as practice (simulator, training deployments only);
+    `media` is what came with the text, (URL, content type) in Twilio's order."""
     body, replaced = storable(body)
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
@@ -137,7 +139,10 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             _seen(texter, now)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
                           twilio_sid=message_sid, status="received", risk=assessment, created_at=now,
-                          replaced_chars=replaced or None)
+                          replaced_chars=replaced or None,
+                          media=[MessageMedia(position=n, url=storable(url)[0],
+                                              content_type=storable(kind)[0] if kind else None)
+                                 for n, (url, kind) in enumerate(media)])
             db.session.add(msg)
             conv.last_inbound_at = now
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:

@@ -56,6 +56,8 @@ def _not_storable(exc):
     return Response("This request could not be stored.", status=400, mimetype="text/plain")
 
 
+# Twilio's limit on pictures and files in one message.
+MAX_MEDIA = 10
 # Not a Twilio field: added by the texter simulator (fake_twilio.send_inbound) to mark practice texts.
 TRAINING_PARAM = "TextlineTraining"
 
@@ -89,6 +91,14 @@ def _key_field(name: str, column) -> str:
     return value
 
 
+def _media() -> tuple[tuple[str, str | None], ...]:
+    """(MediaUrl<n>, MediaContentType<n>) for each item Twilio lists. Read by name, not trusting
+    NumMedia, so an item is never dropped; Twilio sends at most MAX_MEDIA."""
+    found = ((request.form.get(f"MediaUrl{n}"), request.form.get(f"MediaContentType{n}") or None)
+             for n in range(MAX_MEDIA))
+    return tuple((url, kind) for url, kind in found if url)
+
+
 def _training_requested() -> bool:
     """The simulator's practice flag. It is one of the signed parameters, so only the holder of the
     auth token can set it, and it is believed only where training is allowed (never with real Twilio)."""
@@ -99,15 +109,16 @@ def _training_requested() -> bool:
 def inbound():
     _require_signature()
     sid = _key_field("MessageSid", Message.twilio_sid)
-    body = request.form.get("Body")
     try:
         number = normalise_number(request.form.get("From", ""))
     except ValueError:
         number = None
-    if not sid or body is None or number is None:
+    if not sid or number is None:
         metrics.inc("webhooks", "inbound", "invalid")
-        abort(400, "MessageSid, From (E.164) and Body are required")
-    result = receive_inbound(number, body, sid, training=_training_requested())
+        abort(400, "MessageSid and From (E.164) are required")
+    # A picture alone comes without a Body: it is an empty text with its media, never refused.
+    body = request.form.get("Body") or ""
+    result = receive_inbound(number, body, sid, training=_training_requested(), media=_media())
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
     else:
