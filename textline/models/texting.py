@@ -149,10 +149,11 @@ class MessageMedia(Base):
 
 
 class DeliveryReceipt(Base):
-    """Every Twilio status callback, kept even when it beats our own record of the MessageSid."""
+    """Every Twilio status callback, kept even when it beats our own record of the MessageSid; each
+    (SID, status) once, however often Twilio retries it."""
 
     __tablename__ = "delivery_receipts"
-    __table_args__ = (Index("ix_delivery_receipts_sid", "twilio_sid"),)
+    __table_args__ = (Index("uq_delivery_receipts_sid_status", "twilio_sid", "status", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     twilio_sid: Mapped[str] = mapped_column(String(64))

@@ -70,7 +70,8 @@ def _check_auth(account_sid: str):
 def _next_fault(call: str) -> dict:
     """Pop the next injected fault for this kind of call ("create" or "list"): {"delay": s} answers
     slowly; {"status": 500} answers with an error instead of doing the work; with "store": true the
-    message is created and the error still returned (Twilio did the work, but the answer was lost)."""
+    message is created and the error still returned (Twilio did the work, but the answer was lost);
+    {"report": "undelivered", "error_code": "30003"} ends the delivery callbacks with that status."""
     raw = get_redis().lpop(_faults_key(call))
     fault = json.loads(raw) if raw else {}
     if fault.get("delay"):
@@ -129,16 +130,18 @@ def create_message(account_sid):
     _append_thread(to, {"direction": "in", "body": body, "sid": m["sid"], "at": _now().isoformat()})
     callback = request.form.get("StatusCallback")
     if callback:
-        socketio.start_background_task(_report_delivery, current_app._get_current_object(), m["sid"], callback)
+        socketio.start_background_task(_report_delivery, current_app._get_current_object(), m["sid"], callback,
+                                       fault.get("report", "delivered"), fault.get("error_code"))
     if fault.get("status"):
         return _fault_response(fault)
     return jsonify(_resource(m)), 201
 
 
-def _report_delivery(app, sid: str, callback: str) -> None:
-    """Play Twilio's part after a create: 'sent', then 'delivered', each a signed status callback."""
+def _report_delivery(app, sid: str, callback: str, final: str = "delivered", error_code: str | None = None) -> None:
+    """Play Twilio's part after a create: 'sent', then the final status ('delivered', or what a fault
+    named, e.g. 'undelivered' with error 30003), each a signed status callback."""
     with app.app_context():
-        for status in ("sent", "delivered"):
+        for status in ("sent", final):
             time.sleep(0.05)
             m = _load(sid)
             if m is None:  # the fake's state was reset meanwhile
@@ -151,6 +154,10 @@ def _report_delivery(app, sid: str, callback: str) -> None:
             params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
                       "AccountSid": m["account_sid"], "To": m["to"], "From": m["from"] or "",
                       "ApiVersion": "2010-04-01"}
+            if status == final and error_code:
+                m["error_code"] = int(error_code)
+                _save(m)
+                params["ErrorCode"] = error_code
             signature = sign(callback, params, app.config["TWILIO_AUTH_TOKEN"])
             try:
                 requests.post(callback, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
