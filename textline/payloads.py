@@ -53,6 +53,7 @@ def conversation(conv: Conversation) -> dict:
         "last_inbound_at": _iso(conv.last_inbound_at),
         "closed_at": _iso(conv.closed_at),
         "training": conv.training,
+        "channel": conv.channel,
         "opted_out": conv.texter.opted_out,
         "awaiting_reply_since": _iso(conv.awaiting_reply_since),
         "adult_joined_at": _iso(conv.adult_joined_at),

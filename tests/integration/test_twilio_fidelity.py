@@ -31,6 +31,8 @@ def picture(n: int, url: str, kind: str = "image/jpeg") -> dict:
     return {f"MediaUrl{n}": url, f"MediaContentType{n}": kind}
 
 
+WHATSAPP_FROM = {"From": f"whatsapp:{TEXTER}", "To": "whatsapp:+15550001111", "WaId": TEXTER[1:],
+                 "ProfileName": "Sam", "SmsStatus": "received"}
 # name -> (form fields, the body stored, the media stored as (url, content type))
 INBOUND = {
     "picture without Body": ({"Body": None, "NumMedia": "1", **picture(0, PICTURE)}, "",
@@ -43,6 +45,11 @@ INBOUND = {
                      "", [(PICTURE, "image/jpeg"), (SECOND, "video/mp4")]),
     "no Body, no media": ({"Body": None}, "", []),
     "short code, Messaging Service": ({"To": "55555", "MessagingServiceSid": "MG" + "0" * 32}, "hello", []),
+    "WhatsApp text": ({**WHATSAPP_FROM, "Body": "hi from whatsapp"}, "hi from whatsapp", []),
+    "WhatsApp button reply": ({**WHATSAPP_FROM, "Body": "Yes", "ButtonText": "Yes", "ButtonPayload": "yes-1",
+                               "OriginalRepliedMessageSid": "SM" + "1" * 32}, "Yes", []),
+    "WhatsApp picture without Body": ({**WHATSAPP_FROM, "Body": None, "NumMedia": "1", **picture(0, PICTURE)}, "",
+                                      [(PICTURE, "image/jpeg")]),
 }
 
 
@@ -56,9 +63,11 @@ def test_a_signed_inbound_is_stored_once_with_its_media(any_db, case):
         assert response.status_code == 200, response.text
     with s.db() as db:
         [msg] = db.scalars(select(Message).where(Message.twilio_sid == form["MessageSid"])).all()
+        channel = db.scalar(select(Conversation.channel).where(Conversation.id == msg.conversation_id))
         stored = db.execute(select(MessageMedia.url, MessageMedia.content_type)
                             .where(MessageMedia.message_id == msg.id).order_by(MessageMedia.position)).all()
     assert (msg.body, msg.direction) == (body, "in")
+    assert channel == ("whatsapp" if form["From"].startswith("whatsapp:") else "sms")
     assert [tuple(row) for row in stored] == media
 
 

@@ -80,6 +80,8 @@ class Conversation(Base):
     disposition: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     wrap_up_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
+    # sms | whatsapp: where the texter wrote from, and so where replies go (privacy.parse_address).
+    channel: Mapped[str] = mapped_column(String(12), default="sms", server_default="sms")
     # Set when retention (or an erasure request) removed the words; counts and times remain.
     content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Safety. Since when the texter has waited for an answer from the volunteer holding the

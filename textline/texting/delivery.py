@@ -26,6 +26,7 @@ from textline.models import (
 from textline.ops import logs, metrics
 from textline.safety import notices
 from textline.texting import conversations, inbound_rules, twilio_gateway
+from textline.texting.privacy import WHATSAPP
 
 log = logging.getLogger(__name__)
 # Final states that mean the text will not arrive; "refused" is ours (opted out) and expected.
@@ -33,6 +34,8 @@ NOT_DELIVERED = ("failed", "undelivered")
 # Twilio: "Attempt to send to unsubscribed recipient". The carrier or Twilio itself blocked the texter
 # (they opted out outside our line): they are opted out here as a STOP would.
 UNSUBSCRIBED = "21610"
+# WhatsApp allows free-form replies only this long after the texter's last message (templates aside).
+WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 def stale_after() -> timedelta:
@@ -79,11 +82,16 @@ def _message_number(msg: Message) -> str | None:
 
 
 def _message_blocked(msg: Message) -> str | None:
-    texter = msg.conversation.texter
+    conv = msg.conversation
+    texter = conv.texter
     if texter.opted_out and msg.kind != "opt_out_confirmation":
         return "opted-out"
     if texter.phone is None:
         return "no-number"
+    if twilio_gateway.sender_for(conv.channel) is None:
+        return "no-sender"
+    if conv.channel == WHATSAPP and utcnow() - (conv.last_inbound_at or conv.opened_at) > WHATSAPP_WINDOW:
+        return "whatsapp-24h"
     return None
 
 

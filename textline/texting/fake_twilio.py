@@ -19,6 +19,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from textline import broadcast
 from textline.extensions import csrf, socketio
 from textline.redis_store import get_redis, key
+from textline.texting.privacy import WHATSAPP, parse_address
 from textline.texting.twilio_gateway import sign
 from textline.texting.webhooks import TRAINING_PARAM
 
@@ -113,8 +114,11 @@ def create_message(account_sid):
         return _fault_response(fault)
     to, body = request.form.get("To", ""), request.form.get("Body")
     sender = request.form.get("From") or request.form.get("MessagingServiceSid")
-    if not to.startswith("+") or not to[1:].isdigit():
+    number = to.removeprefix(f"{WHATSAPP}:")
+    if not number.startswith("+") or not number[1:].isdigit():
         return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+    if request.form.get("From") and to.startswith(f"{WHATSAPP}:") != request.form["From"].startswith(f"{WHATSAPP}:"):
+        return _error(400, 21910, "Invalid From and To pair. From and To should be of the same channel.")
     if not body:
         return _error(400, 21602, "Message body is required.")
     if not sender:
@@ -233,6 +237,8 @@ def send_inbound(from_number: str, body: str, message_sid: str | None = None,
     params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": cfg["TWILIO_ACCOUNT_SID"],
               "From": from_number, "To": cfg["TWILIO_FROM_NUMBER"], "Body": body, "NumMedia": "0",
               "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    if parse_address(from_number)[0] == WHATSAPP:  # WhatsApp's extra fields: the sender's WhatsApp id and name
+        params.update(To=cfg["TWILIO_WHATSAPP_FROM"], WaId=from_number.split("+", 1)[1], ProfileName="Sim")
     if training:
         params[TRAINING_PARAM] = "1"
     # On the phone before the webhook runs: the welcome it triggers must not overtake it.

@@ -21,7 +21,7 @@ from textline.models import (
 from textline.safety import escalation, notices
 from textline.safety.risk import score_text
 from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
-from textline.texting.privacy import alias_for, normalise_number, phone_hash
+from textline.texting.privacy import alias_for, parse_address, phone_hash
 from textline.texting.storable import storable
 
 # A texter's last_seen_at is kept to the minute: nothing reads it finer (retention goes by
@@ -45,16 +45,17 @@ class Inbound:
 
 
 def _texter_for(number: str) -> Texter:
+    """`number` is the texter's address as parse_address gives it (E.164, or whatsapp:+E.164)."""
     hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
     # The phone row comes in the same query: it is checked on every text (erased numbers come back).
     texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
     if texter is None:
         texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
-        texter.phone = TexterPhone(number=normalise_number(number))
+        texter.phone = TexterPhone(number=number)
         db.session.add(texter)
         db.session.flush()
     elif texter.phone is None:  # erased on request earlier, and they texted again
-        texter.phone = TexterPhone(number=normalise_number(number))
+        texter.phone = TexterPhone(number=number)
     return texter
 
 
@@ -63,7 +64,8 @@ def _seen(texter: Texter, now: datetime) -> None:
         texter.last_seen_at = now
 
 
-def _open_conversation(texter: Texter, now: datetime, training: bool = False) -> tuple[Conversation, bool]:
+def _open_conversation(texter: Texter, now: datetime, training: bool = False,
+                       channel: str = "sms") -> tuple[Conversation, bool]:
     # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
         select(Conversation).options(joinedload(Conversation.volunteer))
@@ -75,7 +77,7 @@ def _open_conversation(texter: Texter, now: datetime, training: bool = False) ->
         set_committed_value(conv, "texter", texter)
         return conv, False
     conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
-                        priority=0, risk_level="none", risk_reasons=[], training=training)
+                        priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -120,6 +122,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
 
     `training` marks a conversation it opens as practice (simulator, training deployments only);
     `media` is what came with the text, (URL, content type) in Twilio's order."""
+    channel, number = parse_address(number)
     body, replaced = storable(body)
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
@@ -132,7 +135,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 _commit_keeping_values()
                 msg, thanks = answer
                 return Inbound(msg.conversation, msg, outbound=[thanks])
-            conv, opened = _open_conversation(texter, now, training)
+            conv, opened = _open_conversation(texter, now, training, channel)
             shown_before = None if opened else payloads.conversation_shown(conv)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
             # (on SQLite the write lock is then held for that flush only).

@@ -13,9 +13,9 @@ from textline.models import DeliveryReceipt, Message
 from textline.ops import logs, metrics
 from textline.texting import delivery
 from textline.texting.inbound import announce_inbound, receive_inbound
-from textline.texting.privacy import normalise_number
+from textline.texting.privacy import parse_address
 from textline.texting.storable import is_storable
-from textline.texting.twilio_gateway import request_is_from_twilio
+from textline.texting.twilio_gateway import request_is_from_twilio, sender_for
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms")
 csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature stands in for it
@@ -110,15 +110,21 @@ def inbound():
     _require_signature()
     sid = _key_field("MessageSid", Message.twilio_sid)
     try:
-        number = normalise_number(request.form.get("From", ""))
+        channel, address = parse_address(request.form.get("From", ""))
     except ValueError:
-        number = None
-    if not sid or number is None:
+        address = None
+    if not sid or address is None:
         metrics.inc("webhooks", "inbound", "invalid")
         abort(400, "MessageSid and From (E.164) are required")
+    if sender_for(channel) is None:
+        # 200, not 4xx: Twilio would log a 4xx as our error on every such message, for ever; nobody could
+        # answer this texter anyway. The log says why (README, "WhatsApp").
+        metrics.inc("webhooks", "inbound", "channel_off")
+        log.warning("turned away an inbound message: no sender is configured for channel %r", channel[:20])
+        return twiml()
     # A picture alone comes without a Body: it is an empty text with its media, never refused.
     body = request.form.get("Body") or ""
-    result = receive_inbound(number, body, sid, training=_training_requested(), media=_media())
+    result = receive_inbound(address, body, sid, training=_training_requested(), media=_media())
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
     else:
