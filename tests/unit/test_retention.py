@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
-from textline.models import Conversation, Message, Texter, utcnow
+from textline.models import Conversation, Message, MessageMedia, Texter, utcnow
 from textline.ops import retention
 from workers.retention import apply_retention
 
@@ -61,3 +61,18 @@ def test_open_or_recent_conversations_are_untouched(live_app, app_ctx):
     db.session.commit()
     assert retention.apply_retention(90) == {"conversations_erased": 0, "texters_unlinked": 0}
     assert db.session.scalar(select(Message.body).where(Message.direction == "in")) == "still talking"
+
+
+def test_retention_erases_what_came_with_old_texts(live_app, app_ctx):
+    """A picture's address is content like the words: it goes with them (the row, not just its URL)."""
+    params = {**inbound_params(live_app.account_sid, OLD, "look"), "NumMedia": "1",
+              "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0",
+              "MediaContentType0": "image/jpeg"}
+    assert post_signed(live_app.base_url, "/sms/inbound", params, live_app.auth_token).status_code == 200
+    conv = db.session.scalar(select(Conversation))
+    conv.status, conv.closed_at = "closed", utcnow() - timedelta(days=120)
+    db.session.commit()
+    assert len(db.session.scalars(select(MessageMedia)).all()) == 1
+    apply_retention.delay().get()
+    db.session.expire_all()
+    assert db.session.scalars(select(MessageMedia)).all() == []
