@@ -3,11 +3,13 @@ with any unicode (NUL, lone surrogates, right-to-left text, 10 kB) and any field
 answered with a 5xx, is stored at most once however often Twilio retries it, and a volunteer sees
 exactly the text that arrived (with the characters no database can store replaced).
 
-Lone surrogates cannot travel as UTF-8: they go on the wire as their raw (invalid) bytes, the web
-server decodes those as U+FFFD, and the form is signed as it is decoded, as Twilio signs what it sends.
+Lone surrogates cannot travel as UTF-8: they go on the wire as their raw (invalid) bytes, which the
+web server (Werkzeug) keeps as percent escapes ("%ED%A0%80"); the form is signed as the server reads
+it, as Twilio signs what it sends.
 """
 from __future__ import annotations
 
+import codecs
 import itertools
 import secrets
 from urllib.parse import urlencode
@@ -42,9 +44,16 @@ extra_fields = st.dictionaries(st.text(st.characters(exclude_categories=("Cs",))
 _unique = itertools.count()
 
 
+def _percent_escape(error: UnicodeDecodeError):
+    return "".join(f"%{byte:02X}" for byte in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("tests.percent_escape", _percent_escape)
+
+
 def on_the_wire(value: str) -> str:
-    """The text the web server decodes from what was sent."""
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    """The text the web server reads from what was sent: invalid UTF-8 left as percent escapes."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "tests.percent_escape")
 
 
 def post_raw(s, path: str, params: dict) -> requests.Response:
