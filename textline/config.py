@@ -202,6 +202,8 @@ def load_config(env: dict | None = None) -> dict:
         "TWILIO_AUTH_TOKEN": auth_token or env.get("FAKE_TWILIO_AUTH_TOKEN", FAKE_AUTH_TOKEN),
         "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER", "+15550001111"),
         "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        # The WhatsApp sender ("whatsapp:+1..."); unset = WhatsApp texts are turned away (README, WhatsApp).
+        "TWILIO_WHATSAPP_FROM": env.get("TWILIO_WHATSAPP_FROM", "" if twilio_real else "whatsapp:+15550001111"),
         "TWILIO_REAL": twilio_real,
         # Where the twilio client sends REST calls. Unset with real credentials = api.twilio.com;
         # without credentials = the fake Twilio served by this app.

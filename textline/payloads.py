@@ -26,6 +26,7 @@ def message(msg: Message) -> dict:
         "author": msg.author_kind,
         "kind": msg.kind,
         "body": msg.body,
+        "replaced_chars": msg.replaced_chars,  # characters that could not be stored (shown as U+FFFD)
         "status": msg.status,
         "error_code": msg.error_code,
         "created_at": _iso(msg.created_at),
@@ -54,6 +55,7 @@ def conversation(conv: Conversation) -> dict:
         "last_inbound_at": _iso(conv.last_inbound_at),
         "closed_at": _iso(conv.closed_at),
         "training": conv.training,
+        "channel": conv.channel,
         "opted_out": conv.texter.opted_out,
         "awaiting_reply_since": _iso(conv.awaiting_reply_since),
         "adult_joined_at": _iso(conv.adult_joined_at),

@@ -158,3 +158,15 @@ def test_no_inline_scripts_or_styles_in_templates():
         text = path.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), f"inline script in {path.name}"
         assert " style=" not in text and not re.search(r"\son[a-z]+=", text), f"inline style/handler in {path.name}"
+
+
+def test_a_whatsapp_texter_is_found_and_erased_by_their_whatsapp_address(live_app, admin):
+    address = f"whatsapp:{NUMBER}"
+    assert post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, address, "hi"),
+                       live_app.auth_token).status_code == 200
+    assert admin.post("/admin/texters", data={"number": NUMBER, "csrf_token": admin.token}).status_code == 404
+    found = admin.post("/admin/texters", data={"number": address, "csrf_token": admin.token})
+    assert found.status_code == 200 and "Texter " in found.get_data(as_text=True)
+    admin.post("/admin/texters/erase", data={"number": address, "confirm": "ERASE", "csrf_token": admin.token})
+    db.session.expire_all()
+    assert db.session.scalar(select(TexterPhone)) is None

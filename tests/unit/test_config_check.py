@@ -54,6 +54,7 @@ def test_production_with_the_defaults_is_unsafe_and_every_reason_is_named():
     ({"PUBLIC_BASE_URL": "http://textline.example.org"}, "PUBLIC_BASE_URL"),
     ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN"),
     ({"TWILIO_FROM_NUMBER": ""}, "TWILIO_FROM_NUMBER"),
+    ({"TWILIO_WHATSAPP_FROM": "+15550001234"}, "TWILIO_WHATSAPP_FROM"),
     ({"SIMULATOR_ENABLED": "1"}, "SIMULATOR_ENABLED"),
     ({"CELERY_ALWAYS_EAGER": "1"}, "CELERY_ALWAYS_EAGER"),
     ({"CELERY_VISIBILITY_TIMEOUT": "soon"}, "CELERY_VISIBILITY_TIMEOUT"),

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from tests.support.pg_app import postgres_app
 from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
-from textline.models import AuditEvent, Conversation, Message, Texter, utcnow
+from textline.models import AuditEvent, Conversation, Message, MessageMedia, Texter, utcnow
 from textline.ops import retention
 from textline.ops.cli import create_user
 from textline.texting import queue
@@ -148,3 +148,18 @@ def test_idle_conversations_are_found_and_closed_once_on_postgres(tmp_path):
             ["closed", "waiting", "waiting"]
         assert db.session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "conversation.idle_close")).all() \
             == [quiet.id]
+
+
+def test_retention_erases_what_came_with_old_texts(live_app, app_ctx):
+    """A picture's address is content like the words: it goes with them (the row, not just its URL)."""
+    params = {**inbound_params(live_app.account_sid, OLD, "look"), "NumMedia": "1",
+              "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0",
+              "MediaContentType0": "image/jpeg"}
+    assert post_signed(live_app.base_url, "/sms/inbound", params, live_app.auth_token).status_code == 200
+    conv = db.session.scalar(select(Conversation))
+    conv.status, conv.closed_at = "closed", utcnow() - timedelta(days=120)
+    db.session.commit()
+    assert len(db.session.scalars(select(MessageMedia)).all()) == 1
+    apply_retention.delay().get()
+    db.session.expire_all()
+    assert db.session.scalars(select(MessageMedia)).all() == []

@@ -17,7 +17,7 @@ from textline.extensions import db
 from textline.models import AuditEvent, Role, User
 from textline.ops import retention
 from textline.ops.request_args import get_or_404, int_arg
-from textline.texting.privacy import normalise_number
+from textline.texting.privacy import SMS, WHATSAPP, parse_address
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 100
@@ -154,9 +154,11 @@ def audit_log():
 
 def _texter_from_form():
     try:
-        number = normalise_number(request.form.get("number", ""))
+        channel, number = parse_address(request.form.get("number", ""))
     except ValueError:
-        return None, "Use the phone number in +15551234567 form."
+        channel = None
+    if channel not in (SMS, WHATSAPP):  # a WhatsApp texter is another texter: found by that address
+        return None, "Use the phone number in +15551234567 form (whatsapp:+15551234567 on WhatsApp)."
     texter = retention.find_texter(number, current_app.config["PHONE_HASH_KEY"])
     return texter, None if texter else "No texter with that number (or their data was already erased)."
 

@@ -80,6 +80,8 @@ class Conversation(Base):
     disposition: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     wrap_up_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
+    # sms | whatsapp: where the texter wrote from, and so where replies go (privacy.parse_address).
+    channel: Mapped[str] = mapped_column(String(12), default="sms", server_default="sms")
     # Set when retention (or an erasure request) removed the words; counts and times remain.
     content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Safety. Since when the texter has waited for an answer from the volunteer holding the
@@ -119,6 +121,8 @@ class Message(Base):
     kind: Mapped[str | None] = mapped_column(String(24), nullable=True)
     # Null once retention has erased it.
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # How many characters of the texter's text could not be stored and were replaced (storable.py).
+    replaced_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Twilio's MessageSid: unique, so a retried webhook is stored once.
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     # Client-chosen key for outbound messages, unique per conversation and author (uq_messages_reply_key).
@@ -132,13 +136,30 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    media: Mapped[list["MessageMedia"]] = relationship(order_by="MessageMedia.position",
+                                                       cascade="all, delete-orphan")
+
+
+class MessageMedia(Base):
+    """A picture or file that came with a texter's message: where Twilio keeps it and its type, so
+    nothing sent is lost (fetching and showing it is a separate piece of work)."""
+
+    __tablename__ = "message_media"
+    __table_args__ = (Index("ix_message_media_message", "message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)   # n of Twilio's MediaUrl<n>
+    url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DeliveryReceipt(Base):
-    """Every Twilio status callback, kept even when it beats our own record of the MessageSid."""
+    """Every Twilio status callback, kept even when it beats our own record of the MessageSid; each
+    (SID, status) once, however often Twilio retries it."""
 
     __tablename__ = "delivery_receipts"
-    __table_args__ = (Index("ix_delivery_receipts_sid", "twilio_sid"),)
+    __table_args__ = (Index("uq_delivery_receipts_sid_status", "twilio_sid", "status", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     twilio_sid: Mapped[str] = mapped_column(String(64))

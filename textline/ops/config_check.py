@@ -8,6 +8,7 @@ Findings name settings and explain; they never print a secret's value.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from dataclasses import dataclass
@@ -112,6 +113,10 @@ def check(env: dict | None = None, binds=()) -> list[Finding]:
         if not env.get("TWILIO_FROM_NUMBER") and not cfg["TWILIO_MESSAGING_SERVICE_SID"]:
             add(ERROR, "TWILIO_FROM_NUMBER", "neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID is set: "
                                              "replies would be sent from a made-up number and refused.")
+        whatsapp = cfg["TWILIO_WHATSAPP_FROM"]
+        if whatsapp and not re.fullmatch(r"whatsapp:\+[1-9]\d{6,14}", whatsapp):
+            add(ERROR, "TWILIO_WHATSAPP_FROM", "must be whatsapp: and the sender's number (whatsapp:+15551234567); "
+                                               "replies to WhatsApp texters would be refused.")
         if env.get("TWILIO_API_BASE"):
             add(WARNING, "TWILIO_API_BASE", f"texts are sent to {cfg['TWILIO_API_BASE']}, not to Twilio's API.")
     if prod and cfg["FAKE_TWILIO_ENABLED"]:

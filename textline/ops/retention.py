@@ -35,6 +35,7 @@ def _strip_risk(risk: dict | None) -> dict | None:
 def erase_conversation(conv: Conversation, now: datetime) -> None:
     for msg in conv.messages:
         msg.body = None
+        msg.media.clear()  # where a picture is kept is content too (the rows go: delete-orphan)
         msg.risk = _strip_risk(msg.risk)
     for note in conv.notes:
         note.body = None

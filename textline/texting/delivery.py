@@ -16,17 +16,26 @@ from typing import Callable
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from textline import broadcast
 from textline.extensions import db
-from textline.models import DELIVERY_RANK, DeliveryReceipt, Message, Page, utcnow
+from textline.models import (
+    CLOSED, DELIVERY_RANK, OUTBOUND, WAITING, Conversation, DeliveryReceipt, Message, Page, utcnow,
+)
 from textline.ops import logs, metrics
 from textline.safety import notices
-from textline.texting import twilio_gateway
+from textline.texting import conversations, inbound_rules, twilio_gateway
+from textline.texting.privacy import WHATSAPP
 
 log = logging.getLogger(__name__)
 # Final states that mean the text will not arrive; "refused" is ours (opted out) and expected.
 NOT_DELIVERED = ("failed", "undelivered")
+# Twilio: "Attempt to send to unsubscribed recipient". The carrier or Twilio itself blocked the texter
+# (they opted out outside our line): they are opted out here as a STOP would.
+UNSUBSCRIBED = "21610"
+# WhatsApp allows free-form replies only this long after the texter's last message (templates aside).
+WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 def stale_after() -> timedelta:
@@ -64,6 +73,7 @@ class Outbox:
     known_sids: Callable        # row -> SIDs of ours already sent to that number (not this row)
     publish: Callable           # row -> None: tell the consoles the new status
     not_delivered: Callable     # row -> None: tell the adults it will not arrive
+    ours: tuple = ()            # conditions on rows the line sent: receipts apply to nothing else
 
 
 def _message_number(msg: Message) -> str | None:
@@ -72,11 +82,16 @@ def _message_number(msg: Message) -> str | None:
 
 
 def _message_blocked(msg: Message) -> str | None:
-    texter = msg.conversation.texter
+    conv = msg.conversation
+    texter = conv.texter
     if texter.opted_out and msg.kind != "opt_out_confirmation":
         return "opted-out"
     if texter.phone is None:
         return "no-number"
+    if twilio_gateway.sender_for(conv.channel) is None:
+        return "no-sender"
+    if conv.channel == WHATSAPP and utcnow() - (conv.last_inbound_at or conv.opened_at) > WHATSAPP_WINDOW:
+        return "whatsapp-24h"
     return None
 
 
@@ -87,6 +102,19 @@ def _message_sids(msg: Message) -> set[str]:
 
 def _message_not_delivered(msg: Message) -> None:
     notices.delivery_failed(msg.conversation, msg.id, msg.error_code)
+    if msg.error_code == UNSUBSCRIBED:
+        _opted_out_by_carrier(msg.conversation.texter, msg.conversation)
+
+
+def _opted_out_by_carrier(texter, conv: Conversation) -> None:
+    """As STOP does: opted out, their open conversation closed as opted out, consoles told. Later
+    replies are refused by the sender ("opted-out") instead of failing at the carrier one by one."""
+    open_conv = db.session.scalar(select(Conversation).where(
+        Conversation.texter_id == texter.id, Conversation.status != CLOSED)) or conv
+    closed_from = inbound_rules.opt_out(texter, open_conv, utcnow(), "carrier")
+    db.session.commit()
+    if closed_from != CLOSED:
+        conversations.after_close(open_conv, was_waiting=closed_from == WAITING)
 
 
 def _page_number(page: Page) -> str | None:
@@ -109,18 +137,24 @@ def _page_not_delivered(page: Page) -> None:
 
 
 MESSAGES = Outbox("message", Message, _message_number, _message_blocked, _message_sids,
-                  broadcast.message_status_changed, _message_not_delivered)
+                  broadcast.message_status_changed, _message_not_delivered, ours=(Message.direction == OUTBOUND,))
 PAGES = Outbox("page", Page, _page_number, _page_blocked, _page_sids, broadcast.page_changed, _page_not_delivered)
 OUTBOXES = (MESSAGES, PAGES)
+
+
+def _changed(outbox: Outbox, row) -> None:
+    """After the commit that moved a row's delivery state: consoles told; adults told if it will not
+    arrive, whichever path learned it (our send, a callback, a callback that came before the SID)."""
+    outbox.publish(row)
+    if row.status in NOT_DELIVERED:
+        outbox.not_delivered(row)
 
 
 def _set_status(outbox: Outbox, row, status: str, error_code: str | None = None) -> None:
     row.status = status
     row.error_code = error_code
     db.session.commit()
-    outbox.publish(row)
-    if status in NOT_DELIVERED:
-        outbox.not_delivered(row)
+    _changed(outbox, row)
 
 
 def _record_sid(outbox: Outbox, row, sid: str, status: str) -> None:
@@ -133,12 +167,14 @@ def _record_sid(outbox: Outbox, row, sid: str, status: str) -> None:
     metrics.inc("messages" if outbox is MESSAGES else "pages", "out")  # once, whichever attempt sent it
     log.info("text accepted by Twilio", extra={f"{outbox.name}_id": row.id, "attempts": row.attempts,
                                               "status": status})
-    outbox.publish(row)
+    _changed(outbox, row)
 
 
 def advance(msg, status: str, error_code: str | None = None) -> bool:
     """Move delivery state forward only: callbacks can arrive out of order."""
     if DELIVERY_RANK.get(status, -1) <= DELIVERY_RANK.get(msg.status, -1):
+        if status == msg.status and not msg.error_code:
+            msg.error_code = error_code  # the state we had (from a lookup), now with Twilio's reason
         return False
     msg.status = status
     msg.error_code = error_code or msg.error_code
@@ -203,19 +239,27 @@ def give_up(row_id: int, outbox: Outbox = MESSAGES) -> None:
         current_app.logger.error("outbound %s %s failed after retries", outbox.name, row_id)
 
 
+def _keep_receipt(sid: str, status: str, error_code: str | None) -> None:
+    """Each (SID, status) once: Twilio retries callbacks, and a retry adds nothing."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(DeliveryReceipt).values(
+        twilio_sid=sid, status=status, error_code=error_code, received_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["twilio_sid", "status"]))
+
+
 def record_receipt(sid: str, status: str, error_code: str | None):
-    """A Twilio status callback: keep it, and move the text or page forward if we know the SID."""
-    db.session.add(DeliveryReceipt(twilio_sid=sid, status=status, error_code=error_code))
+    """A Twilio status callback: keep it, and move the text or page forward if we sent that SID (a
+    callback naming a texter's own message changes nothing)."""
+    _keep_receipt(sid, status, error_code)
     for outbox in OUTBOXES:
-        row = db.session.scalar(select(outbox.model).where(outbox.model.twilio_sid == sid))
+        row = db.session.scalar(select(outbox.model).where(outbox.model.twilio_sid == sid, *outbox.ours))
         if row is not None:
             break
     changed = row is not None and advance(row, status, error_code)
     db.session.commit()
     if changed:
-        outbox.publish(row)
-        if row.status in NOT_DELIVERED:
-            outbox.not_delivered(row)
+        _changed(outbox, row)
     return row
 
 

@@ -20,6 +20,7 @@ from textline import broadcast
 from textline.extensions import csrf, socketio
 from textline.ops.request_args import whole_number
 from textline.redis_store import get_redis, key
+from textline.texting.privacy import WHATSAPP, parse_address
 from textline.texting.twilio_gateway import sign
 from textline.texting.webhooks import TRAINING_PARAM
 
@@ -71,7 +72,8 @@ def _check_auth(account_sid: str):
 def _next_fault(call: str) -> dict:
     """Pop the next injected fault for this kind of call ("create" or "list"): {"delay": s} answers
     slowly; {"status": 500} answers with an error instead of doing the work; with "store": true the
-    message is created and the error still returned (Twilio did the work, but the answer was lost)."""
+    message is created and the error still returned (Twilio did the work, but the answer was lost);
+    {"report": "undelivered", "error_code": "30003"} ends the delivery callbacks with that status."""
     raw = get_redis().lpop(_faults_key(call))
     fault = json.loads(raw) if raw else {}
     if fault.get("delay"):
@@ -113,8 +115,11 @@ def create_message(account_sid):
         return _fault_response(fault)
     to, body = request.form.get("To", ""), request.form.get("Body")
     sender = request.form.get("From") or request.form.get("MessagingServiceSid")
-    if not to.startswith("+") or not to[1:].isdigit():
+    number = to.removeprefix(f"{WHATSAPP}:")
+    if not number.startswith("+") or not number[1:].isdigit():
         return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+    if request.form.get("From") and to.startswith(f"{WHATSAPP}:") != request.form["From"].startswith(f"{WHATSAPP}:"):
+        return _error(400, 21910, "Invalid From and To pair. From and To should be of the same channel.")
     if not body:
         return _error(400, 21602, "Message body is required.")
     if not sender:
@@ -130,16 +135,18 @@ def create_message(account_sid):
     _append_thread(to, {"direction": "in", "body": body, "sid": m["sid"], "at": _now().isoformat()})
     callback = request.form.get("StatusCallback")
     if callback:
-        socketio.start_background_task(_report_delivery, current_app._get_current_object(), m["sid"], callback)
+        socketio.start_background_task(_report_delivery, current_app._get_current_object(), m["sid"], callback,
+                                       fault.get("report", "delivered"), fault.get("error_code"))
     if fault.get("status"):
         return _fault_response(fault)
     return jsonify(_resource(m)), 201
 
 
-def _report_delivery(app, sid: str, callback: str) -> None:
-    """Play Twilio's part after a create: 'sent', then 'delivered', each a signed status callback."""
+def _report_delivery(app, sid: str, callback: str, final: str = "delivered", error_code: str | None = None) -> None:
+    """Play Twilio's part after a create: 'sent', then the final status ('delivered', or what a fault
+    named, e.g. 'undelivered' with error 30003), each a signed status callback."""
     with app.app_context():
-        for status in ("sent", "delivered"):
+        for status in ("sent", final):
             time.sleep(0.05)
             m = _load(sid)
             if m is None:  # the fake's state was reset meanwhile
@@ -152,6 +159,10 @@ def _report_delivery(app, sid: str, callback: str) -> None:
             params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
                       "AccountSid": m["account_sid"], "To": m["to"], "From": m["from"] or "",
                       "ApiVersion": "2010-04-01"}
+            if status == final and error_code:
+                m["error_code"] = int(error_code)
+                _save(m)
+                params["ErrorCode"] = error_code
             signature = sign(callback, params, app.config["TWILIO_AUTH_TOKEN"])
             try:
                 requests.post(callback, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
@@ -229,6 +240,8 @@ def send_inbound(from_number: str, body: str, message_sid: str | None = None,
     params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": cfg["TWILIO_ACCOUNT_SID"],
               "From": from_number, "To": cfg["TWILIO_FROM_NUMBER"], "Body": body, "NumMedia": "0",
               "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    if parse_address(from_number)[0] == WHATSAPP:  # WhatsApp's extra fields: the sender's WhatsApp id and name
+        params.update(To=cfg["TWILIO_WHATSAPP_FROM"], WaId=from_number.split("+", 1)[1], ProfileName="Sim")
     if training:
         params[TRAINING_PARAM] = "1"
     # On the phone before the webhook runs: the welcome it triggers must not overtake it.

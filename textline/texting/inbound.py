@@ -16,13 +16,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from textline import broadcast, payloads
 from textline.extensions import db
 from textline.models import (
-    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, Texter, TexterPhone, utcnow,
+    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterPhone, utcnow,
 )
 from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
 from textline.safety.risk.in_conversation import risk_in_conversation
 from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
-from textline.texting.privacy import alias_for, normalise_number, phone_hash
+from textline.texting.privacy import alias_for, parse_address, phone_hash
+from textline.texting.storable import storable
 
 # A texter's last_seen_at is kept to the minute: nothing reads it finer (retention goes by
 # conversations, presence lives in Redis), so most texts skip its UPDATE.
@@ -45,16 +46,17 @@ class Inbound:
 
 
 def _texter_for(number: str) -> Texter:
+    """`number` is the texter's address as parse_address gives it (E.164, or whatsapp:+E.164)."""
     hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
     # The phone row comes in the same query: it is checked on every text (erased numbers come back).
     texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
     if texter is None:
         texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
-        texter.phone = TexterPhone(number=normalise_number(number))
+        texter.phone = TexterPhone(number=number)
         db.session.add(texter)
         db.session.flush()
     elif texter.phone is None:  # erased on request earlier, and they texted again
-        texter.phone = TexterPhone(number=normalise_number(number))
+        texter.phone = TexterPhone(number=number)
     return texter
 
 
@@ -63,7 +65,8 @@ def _seen(texter: Texter, now: datetime) -> None:
         texter.last_seen_at = now
 
 
-def _open_conversation(texter: Texter, now: datetime, training: bool = False) -> tuple[Conversation, bool]:
+def _open_conversation(texter: Texter, now: datetime, training: bool = False,
+                       channel: str = "sms") -> tuple[Conversation, bool]:
     # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
         select(Conversation).options(joinedload(Conversation.volunteer))
@@ -75,7 +78,7 @@ def _open_conversation(texter: Texter, now: datetime, training: bool = False) ->
         set_committed_value(conv, "texter", texter)
         return conv, False
     conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
-                        priority=0, risk_level="none", risk_reasons=[], training=training)
+                        priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -113,13 +116,17 @@ def _already_stored(message_sid: str) -> Inbound | None:
 
 
 def receive_inbound(number: str, body: str, message_sid: str, training: bool = False,
-                    received_at: datetime | None = None) -> Inbound:
+                    received_at: datetime | None = None,
+                    media: tuple[tuple[str, str | None], ...] = ()) -> Inbound:
     """Store one texter message durably. Safe to call again with the same MessageSid: the unique
     twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
     (no look-up first: retries are rare, and every webhook would pay for it).
 
-    `training` marks a conversation it opens as practice (simulator, training deployments only).
-    `received_at`: when the webhook really arrived, for a text replayed from the spool (waits, deadlines)."""
+    `training` marks a conversation it opens as practice (simulator, training deployments only);
+    `received_at`: when the webhook really arrived, for a text replayed from the spool (waits, deadlines);
+    `media` is what came with the text, (URL, content type) in Twilio's order."""
+    channel, number = parse_address(number)
+    body, replaced = storable(body)
     assessment = score_text(body).to_dict()
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
@@ -131,14 +138,18 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 _commit_keeping_values()
                 msg, thanks = answer
                 return Inbound(msg.conversation, msg, outbound=[thanks])
-            conv, opened = _open_conversation(texter, now, training)
+            conv, opened = _open_conversation(texter, now, training, channel)
             risk = assessment if opened else risk_in_conversation(conv.id, body, assessment, now)
             shown_before = None if opened else payloads.conversation_shown(conv)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
             # (on SQLite the write lock is then held for that flush only).
             _seen(texter, now)
             msg = Message(conversation=conv, direction=INBOUND, author_kind="texter", body=body,
-                          twilio_sid=message_sid, status="received", risk=risk, created_at=now)
+                          twilio_sid=message_sid, status="received", risk=risk, created_at=now,
+                          replaced_chars=replaced or None,
+                          media=[MessageMedia(position=n, url=storable(url)[0],
+                                              content_type=storable(kind)[0] if kind else None)
+                                 for n, (url, kind) in enumerate(media)])
             db.session.add(msg)
             conv.last_inbound_at = now
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:

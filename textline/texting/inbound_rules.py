@@ -48,12 +48,8 @@ def apply(result, texter: Texter, assessment: dict) -> None:
 
     if keyword is Keyword.OPT_OUT:
         if not texter.opted_out:
-            texter.opted_out, texter.opted_out_at = True, now
             result.outbound.append(system_text(conv, auto_texts.opt_out_confirmation(), "opt_out_confirmation"))
-            audit.record("texter.opt_out", None, "texter", texter.id, commit=False, conversation_id=conv.id)
-        result.closed_from = conv.status
-        conv.status, conv.closed_at = CLOSED, now
-        conv.disposition = conv.disposition or wrap_up.system("opted_out")
+        result.closed_from = opt_out(texter, conv, now, "keyword")
         return
     if keyword is Keyword.OPT_IN and texter.opted_out:
         texter.opted_out, texter.opted_out_at = False, None
@@ -75,6 +71,20 @@ def apply(result, texter: Texter, assessment: dict) -> None:
         result.outbound.append(system_text(conv, current_app.config["WELCOME_TEXT"], "welcome"))
     if high and _claim_crisis_text(db.session, conv, now):
         result.outbound.append(system_text(conv, auto_texts.crisis(), "crisis"))
+
+
+def opt_out(texter: Texter, conv: Conversation, now: datetime, how: str) -> str:
+    """The texter is opted out and the conversation closed as opted out, in the caller's transaction:
+    by STOP (`how` = "keyword") or by the carrier (delivery.py, Twilio error 21610). Returns the
+    conversation's status before (conversations.after_close needs it after the commit)."""
+    if not texter.opted_out:
+        texter.opted_out, texter.opted_out_at = True, now
+        audit.record("texter.opt_out", None, "texter", texter.id, commit=False, conversation_id=conv.id, how=how)
+    closed_from = conv.status
+    if conv.status != CLOSED:
+        conv.status, conv.closed_at = CLOSED, now
+        conv.disposition = conv.disposition or wrap_up.system("opted_out")
+    return closed_from
 
 
 def _told_off_hours_lately(session, conv: Conversation, now: datetime) -> bool:

@@ -6,6 +6,7 @@ import hmac
 import re
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+SMS, WHATSAPP = "sms", "whatsapp"
 
 
 def normalise_number(raw: str) -> str:
@@ -16,8 +17,24 @@ def normalise_number(raw: str) -> str:
     return number
 
 
-def phone_hash(number: str, key: str) -> str:
-    return hmac.new(key.encode(), normalise_number(number).encode(), hashlib.sha256).hexdigest()
+def parse_address(raw: str) -> tuple[str, str]:
+    """Twilio's From: (channel, address). '+15551234567' is SMS, 'whatsapp:+15551234567' WhatsApp (the
+    address keeps its prefix: it is what we text back). Another channel's address is returned as it
+    is, for the webhook to turn away. Raises ValueError when a number is not E.164."""
+    prefix, sep, rest = (raw or "").partition(":")
+    if not sep:
+        return SMS, normalise_number(raw)
+    channel = prefix.strip().lower()
+    if channel == WHATSAPP:
+        return WHATSAPP, f"{WHATSAPP}:{normalise_number(rest)}"
+    return channel, raw
+
+
+def phone_hash(address: str, key: str) -> str:
+    """A texter's key: the HMAC of their address, so one person on SMS and on WhatsApp is two texters
+    (each conversation is answered on the channel it came from)."""
+    channel, address = parse_address(address)
+    return hmac.new(key.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
 def alias_for(hashed: str) -> str:

@@ -10,17 +10,19 @@ from flask_socketio import Namespace
 
 from textline import broadcast
 from textline.texting import fake_twilio
-from textline.texting.privacy import normalise_number
+from textline.texting.privacy import SMS, WHATSAPP, parse_address
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 NAMESPACE = broadcast.SIMULATOR
 
 
 def _number(raw) -> str | None:
+    """The simulated phone's address: +E.164 for SMS, whatsapp:+E.164 for WhatsApp."""
     try:
-        return normalise_number(str(raw or ""))
+        channel, address = parse_address(str(raw or ""))
     except ValueError:
         return None
+    return address if channel in (SMS, WHATSAPP) else None
 
 
 @bp.get("")

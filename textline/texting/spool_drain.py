@@ -44,9 +44,11 @@ _last_depth: dict[int, int] = {}  # per app: the depth last told to the adults
 
 # ---- into the spool -----------------------------------------------------------------------------
 
-def spool_inbound(number: str, body: str, sid: str, training: bool) -> None:
+def spool_inbound(number: str, body: str, sid: str, training: bool,
+                  media: tuple[tuple[str, str | None], ...] = ()) -> None:
     """Keep a text durably (raises OSError if the disk will not), then make sure adults hear of high risk."""
-    spool.append("inbound", {"MessageSid": sid, "From": number, "Body": body, "training": training})
+    spool.append("inbound", {"MessageSid": sid, "From": number, "Body": body, "training": training,
+                             "media": [list(item) for item in media]})
     metrics.inc("webhooks", "inbound", "spooled")
     assessment = score_text(body)
     if assessment.level == "high":
@@ -70,7 +72,7 @@ def _replay(entry: spool.Entry) -> None:
     f = entry.fields
     if entry.kind == "inbound":
         result = receive_inbound(f["From"], f["Body"], f["MessageSid"], training=bool(f.get("training")),
-                                 received_at=entry.at)
+                                 received_at=entry.at, media=tuple(tuple(item) for item in f.get("media", ())))
         if result.duplicate:
             metrics.inc("webhooks", "inbound", "duplicate")
             return

@@ -12,6 +12,8 @@ from twilio.request_validator import (
 )
 from twilio.rest import Client
 
+from textline.texting.privacy import SMS, WHATSAPP, parse_address
+
 TWILIO_API = "https://api.twilio.com"
 
 
@@ -67,14 +69,19 @@ def status_callback_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"] + "/sms/status"
 
 
-def send_sms(to: str, body: str) -> tuple[str, str]:
-    """Create one outbound message; returns (MessageSid, status). Raises TwilioRestException or network errors."""
+def sender_for(channel: str) -> dict | None:
+    """Who sends on a channel, as messages.create arguments; None when the channel has no sender here."""
     cfg = current_app.config
-    sender = (
-        {"messaging_service_sid": cfg["TWILIO_MESSAGING_SERVICE_SID"]}
-        if cfg["TWILIO_MESSAGING_SERVICE_SID"]
-        else {"from_": cfg["TWILIO_FROM_NUMBER"]}
-    )
+    if channel == SMS and cfg["TWILIO_MESSAGING_SERVICE_SID"]:
+        return {"messaging_service_sid": cfg["TWILIO_MESSAGING_SERVICE_SID"]}
+    sender = {SMS: cfg["TWILIO_FROM_NUMBER"], WHATSAPP: cfg["TWILIO_WHATSAPP_FROM"]}.get(channel)
+    return {"from_": sender} if sender else None
+
+
+def send_sms(to: str, body: str) -> tuple[str, str]:
+    """Create one outbound message to an address (E.164, or whatsapp:+E.164, sent from that channel's
+    sender); returns (MessageSid, status). Raises TwilioRestException or network errors."""
+    sender = sender_for(parse_address(to)[0])
     msg = rest_client().messages.create(to=to, body=body, status_callback=status_callback_url(), **sender)
     return msg.sid, msg.status
 

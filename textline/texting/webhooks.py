@@ -4,16 +4,18 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
 from textline.extensions import csrf
+from textline.models import DeliveryReceipt, Message
 from textline.ops import logs, metrics
 from textline.texting import delivery, spool, spool_drain
 from textline.texting.inbound import announce_inbound, receive_inbound
-from textline.texting.privacy import normalise_number
-from textline.texting.twilio_gateway import request_is_from_twilio
+from textline.texting.privacy import parse_address
+from textline.texting.storable import is_storable
+from textline.texting.twilio_gateway import request_is_from_twilio, sender_for
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms")
 csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature stands in for it
@@ -43,6 +45,19 @@ def _database_unavailable(exc):
     response = twiml(503)
     response.headers["Retry-After"] = "5"
     return response
+
+
+@bp.errorhandler(DataError)
+def _not_storable(exc):
+    """Last resort: the database refused a value the checks below let through. A 500 would make Twilio
+    retry the same refusal until it gives up; a 400 says so once, and the log says what to fix."""
+    log.error("webhook refused by the database: %s", exc.__class__.__name__)
+    metrics.inc("webhooks", _endpoint(), "unstorable")
+    return Response("This request could not be stored.", status=400, mimetype="text/plain")
+
+
+# Twilio's limit on pictures and files in one message.
+MAX_MEDIA = 10
 # Not a Twilio field: added by the texter simulator (fake_twilio.send_inbound) to mark practice texts.
 TRAINING_PARAM = "TextlineTraining"
 
@@ -58,6 +73,32 @@ def _require_signature() -> None:
         abort(403)
 
 
+def _refuse(outcome: str, reason: str):
+    """A signed request we cannot store as it is: a clear 400, counted (Twilio does not retry a 4xx)."""
+    metrics.inc("webhooks", _endpoint(), outcome)
+    log.warning("refused a signed %s webhook: %s", _endpoint(), reason)
+    abort(400, reason)
+
+
+def _key_field(name: str, column) -> str:
+    """A field stored verbatim as a key (never altered, or a retry would not match it): longer than its
+    column or with characters the database refuses, it is refused rather than failing the INSERT."""
+    value = request.form.get(name, "")
+    if len(value) > column.type.length:
+        _refuse("too_long", f"{name} is longer than {column.type.length} characters")
+    if not is_storable(value):
+        _refuse("malformed", f"{name} contains characters that cannot be stored")
+    return value
+
+
+def _media() -> tuple[tuple[str, str | None], ...]:
+    """(MediaUrl<n>, MediaContentType<n>) for each item Twilio lists. Read by name, not trusting
+    NumMedia, so an item is never dropped; Twilio sends at most MAX_MEDIA."""
+    found = ((request.form.get(f"MediaUrl{n}"), request.form.get(f"MediaContentType{n}") or None)
+             for n in range(MAX_MEDIA))
+    return tuple((url, kind) for url, kind in found if url)
+
+
 def _training_requested() -> bool:
     """The simulator's practice flag. It is one of the signed parameters, so only the holder of the
     auth token can set it, and it is believed only where training is allowed (never with real Twilio)."""
@@ -67,24 +108,32 @@ def _training_requested() -> bool:
 @bp.post("/inbound")
 def inbound():
     _require_signature()
-    sid = request.form.get("MessageSid", "")
-    body = request.form.get("Body")
+    sid = _key_field("MessageSid", Message.twilio_sid)
     try:
-        number = normalise_number(request.form.get("From", ""))
+        channel, address = parse_address(request.form.get("From", ""))
     except ValueError:
-        number = None
-    if not sid or body is None or number is None:
+        address = None
+    if not sid or address is None:
         metrics.inc("webhooks", "inbound", "invalid")
-        abort(400, "MessageSid, From (E.164) and Body are required")
+        abort(400, "MessageSid and From (E.164) are required")
+    if sender_for(channel) is None:
+        # 200, not 4xx: Twilio would log a 4xx as our error on every such message, for ever; nobody could
+        # answer this texter anyway. The log says why (README, "WhatsApp").
+        metrics.inc("webhooks", "inbound", "channel_off")
+        log.warning("turned away an inbound message: no sender is configured for channel %r", channel[:20])
+        return twiml()
+    # A picture alone comes without a Body: it is an empty text with its media, never refused.
+    body = request.form.get("Body") or ""
+    media = _media()
     training = _training_requested()
     # Earlier texts still wait for SQL: this one goes after them, so a conversation stays in order.
-    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, number, body, sid, training):
+    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, address, body, sid, training, media):
         spool_drain.kick()
         return twiml()
     try:
-        result = receive_inbound(number, body, sid, training=training)
+        result = receive_inbound(address, body, sid, training=training, media=media)
     except spool_drain.DATABASE_ERRORS as exc:
-        return _spooled(spool_drain.spool_inbound, exc, number, body, sid, training)
+        return _spooled(spool_drain.spool_inbound, exc, address, body, sid, training, media)
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
     else:
@@ -98,12 +147,13 @@ def inbound():
 @bp.post("/status")
 def status():
     _require_signature()
-    sid = request.form.get("MessageSid", "")
-    state = request.form.get("MessageStatus", "")
+    sid = _key_field("MessageSid", DeliveryReceipt.twilio_sid)
+    state = _key_field("MessageStatus", DeliveryReceipt.status)
+    error_code = _key_field("ErrorCode", DeliveryReceipt.error_code)
     if not sid or not state:
         metrics.inc("webhooks", "status", "invalid")
         abort(400, "MessageSid and MessageStatus are required")
-    code = request.form.get("ErrorCode") or None
+    code = error_code or None
     try:
         delivery.record_receipt(sid, state, code)
     except spool_drain.DATABASE_ERRORS as exc:

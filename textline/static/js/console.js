@@ -17,6 +17,10 @@
     return c.training ? el("span", {class: "badge training", dataset: {testid: "training-badge"}}, "Training") : "";
   }
 
+  function channelBadge(c) {  // SMS is the usual channel: only WhatsApp is marked
+    return c.channel === "whatsapp" ? el("span", {class: "badge channel", dataset: {testid: "channel-badge"}}, "WhatsApp") : "";
+  }
+
   // ---- attention: unread counts, the page title, sounds and desktop alerts (attention.js) --------
   const baseTitle = document.title;
   const attention = window.TextlineAttention || {signal() {}};
@@ -75,7 +79,7 @@
     list.replaceChildren(...state.queue.map((c) => el("li", {class: `queue-item risk-${c.risk_level}`,
       dataset: {id: c.id, testid: "queue-item"}},
       el("div", {class: "queue-main"},
-        el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", trainingBadge(c),
+        el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", trainingBadge(c), " ", channelBadge(c),
         el("div", {class: "muted small"}, "waiting ", el("span", {class: "clock", dataset: {since: c.queued_at}},
           waited(c.queued_at)), ` · ${c.inbound_count} message${c.inbound_count === 1 ? "" : "s"}`),
         plainReasons(c.risk_reasons).length ? el("div", {class: "reasons small", title: plainReasons(c.risk_reasons).join("; ")},
@@ -126,6 +130,7 @@
 
   function tabLabel(c, unread) {
     return [c.alias, RISK_LABELS[c.risk_level] || c.risk_level, c.training ? "Training" : null,
+      c.channel === "whatsapp" ? "WhatsApp" : null,
       c.status === "closed" ? "Ended" : null, unread ? `${unread} unread` : null].filter(Boolean).join(", ");
   }
 
@@ -141,7 +146,7 @@
         "aria-selected": String(c.id === state.openId), "aria-controls": "chat", "aria-label": tabLabel(c, unread),
         tabindex: c.id === selected ? "0" : "-1", dataset: {id: c.id, testid: "mine-item", unread: unread},
         onclick: () => show(c.id)},
-        c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c),
+        c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c), " ", channelBadge(c),
         c.status === "closed" ? el("span", {class: "badge ended"}, "Ended") : null,
         unread ? el("span", {class: "unread", dataset: {testid: "unread"}}, String(unread)) : null);
     }));
@@ -183,6 +188,9 @@
   const TICKS = {pending: "○ saving", submitting: "○ sending", unconfirmed: "○ retrying", accepted: "✓ sent to carrier",
     queued: "✓ sent to carrier", sending: "✓ sent to carrier", sent: "✓✓ sent", delivered: "✓✓ delivered",
     read: "✓✓ read", failed: "⚠ failed", undelivered: "⚠ not delivered", refused: "⚠ not sent (opted out)"};
+  // Why the sender refused a text (delivery.py), where it is not an opt-out.
+  const REFUSED = {"whatsapp-24h": "⚠ not sent: WhatsApp allows replies only within 24 hours of the texter's last message",
+    "no-sender": "⚠ not sent: this channel is switched off", "no-number": "⚠ not sent (number erased)"};
 
   function messageItem(m) {
     const mine = m.direction === "out";
@@ -194,7 +202,10 @@
     return el("li", {class: `msg ${mine ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
       el("div", {class: "bubble"}, body),
       el("div", {class: "meta small muted"}, who, " · ", new Date(m.created_at).toLocaleTimeString(),
-        mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ", TICKS[m.status] || m.status) : null,
+        mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ",
+          (m.status === "refused" && REFUSED[m.error_code]) || TICKS[m.status] || m.status) : null,
+        m.replaced_chars ? el("span", {class: "replaced", dataset: {testid: "replaced"}},
+          ` · ${m.replaced_chars} character${m.replaced_chars === 1 ? "" : "s"} could not be stored, shown as \ufffd`) : null,
         reasons.length ? el("span", {class: "reasons"}, " ⚑ ", reasons.join("; ")) : null));
   }
 
@@ -218,7 +229,7 @@
     const takenOver = conv.status !== "closed" && !!takenBy;
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
     const why = plainReasons(conv.risk_reasons).join("; ");
-    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv),
+    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv), " ", channelBadge(conv),
       why ? el("span", {class: "why", title: why}, why) : null);
     $("notice-adult").hidden = !conv.adult_name;
     $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";

@@ -16,7 +16,11 @@
     return "+1555010" + String(Math.floor(Math.random() * 10000)).padStart(4, "0");
   }
 
-  function number() { return $("sim-number").value.trim(); }
+  // The address the text line sees: the number, or "whatsapp:" and the number (the same wire format).
+  function number() {
+    const n = $("sim-number").value.trim();
+    return $("sim-channel").value === "whatsapp" ? `whatsapp:${n}` : n;
+  }
 
   function training() {
     const box = $("sim-training");
@@ -88,7 +92,8 @@
   }
 
   function watch() {
-    localStorage.setItem("textline-sim-number", number());
+    localStorage.setItem("textline-sim-number", $("sim-number").value.trim());
+    localStorage.setItem("textline-sim-channel", $("sim-channel").value);
     entries = [];
     render();
     socket.emit(ACTIONS.WATCH, {number: number()}, (res) => {
@@ -108,7 +113,9 @@
   }
 
   $("sim-number").value = localStorage.getItem("textline-sim-number") || randomNumber();
+  $("sim-channel").value = localStorage.getItem("textline-sim-channel") || "sms";
   $("sim-number").addEventListener("change", watch);
+  $("sim-channel").addEventListener("change", watch);
   $("sim-new").addEventListener("click", () => { $("sim-number").value = randomNumber(); watch(); });
   socket.on("connect", watch);
   socket.on(EVENTS.SIM_MESSAGE, add);
