@@ -68,7 +68,7 @@ def test_stop_ends_the_conversation_opts_out_and_confirms_once(live_app, sam, wo
     assert get_redis().smembers(queue.load_key(sam.id)) == set()  # off the volunteer's load
     with pytest.raises(ConversationError) as refused:
         conversations.reply(conv.id, sam, "wait, come back")
-    assert refused.value.code == "forbidden"
+    assert refused.value.code == "opted_out"  # the volunteer is told why
     assert db.session.scalars(select(AuditEvent.action)).all() == ["texter.opt_out"]
 
 
