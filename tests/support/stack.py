@@ -27,6 +27,9 @@ from tests.support.texting import (
 )
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
 
+BOOT_TIMEOUT = 120  # seconds for a web process or a worker to be ready
+
+
 class Stack:
     """One database, one Redis, N web processes, M Celery workers (and optionally beat)."""
 
@@ -53,7 +56,9 @@ class Stack:
         for web in self.webs:
             web.start()
         for i in range(len(self.webs)):
-            wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=30,
+            # Generous: a web process compiles the risk lexicon and model as it boots, which on a loaded
+            # shared machine took more than 30 s and failed whole browser runs at setup.
+            wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=BOOT_TIMEOUT,
                        what=f"web{i} to answer /healthz")
         for worker in self.workers:
             self.start_worker(worker)
@@ -64,7 +69,8 @@ class Stack:
     def restart_web(self, i: int = 0) -> None:
         self.webs[i].stop()
         self.webs[i].start()
-        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=30, what=f"web{i} back")
+        wait_until(lambda: requests.get(self.url(i) + "/healthz", timeout=1).ok, timeout=BOOT_TIMEOUT,
+                   what=f"web{i} back")
 
     def run_task(self, name: str) -> None:
         """Ask the real workers to run a task now (what beat does on its schedule)."""
@@ -75,7 +81,7 @@ class Stack:
     def start_worker(self, worker) -> None:
         before = worker.log().count(" ready.")
         worker.start()
-        wait_until(lambda: worker.log().count(" ready.") > before, timeout=60, what=f"{worker.name} ready")
+        wait_until(lambda: worker.log().count(" ready.") > before, timeout=BOOT_TIMEOUT, what=f"{worker.name} ready")
 
     def stop(self) -> None:
         for proc in [*self.workers, *self.webs, *([self.beat] if self.beat else [])]:
