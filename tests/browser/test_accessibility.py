@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.support.state import PASSWORD
 from tests.support.texting import wrap_up
+from tests.support.web import Browser
+from tests.support.web import sign_in as sign_in_over_http
 
 
 def check(page, name: str) -> None:
@@ -68,6 +70,22 @@ def test_admin_pages(live, pages, path, name):
     page.goto(path)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     check(page, name)
+
+
+def test_admin_sign_in_waits_page(live, pages):
+    live.user("ada@example.org", "admin", display_name="Ada")
+    live.user("sam@example.org", display_name="Sam")
+    guesser = Browser(live.base_url)
+    for _ in range(4):  # enough wrong passwords for a wait to show, with its Lift button
+        sign_in_over_http(guesser, "sam@example.org", "guess-guess-guess")
+    page = pages.new()
+    sign_in(page, "ada@example.org", PASSWORD)
+    page.goto("/admin/sign-in-waits")
+    expect(page.get_by_test_id("sign-in-waits")).to_contain_text("sam@example.org")
+    check(page, "admin-sign-in-waits")
+    page.get_by_role("button", name=re.compile("^Lift")).click()
+    expect(page.get_by_role("alert")).to_contain_text("Lifted 1 wait for sam@example.org")
+    check(page, "admin-sign-in-waits-lifted")
 
 
 def test_admin_edit_user_page(live, pages):

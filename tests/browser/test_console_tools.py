@@ -230,7 +230,11 @@ def test_a_console_that_was_away_during_a_transfer_lets_the_conversation_go(live
     expect(sam.get_by_role("status")).to_have_text("Reconnecting…")
     with live.db() as s:
         conv = s.scalar(select(Conversation.id))
-    assert dana.call("transfer", {"conversation_id": conv, "volunteer_id": alex_id, "note": "Sam dropped off."})["ok"]
+    # Alex's console is a script, without the page's heartbeat: with the stack's 3-second presence TTL a
+    # slow machine let it lapse before the transfer, which was then refused (Alex not there).
+    assert alex.call("heartbeat", {})["ok"]
+    transferred = dana.call("transfer", {"conversation_id": conv, "volunteer_id": alex_id, "note": "Sam dropped off."})
+    assert transferred["ok"], transferred
     alex.wait_for("transferred_in")
     sam.evaluate("() => TextlineConsole.socket.connect()")
     expect(sam.get_by_role("status")).to_have_text("Live")

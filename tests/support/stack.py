@@ -27,7 +27,7 @@ from tests.support.texting import (
 )
 from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, normalise_database_url
 
-# A web process loads and compiles the risk model before it answers: ~10 s of CPU, over 30 s of wall
+# A web process (or worker) loads and compiles the risk model before it answers: ~10 s of CPU, over 30 s of wall
 # time on a loaded 2-core machine.
 WEB_START_SECONDS = 120
 
@@ -81,7 +81,7 @@ class Stack:
     def start_worker(self, worker) -> None:
         before = worker.log().count(" ready.")
         worker.start()
-        wait_until(lambda: worker.log().count(" ready.") > before, timeout=60, what=f"{worker.name} ready")
+        wait_until(lambda: worker.log().count(" ready.") > before, timeout=WEB_START_SECONDS, what=f"{worker.name} ready")
 
     def stop(self) -> None:
         for proc in [*self.workers, *self.webs, *([self.beat] if self.beat else [])]:
