@@ -3,6 +3,7 @@ sign-out everywhere, and one-time links to set a password (invites and resets)."
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -40,6 +41,17 @@ def load_user(session_id: str):
 def home_for(user: User) -> str:
     """Each role lands on its own page: adults on the dashboard, volunteers on the console."""
     return url_for("safety.supervise") if user.is_supervisor else url_for("console.console")
+
+
+def landing_for(user: User) -> str:
+    """After signing in: the page the person was sent to sign in from (?next=, e.g. the link in an SMS
+    page), only ever a path on this site; else their role's own page."""
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not parts.scheme and not parts.netloc:
+        return target
+    return home_for(user)
 
 
 def _rate_limited(ip: str) -> bool:
@@ -92,7 +104,7 @@ def login():
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
     audit.record("login", user, "user", user.id)
     login_user(user)
-    return redirect(home_for(user))
+    return redirect(landing_for(user))
 
 
 @bp.post("/logout")
