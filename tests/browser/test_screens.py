@@ -361,3 +361,31 @@ def test_the_adult_on_call_answers_from_a_phone(live, pages):
     with live.db() as s:
         esc = s.scalar(select(Escalation).where(Escalation.conversation_id == conv_id))
         assert esc.acknowledged_by.display_name == "Dana"
+
+
+ALL_SIZES = {**SIZES, "390x844": PHONE}
+SCREENS = ("/login", "/simulator", "/console", "/supervise", "/insights", "/admin/users", "/admin/audit",
+           "/admin/texters", "/admin/saved-replies")
+
+
+@pytest.mark.parametrize("size", ALL_SIZES)
+def test_every_screen_at_every_size(live, pages, size):
+    """Each page as an admin sees it (every page is theirs to open), at each size: no sideways scrolling,
+    no serious axe findings, a picture of the viewport kept. On a phone, the pages the adult on call
+    uses (the admin pages are for a desk)."""
+    viewport = ALL_SIZES[size]
+    screens = [p for p in SCREENS if viewport is not PHONE or not p.startswith("/admin")]
+    live.user("ada@example.org", "admin", display_name="Ada")
+    live.text_in("+15550107640", "i keep getting bullied at school and i don't want to go back")
+    page = pages.new(viewport=viewport)
+    for path in screens:
+        if path == "/console":
+            sign_in(page, "ada@example.org", PASSWORD)
+        page.goto(path)
+        page.wait_for_load_state("load")
+        if path in ("/console", "/supervise"):
+            expect(page.get_by_role("status")).to_have_text("Live")
+        name = "screen-" + (path.strip("/").replace("/", "-") or "home")
+        no_sideways_scroll(page, name)
+        look(page, name)
+        page.screenshot(path=str(ARTIFACTS / "screens" / f"{name}-full-{size}.png"), full_page=True)
