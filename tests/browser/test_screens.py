@@ -102,6 +102,7 @@ def busy_console(live, pages, viewport):
         live.text_in("+15550107600", f"message {i}: it has been a really long week and nobody gets it")
     page.get_by_role("tab").first.click()
     expect(page.get_by_test_id("transcript")).to_contain_text("message 7")
+    expect(page.locator("#chat-risk")).not_to_contain_text("null")
     page.get_by_role("textbox", name="Your reply").fill("I'm here. Take your time.")
     return page
 
@@ -224,6 +225,7 @@ def test_adult_dashboard_fits(live, pages, size):
     assert wrapped == 0, f"{wrapped} risk badges wrap"
     card.get_by_role("button", name="Open").click()
     expect(page.get_by_test_id("sv-transcript")).to_contain_text("text 9")
+    expect(page.locator("#sv-risk")).not_to_contain_text("null")
     # The texter's first message, the one that raised the alarm, is on screen, and so is Send as adult.
     on_screen(page, page.locator("#sv-chat").get_by_text(HIGH).first, "the first message")
     on_screen(page, page.get_by_role("textbox", name="Write to the texter as an adult advisor"), "the adult's reply box")

@@ -190,7 +190,7 @@
     if (!c) return;
     $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
     const why = adultReasons(c.risk_reasons).join("; ");
-    $("sv-risk").replaceChildren(riskBadge(c.risk_level), why ? el("span", {class: "why", title: why}, why) : null);
+    $("sv-risk").replaceChildren(riskBadge(c.risk_level), ...(why ? [el("span", {class: "why", title: why}, why)] : []));
     const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
