@@ -102,6 +102,7 @@ def busy_console(live, pages, viewport):
         live.text_in("+15550107600", f"message {i}: it has been a really long week and nobody gets it")
     page.get_by_role("tab").first.click()
     expect(page.get_by_test_id("transcript")).to_contain_text("message 7")
+    expect(page.locator("#chat-risk")).not_to_contain_text("null")
     page.get_by_role("textbox", name="Your reply").fill("I'm here. Take your time.")
     return page
 
@@ -185,9 +186,9 @@ def test_volunteers_see_plain_reasons_and_adults_see_the_model(live, pages):
     look(dana, "supervise-reasons")
 
 
-def dashboard_with_an_alert(live, pages, viewport):
-    """Dana's dashboard: a high-risk texter (an open alert) whose long conversation Sam is answering,
-    and a second texter waiting."""
+def alert_scene(live) -> int:
+    """A high-risk texter (an open alert) whose long conversation Sam is answering, and a second
+    texter waiting; Dana is an adult advisor. Returns the alerting conversation's id."""
     live.user("sam@example.org", display_name="Sam")
     live.user("dana@example.org", "supervisor", display_name="Dana")
     sam = live.console("sam@example.org")
@@ -200,12 +201,17 @@ def dashboard_with_an_alert(live, pages, viewport):
         assert sam.call("reply", {"conversation_id": conv["id"], "body": f"I'm listening ({i}).",
                                   "client_id": f"r{i}"})["ok"]
     live.text_in("+15550107621", "hi is anyone there")
+    return conv["id"]
+
+
+def dashboard_with_an_alert(live, pages, viewport):
+    conv_id = alert_scene(live)
     page = pages.new(viewport=viewport)
     sign_in(page, "dana@example.org", PASSWORD)
     page.goto("/supervise")
     expect(page.get_by_test_id("alert")).to_have_count(1)
     expect(page.get_by_test_id("live-row")).to_have_count(2)
-    return page, conv["id"]
+    return page, conv_id
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -219,6 +225,7 @@ def test_adult_dashboard_fits(live, pages, size):
     assert wrapped == 0, f"{wrapped} risk badges wrap"
     card.get_by_role("button", name="Open").click()
     expect(page.get_by_test_id("sv-transcript")).to_contain_text("text 9")
+    expect(page.locator("#sv-risk")).not_to_contain_text("null")
     # The texter's first message, the one that raised the alarm, is on screen, and so is Send as adult.
     on_screen(page, page.locator("#sv-chat").get_by_text(HIGH).first, "the first message")
     on_screen(page, page.get_by_role("textbox", name="Write to the texter as an adult advisor"), "the adult's reply box")
@@ -308,3 +315,79 @@ def test_no_page_asks_for_a_missing_file(live, pages):
         assert page.request.get(icon.get_attribute("href")).ok
     page.wait_for_timeout(500)  # a favicon request goes out after the load event
     assert missing == []
+
+
+def test_the_adult_on_call_answers_from_a_phone(live, pages):
+    """Paged by SMS, Dana opens the page's link on her phone: after signing in she is on that
+    conversation, and can read it, acknowledge, join and write as an adult with her thumb."""
+    conv_id = alert_scene(live)
+    page = pages.new(f"/supervise?conversation={conv_id}", viewport=PHONE)  # the link in the SMS page
+    page.wait_for_url(re.compile("/login"))
+    no_sideways_scroll(page, "sign-in")
+    look(page, "phone-login")
+    page.get_by_label("Email").fill("dana@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(rf"/supervise\?conversation={conv_id}$"))
+    transcript = page.get_by_test_id("sv-transcript")
+    expect(transcript).to_contain_text("text 9")  # that conversation, opened, brought into view
+    in_dialog_view(page, page.get_by_test_id("sv-alias"), "the conversation's name")
+    in_dialog_view(page, page.locator("#sv-chat").get_by_text(HIGH).first, "the first message")
+    no_sideways_scroll(page, "the dashboard")
+    for name in ("Join as adult", "Take over", "End…", "Send as adult", "Whisper"):
+        big_enough(page.get_by_role("button", name=name, exact=True), name)
+    page.screenshot(path=str(ARTIFACTS / "screens" / "phone-supervise-full-390x844.png"), full_page=True)
+    look(page, "phone-conversation")
+
+    # The alert list: Acknowledge and Open are big enough; acknowledging empties it.
+    alert = page.get_by_test_id("alert")
+    alert.scroll_into_view_if_needed()
+    big_enough(alert.get_by_role("button", name=re.compile("^Acknowledge")), "Acknowledge")
+    big_enough(alert.get_by_role("button", name="Open"), "Open")
+    for row in page.get_by_test_id("live-row").all():
+        big_enough(row.get_by_role("button"), "a live conversation's name")
+    look(page, "phone-alerts")
+    alert.get_by_role("button", name=re.compile("^Acknowledge")).click()
+    expect(page.get_by_test_id("alert")).to_have_count(0)
+
+    # Join, then write to the texter as an adult.
+    page.get_by_test_id("live-row").filter(has_text="High risk").get_by_role("button").click()
+    page.get_by_role("button", name="Join as adult").click()
+    expect(page.locator("#sv-who")).to_contain_text("adult joined: Dana")
+    page.get_by_role("textbox", name="Write to the texter as an adult advisor").fill("Hi, I'm Dana, an adult here.")
+    page.get_by_role("button", name="Send as adult").click()
+    expect(transcript.get_by_test_id("message").filter(has_text="I'm Dana")).to_have_count(1)
+    no_sideways_scroll(page, "the dashboard after sending")
+    look(page, "phone-sent")
+    wait_until(lambda: any("I'm Dana" in m.body for m in live.sent_to("+15550107620")), what="the adult's text")
+    with live.db() as s:
+        esc = s.scalar(select(Escalation).where(Escalation.conversation_id == conv_id))
+        assert esc.acknowledged_by.display_name == "Dana"
+
+
+ALL_SIZES = {**SIZES, "390x844": PHONE}
+SCREENS = ("/login", "/simulator", "/console", "/supervise", "/insights", "/admin/users", "/admin/audit",
+           "/admin/texters", "/admin/saved-replies")
+
+
+@pytest.mark.parametrize("size", ALL_SIZES)
+def test_every_screen_at_every_size(live, pages, size):
+    """Each page as an admin sees it (every page is theirs to open), at each size: no sideways scrolling,
+    no serious axe findings, a picture of the viewport kept. On a phone, the pages the adult on call
+    uses (the admin pages are for a desk)."""
+    viewport = ALL_SIZES[size]
+    screens = [p for p in SCREENS if viewport is not PHONE or not p.startswith("/admin")]
+    live.user("ada@example.org", "admin", display_name="Ada")
+    live.text_in("+15550107640", "i keep getting bullied at school and i don't want to go back")
+    page = pages.new(viewport=viewport)
+    for path in screens:
+        if path == "/console":
+            sign_in(page, "ada@example.org", PASSWORD)
+        page.goto(path)
+        page.wait_for_load_state("load")
+        if path in ("/console", "/supervise"):
+            expect(page.get_by_role("status")).to_have_text("Live")
+        name = "screen-" + (path.strip("/").replace("/", "-") or "home")
+        no_sideways_scroll(page, name)
+        look(page, name)
+        page.screenshot(path=str(ARTIFACTS / "screens" / f"{name}-full-{size}.png"), full_page=True)

@@ -168,7 +168,7 @@ def test_unacknowledged_escalation_pages_down_the_rota_once_per_step(live_app, p
     assert escalation.sweep(later(after, esc.opened_at))["pages"] == 1
     assert escalation.sweep(later(after + 1, esc.opened_at))["pages"] == 0  # same step: no second page
     [page] = received(live_app, DANA)
-    assert conv.texter.alias in page.body and "/supervise" in page.body
+    assert conv.texter.alias in page.body and f"/supervise?conversation={conv.id}" in page.body  # opens it
     assert TEXTER not in page.body and "pills" not in page.body  # never the number or the words
     assert received(live_app, EVE) == []
     assert escalation.sweep(later(after + repeat, esc.opened_at))["pages"] == 1

@@ -3,6 +3,8 @@ sessions (sessions.py), sign-out everywhere, and one-time links to set a passwor
 and resets)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -35,6 +37,17 @@ def load_user(session_id: str):
 def home_for(user: User) -> str:
     """Each role lands on its own page: adults on the dashboard, volunteers on the console."""
     return url_for("safety.supervise") if user.is_supervisor else url_for("console.console")
+
+
+def landing_for(user: User) -> str:
+    """After signing in: the page the person was sent to sign in from (?next=, e.g. the link in an SMS
+    page), only ever a path on this site; else their role's own page."""
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not parts.scheme and not parts.netloc:
+        return target
+    return home_for(user)
 
 
 def _refused(email: str, status: int, message: str):
@@ -77,7 +90,7 @@ def login():
     sessions.start(user)
     audit.record("login", user, "user", user.id)
     login_user(user)
-    return redirect(home_for(user))
+    return redirect(landing_for(user))
 
 
 @bp.post("/logout")

@@ -40,6 +40,8 @@ def opt_in_confirmation() -> str:
     return "You can text with Textline again. Reply HELP for help, STOP to stop texts."
 
 
-def page(alias: str, reason_text: str) -> str:
+def page(alias: str, reason_text: str, conversation_id: int) -> str:
+    """The SMS page to an advisor; its link opens that conversation on the dashboard (after sign-in)."""
     base = current_app.config["PUBLIC_BASE_URL"]
-    return f"Textline alert: {alias} needs an adult ({reason_text}). Please open {base}/supervise"
+    return (f"Textline alert: {alias} needs an adult ({reason_text}). Please open "
+            f"{base}/supervise?conversation={conversation_id}")

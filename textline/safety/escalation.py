@@ -243,7 +243,7 @@ def _page_due(now: datetime) -> tuple[list[Escalation], list[Page]]:
             continue
         conv = esc.conversation
         page = Page(escalation_id=esc.id, seq=n, user_id=advisor.id, status="pending",
-                    body=auto_texts.page(conv.texter.alias, payloads.REASON_TEXT[esc.reason]))
+                    body=auto_texts.page(conv.texter.alias, payloads.REASON_TEXT[esc.reason], conv.id))
         db.session.add(page)
         audit.record("escalation.page", None, "escalation", esc.id, commit=False, advisor_id=advisor.id, seq=n)
         db.session.commit()

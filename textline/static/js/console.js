@@ -230,7 +230,7 @@
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
     const why = plainReasons(conv.risk_reasons).join("; ");
     $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv), " ", channelBadge(conv),
-      why ? el("span", {class: "why", title: why}, why) : null);
+      ...(why ? [el("span", {class: "why", title: why}, why)] : []));
     $("notice-adult").hidden = !conv.adult_name;
     $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";
     $("notice-taken").hidden = !takenOver;

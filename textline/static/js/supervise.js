@@ -123,10 +123,10 @@
       return el("tr", {class: `live-row ${status.startsWith("escalated") ? "escalated" : ""} ${
         c.id === state.openId ? "current" : ""}`, dataset: {id: c.id, testid: "live-row"}},
         el("td", {}, el("button", {type: "button", class: "link", onclick: () => show(c.id)}, c.alias)),
-        el("td", {}, status, c.adult_name ? el("div", {class: "muted small"}, `adult: ${c.adult_name}`) : null),
+        el("td", {}, status, el("div", {class: "muted small"}, c.volunteer_name || "no volunteer yet"),
+          c.adult_name ? el("div", {class: "muted small"}, `adult: ${c.adult_name}`) : null),
         el("td", {}, riskBadge(c.risk_level)),
-        el("td", {}, waitingSince ? clock(waitingSince) : "—"),
-        el("td", {}, c.volunteer_name || "—"));
+        el("td", {}, waitingSince ? clock(waitingSince) : "—"));
     }));
     $("live-count").textContent = rows.length;
     $("live-empty").hidden = rows.length > 0;
@@ -139,15 +139,20 @@
   }
 
   // ---- one transcript --------------------------------------------------------------------------
-  function show(id) {
+  const linked = Number(new URLSearchParams(location.search).get("conversation")) || null;
+  const oneColumn = window.matchMedia("(max-width: 760px)");  // a phone: the conversation is below the board
+
+  function show(id, fromLink) {
     socket.emit(ACTIONS.WATCH, {conversation_id: id}, (res) => {
-      if (!res.ok) return alert(res.error);
+      if (!res.ok) return fromLink ? null : alert(res.error);  // a stale link just shows the board
+      const opening = state.openId !== id;
       state.openId = id;
       upsertConv(res.conversation);
       state.messages.set(id, res.messages);
       state.notes.set(id, res.notes);
       renderChat();
       renderLive();
+      if (opening && oneColumn.matches) $("sv-chat").scrollIntoView({block: "start"});
     });
   }
 
@@ -199,7 +204,7 @@
     if (!c) return;
     $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
     const why = adultReasons(c.risk_reasons).join("; ");
-    $("sv-risk").replaceChildren(riskBadge(c.risk_level), why ? el("span", {class: "why", title: why}, why) : null);
+    $("sv-risk").replaceChildren(riskBadge(c.risk_level), ...(why ? [el("span", {class: "why", title: why}, why)] : []));
     const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
@@ -298,6 +303,7 @@
       renderLive();
       if (openAlerts().length) chime();
       if (state.openId != null) show(state.openId);  // catch up on what we missed while away
+      else if (linked) show(linked, true);  // the link in an SMS page: /supervise?conversation=N
     });
   });
   socket.on(EVENTS.QUEUE, (queue) => {
