@@ -10,6 +10,7 @@ import pytest
 from tests.support.servers import ROOT, VENV_BIN
 from textline.ops import config_check
 from textline.ops.config_check import ERROR
+from textline.texting import spool
 
 SECRET = "s" * 20 + "-a-long-random-secret-value-0123456789"
 HASH_KEY = "h" * 20 + "-another-long-random-value-9876543210"
@@ -134,4 +135,7 @@ def test_a_spool_directory_that_cannot_be_written_is_an_error_in_every_environme
         assert "not writable" in found["SPOOL_DIR"] and str(blocker / "spool") in found["SPOOL_DIR"]
     made = tmp_path / "instance" / "spool"
     assert "SPOOL_DIR" not in errors({**SAFE_PRODUCTION, "SPOOL_DIR": str(made)})
+    assert not made.exists()  # checking creates nothing; the first spooled webhook does
+    spool.prepare(made)
     assert oct(made.stat().st_mode & 0o777) == "0o700"  # owner only: it holds texts and numbers
+    assert "SPOOL_DIR" not in errors({**SAFE_PRODUCTION, "SPOOL_DIR": str(made)})

@@ -132,10 +132,10 @@ def check(env: dict | None = None, binds=()) -> list[Finding]:
             "not set (nor METRICS_ALLOW_FROM): /metrics answers only signed-in admins, so Prometheus cannot scrape.")
     elif cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < 16:
         add(WARNING, "METRICS_TOKEN", "shorter than 16 characters; use a long random value.")
-    try:  # in every environment: without it a text that arrives while SQL is down could be lost
-        spool.prepare(cfg["SPOOL_DIR"])
-    except OSError as exc:
-        add(ERROR, "SPOOL_DIR", f"{cfg['SPOOL_DIR']} is not writable ({exc.strerror or exc}): texts that arrive "
+    # In every environment: without it a text that arrives while SQL is down could be lost.
+    problem = spool.unwritable(cfg["SPOOL_DIR"])
+    if problem:
+        add(ERROR, "SPOOL_DIR", f"{cfg['SPOOL_DIR']} is not writable ({problem}): texts that arrive "
                                 "while the database is down are kept there. Make it a directory owned by the "
                                 "user the web processes run as (it is created with mode 0700).")
     if prod and cfg["LOG_FORMAT"] != "json":

@@ -73,6 +73,26 @@ def prepare(path: str | os.PathLike) -> Path:
     return path
 
 
+def unwritable(path: str | os.PathLike) -> str | None:
+    """Why no spool can be kept at `path` (None: it can), creating nothing: a directory that does not
+    exist yet is made by the first spooled webhook, under its nearest existing parent."""
+    path = Path(path)
+    if path.exists():
+        try:
+            prepare(path)  # its probe file is removed again
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{parent} cannot be written"
+    return None
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
