@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.support.pg_app import postgres_app
+from tests.support.team import on_shift
 from tests.support.texting import console_opener, fake_twilio_client, inbound_params, post_signed
 from textline.extensions import db
 from textline.models import Conversation, ConversationNote, Message, Texter
@@ -18,15 +19,7 @@ ANA, BEN = "+15550107001", "+15550107002"
 
 @pytest.fixture
 def team(app_ctx):
-    people = {
-        "sam": create_user("sam@example.org", "Sam", "volunteer", PASSWORD),
-        "alex": create_user("alex@example.org", "Alex", "volunteer", PASSWORD),
-        "dana": create_user("dana@example.org", "Dana", "supervisor", PASSWORD),
-    }
-    for person in people.values():
-        person.on_shift = True
-    db.session.commit()
-    return people
+    return on_shift(PASSWORD, sam="volunteer", alex="volunteer", dana="supervisor")
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.support.team import on_shift
 from tests.support.texting import console_opener, inbound_params, post_signed
 from textline.extensions import db
 from textline.models import Conversation
-from textline.ops.cli import create_user
 from textline.texting import conversations
 
 PASSWORD = "a-long-password"
@@ -19,15 +19,7 @@ TEXTER = "+15550107001"
 
 @pytest.fixture
 def team(app_ctx):
-    people = {
-        "sam": create_user("sam@example.org", "Sam", "volunteer", PASSWORD),
-        "alex": create_user("alex@example.org", "Alex", "volunteer", PASSWORD),
-        "dana": create_user("dana@example.org", "Dana", "supervisor", PASSWORD),
-    }
-    for person in people.values():
-        person.on_shift = True
-    db.session.commit()
-    return people
+    return on_shift(PASSWORD, sam="volunteer", alex="volunteer", dana="supervisor")
 
 
 @pytest.fixture

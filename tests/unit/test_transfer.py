@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from tests.support.team import on_shift
 from tests.support.texting import COMPLETE_WRAP_UP, console_opener, fake_twilio_client, inbound_params, post_signed
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, ConversationNote
@@ -20,16 +21,7 @@ NOTE = "Texter is worried about exams; we talked about sleep. Check in about tom
 
 @pytest.fixture
 def team(app_ctx):
-    people = {
-        "sam": create_user("sam@example.org", "Sam", "volunteer", PASSWORD),
-        "alex": create_user("alex@example.org", "Alex", "volunteer", PASSWORD),
-        "kim": create_user("kim@example.org", "Kim", "volunteer", PASSWORD),
-        "dana": create_user("dana@example.org", "Dana", "supervisor", PASSWORD),
-    }
-    for person in people.values():
-        person.on_shift = True
-    db.session.commit()
-    return people
+    return on_shift(PASSWORD, sam="volunteer", alex="volunteer", kim="volunteer", dana="supervisor")
 
 
 @pytest.fixture
