@@ -6,7 +6,8 @@ import re
 
 import requests
 
-from tests.support.state import PASSWORD
+from tests.support.state import PASSWORD, make_user
+from textline.extensions import db
 
 
 class Browser:
@@ -40,3 +41,12 @@ def csrf_token(browser: Browser, path: str = "/login") -> str:
 def sign_in(browser: Browser, email: str, password: str = PASSWORD):
     token = csrf_token(browser)
     return browser.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def signed_in_admin(base_url: str, page: str = "/admin/users", **fields) -> Browser:
+    """A browser signed in as a new admin, root@example.org, holding the CSRF token of `page`."""
+    make_user(db.session, "root@example.org", "admin", **fields)
+    browser = Browser(base_url)
+    sign_in(browser, "root@example.org")
+    browser.token = csrf_token(browser, page)
+    return browser

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.support.state import make_user
 from tests.support.texting import inbound_params, post_signed
-from tests.support.web import Browser, csrf_token, sign_in
+from tests.support.web import Browser, csrf_token, sign_in, signed_in_admin
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, TexterPhone, User
 
@@ -19,11 +19,7 @@ NUMBER = "+15550108001"
 
 @pytest.fixture
 def admin(live_app, app_ctx):
-    make_user(db.session, "root@example.org", "admin")
-    client = Browser(live_app.base_url)
-    sign_in(client, "root@example.org")
-    client.token = csrf_token(client, "/admin/users")
-    return client
+    return signed_in_admin(live_app.base_url)
 
 
 def audit_actions(**where):

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.state import PASSWORD, make_user
 from tests.support.texting import console_opener
-from tests.support.web import Browser, csrf_token, sign_in
+from tests.support.web import Browser, signed_in_admin
 from textline.extensions import db
 
 HUGE = "9" * 30  # past every integer type SQLite and PostgreSQL have
@@ -15,11 +15,7 @@ BAD_NUMBERS = ["²", "abc", "-1", "1.5", " 3", HUGE]
 
 @pytest.fixture
 def admin(live_app, app_ctx):
-    make_user(db.session, "root@example.org", "admin")
-    client = Browser(live_app.base_url)
-    sign_in(client, "root@example.org")
-    client.token = csrf_token(client, "/admin/users")
-    return client
+    return signed_in_admin(live_app.base_url)
 
 
 @pytest.mark.parametrize("value", BAD_NUMBERS + ["0"])

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.state import make_user
-from tests.support.web import Browser, csrf_token, sign_in
+from tests.support.web import Browser, csrf_token, sign_in, signed_in_admin
 from textline.console import canned
 from textline.extensions import db
 from textline.models import AuditEvent, CannedResponse
@@ -16,11 +16,7 @@ from textline.models import AuditEvent, CannedResponse
 
 @pytest.fixture
 def admin(live_app, app_ctx):
-    make_user(db.session, "root@example.org", "admin", display_name="Root")
-    client = Browser(live_app.base_url)
-    sign_in(client, "root@example.org")
-    client.token = csrf_token(client, "/admin/saved-replies")
-    return client
+    return signed_in_admin(live_app.base_url, "/admin/saved-replies", display_name="Root")
 
 
 def replies() -> dict[str, CannedResponse]:

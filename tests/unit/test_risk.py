@@ -19,16 +19,6 @@ from textline.safety.risk.lexicon import _openings
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    return RiskScorer(load_lexicon())
-
-
-@pytest.fixture(scope="module")
-def lexicon_only():
-    return RiskScorer(load_lexicon(), model=None)
-
-
 # A tiny standalone lexicon: thresholds 10/20/30 so level tests cannot pass by accident with the
 # packaged 15/40/70.
 TINY = """

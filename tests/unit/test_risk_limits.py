@@ -13,20 +13,10 @@ from sqlalchemy import select
 from tests.support.texting import inbound_params, post_signed
 from textline.extensions import db
 from textline.models import Message
-from textline.safety.risk import RiskScorer, load_lexicon, score_text
+from textline.safety.risk import score_text
 from textline.safety.risk.scorer import SCORED_CHARS
 
 RISK = "i have the pills and i want to kill myself tonight"
-
-
-@pytest.fixture(scope="module")
-def scorer():
-    return RiskScorer(load_lexicon())
-
-
-@pytest.fixture(scope="module")
-def lexicon_only():
-    return RiskScorer(load_lexicon(), model=None)
 
 
 def test_the_cap_is_twilios_longest_text():

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from textline.safety.risk import LexiconError, RiskScorer, load_lexicon
+from textline.safety.risk import LexiconError, load_lexicon
 
 SIGNS = Path(__file__).resolve().parents[1] / "data" / "warning_signs"
 FILES = sorted(SIGNS.glob("*.jsonl"))
@@ -37,11 +37,6 @@ BELOW = pytest.mark.xfail(strict=True, reason="measured below the pre-set thresh
 
 def _params(below: set) -> list:
     return [pytest.param(p, id=p.stem, marks=[BELOW] if p.stem in below else []) for p in FILES]
-
-
-@pytest.fixture(scope="module")
-def scorer():
-    return RiskScorer(load_lexicon())
 
 
 def _check_rows(path: Path) -> list[dict]:
