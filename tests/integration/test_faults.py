@@ -1,7 +1,8 @@
 """Faults on real processes, with real signals: a Redis that hangs (SIGSTOP: the port still accepts, nothing
 answers) and a SQLite database whose write lock someone else holds. The webhook must answer within 2 s
-either way (Twilio gives up at 15 s, nginx at 14 s): 200 with the text stored while Redis hangs, 503 with
-Retry-After while SQLite is locked; other requests are served meanwhile; everything heals afterwards."""
+either way (Twilio gives up at 15 s, nginx at 14 s): 200 with the text stored while Redis hangs, 200 with
+the text kept in the spool while SQLite is locked (stored once the lock is gone); other requests are served
+meanwhile; everything heals afterwards."""
 from __future__ import annotations
 
 import os
@@ -80,7 +81,7 @@ def test_a_hung_redis_does_not_hold_up_the_webhook_and_the_queue_heals(faults):
     assert after.status_code == 200 and took < BOUND
 
 
-def test_a_held_sqlite_write_lock_gets_a_quick_503_and_other_requests_are_served(faults):
+def test_a_held_sqlite_write_lock_gets_a_quick_answer_and_other_requests_are_served(faults):
     stack = faults
     sid = new_sid()  # Twilio retries a webhook with the same MessageSid
     # The write lock, held as a long migration or a stuck writer would (taken when the worker and beat
@@ -105,10 +106,15 @@ def test_a_held_sqlite_write_lock_gets_a_quick_503_and_other_requests_are_served
           f" /healthz in {health_took:.2f} s")
     assert health.status_code == 200 and health_took < BOUND, f"/healthz took {health_took:.1f} s"
     response, took = webhook["response"], webhook["took"]
-    assert response.status_code == 503 and response.headers["Retry-After"], response.status_code
-    assert took < BOUND, f"the 503 took {took:.1f} s"
-    # Twilio's retry, once the lock is gone, is stored.
+    # SQL could not take it within the web process's short busy wait: kept in the spool, answered 200.
+    assert response.status_code == 200, response.status_code
+    assert took < BOUND, f"the answer took {took:.1f} s"
+
+    def stored():
+        with stack.db() as s:
+            return s.scalars(select(Message.body).where(Message.direction == "in", Message.twilio_sid == sid)).all()
+    wait_until(lambda: stored() == ["hi"], timeout=60, what="the spooled text drained into SQL once the lock is gone")
+    # A retry of it anyway (Twilio's, or a slow network's) is stored once.
     retry, took = timed(lambda: stack.text_in(CAL, "hi", sid))
     assert retry.status_code == 200 and took < BOUND
-    with stack.db() as s:
-        assert s.scalars(select(Message.body).where(Message.direction == "in")).all() == ["hi"]
+    assert stored() == ["hi"]
