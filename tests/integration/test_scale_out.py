@@ -100,14 +100,15 @@ def test_a_supervisor_on_process_b_is_told_when_a_worker_cannot_deliver(two):
     dana, sam = two.console("dana@example.org", web=1), two.console("sam@example.org", web=1)
     two.track(dana), two.track(sam)
     dana.wait_for("hello"), sam.wait_for("hello")
-    two.faults({"status": 400, "code": 21610, "message": "Attempt to send to unsubscribed recipient"})
+    # Not 21610 (unsubscribed): that one opts the texter out and ends the conversation, like a STOP.
+    two.faults({"status": 400, "code": 21211, "message": "Invalid 'To' Phone Number"})
     assert two.text_in(TEXTER, "hello?", web=0).status_code == 200
     alert = dana.wait_for("notice", lambda n: n["kind"] == "delivery_failed", timeout=30)
     with two.db() as s:
         conv = s.scalars(select(Conversation)).one()
         welcome = s.scalars(select(Message).where(Message.kind == "welcome")).one()
         alias = conv.texter.alias
-    assert welcome.status == "failed" and welcome.error_code == "21610"
+    assert welcome.status == "failed" and welcome.error_code == "21211"
     assert alert["kind"] == "delivery_failed" and alert["level"] == "warning"
     assert alert["conversation_id"] == conv.id and alert["message_id"] == welcome.id
     assert alert["alias"] == alias and alias in alert["text"]
