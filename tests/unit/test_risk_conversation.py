@@ -5,17 +5,14 @@ The rule is tested on the production scorer's own assessments; the last tests go
 webhooks, real SQL and the escalation that follows."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from tests.support.servers import PostgresServer
+from tests.support.pg_app import postgres_app
 from tests.support.state import settings
 from tests.support.texting import inbound_params, new_sid, post_signed
-from textline.app import create_app
 from textline.config import load_config
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message
@@ -134,21 +131,15 @@ def test_webhook_reads_only_the_same_conversation(live_app, app_ctx):
 
 # ---- the same read on PostgreSQL -------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pg_app(redis_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("risk-pg")
-    postgres = PostgresServer(tmp).start()
-    name = f"textline_risk_{os.getpid()}"
-    url = postgres.create_database(name)
-    app = create_app(load_config(settings(tmp, url, redis_server.url, "http://127.0.0.1:9")))
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    postgres.drop_database(name)
-    postgres.stop()
+@pytest.fixture
+def pg_app(redis_server, tmp_path):
+    """A bare app on a migrated PostgreSQL (create_app would rebind the Socket.IO objects the live app's
+    tests use), with the settings receive_inbound reads."""
+    with postgres_app(tmp_path) as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.config.update(load_config(settings(tmp_path, url, redis_server.url, "http://127.0.0.1:9")))
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+        yield app
 
 
 def test_postgres_reads_the_earlier_text_in_the_window(pg_app):
