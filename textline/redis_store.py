@@ -9,6 +9,7 @@ is repaired from SQL when it answers again (textline/ops/web_upkeep.py, the beat
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import redis
 import socketio as python_socketio
@@ -56,28 +57,27 @@ class FailFastConnection(redis.Connection):
     def _note_failure(self) -> None:
         _down_until[(self.host, int(self.port))] = time.monotonic() + RETRY_AFTER
 
-    def connect(self, *args, **kwargs):
-        self._refuse_if_down()
+    @contextmanager
+    def _noting_failure(self):
         try:
-            return super().connect(*args, **kwargs)
+            yield
         except (RedisConnectionError, RedisTimeoutError):
             self._note_failure()
             raise
+
+    def connect(self, *args, **kwargs):
+        self._refuse_if_down()
+        with self._noting_failure():
+            return super().connect(*args, **kwargs)
 
     def send_packed_command(self, *args, **kwargs):
         self._refuse_if_down()
-        try:
+        with self._noting_failure():
             return super().send_packed_command(*args, **kwargs)
-        except (RedisConnectionError, RedisTimeoutError):
-            self._note_failure()
-            raise
 
     def read_response(self, *args, **kwargs):
-        try:
+        with self._noting_failure():
             return super().read_response(*args, **kwargs)
-        except (RedisConnectionError, RedisTimeoutError):
-            self._note_failure()
-            raise
 
 
 class MessageQueue(python_socketio.RedisManager):
