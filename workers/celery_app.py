@@ -9,6 +9,7 @@ from flask import Flask
 from textline.ops import metrics
 # Imported for their tasks: each registers itself with the Celery app.
 from workers import escalation, ops, outbound, presence, retention, spool  # noqa: F401
+from workers.broker import transport_for
 from workers.timers import Heartbeat
 
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
@@ -50,6 +51,9 @@ def init_app(app: Flask) -> Celery:
                        # beat writes its heartbeat each tick, at least every sweep interval
                        beat_scheduler="workers.timers:HeartbeatScheduler",
                        beat_max_loop_interval=float(cfg["ESCALATION_SWEEP_SECONDS"]))
+    transport = transport_for(celery.conf.broker_url or "")
+    if transport:  # survives Redis going away mid-task (workers/broker.py)
+        celery.conf.broker_transport = transport
     if Heartbeat not in celery.steps["worker"]:
         celery.steps["worker"].add(Heartbeat)
     return celery

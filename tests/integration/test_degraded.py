@@ -69,6 +69,30 @@ def test_redis_down_texts_are_stored_and_answered_then_queued_when_it_returns(de
     assert requests.get(stack.base_url + "/readyz", timeout=15).status_code == 200
 
 
+def test_a_worker_busy_with_a_task_when_redis_goes_away_keeps_running(degraded):
+    """Redis stops while a worker is in the middle of a task (acked late, so still unacked): the worker
+    reconnects when Redis returns, instead of dying of kombu's half-closed channel (workers/broker.py),
+    and the text goes out once."""
+    stack = degraded
+    stack.user("sam@example.org")
+    worker = stack.workers[0]
+    stack.faults({"delay": 4})  # the welcome's send waits at "Twilio" (if it starts before Redis stops)
+    before = worker.log().count("workers.outbound.send_message[")
+    assert stack.text_in(TEXTER, "hi, anyone there?").status_code == 200
+    wait_until(lambda: worker.log().count("workers.outbound.send_message[") > before, timeout=30,
+               what="the welcome's send started")
+    stack.redis_server.stop()
+    try:
+        wait_until(lambda: "Connection to broker lost" in worker.log(), timeout=30, what="the worker saw Redis go")
+    finally:
+        stack.redis_server.start()
+    wait_until(lambda: len(stack.sent_to(TEXTER)) == 1, timeout=60, interval=0.5, what="the welcome sent")
+    wait_until(lambda: worker.log().count("Connected to ") >= 2, timeout=60, what="the worker reconnected")
+    assert worker.alive(), "the worker died when Redis went away"
+    assert "Unrecoverable error" not in worker.log()
+    assert len(stack.sent_to(TEXTER)) == 1
+
+
 def test_a_database_that_never_answers_is_answered_fast_from_the_spool(fragile, tmp_path):
     """The database host accepts the connection and then says nothing (a hung server, a dropped route):
     the connect timeout turns that into a spooled 200 well inside Twilio's 15 s, instead of a hung
