@@ -139,6 +139,7 @@ def test_i_need_a_moment_hands_conversations_to_the_adults_and_pauses(live_app, 
         == {one.id, two.id}  # persistent alerts, paged if nobody answers
     # The adult decides: one taken over, the other back to the front of the queue.
     assert dana.call("take_over", {"conversation_id": one.id})["ok"]
+    assert pauses.current(team["sam"].id)["reason"] == "moment"  # the take-over does not restate the pause
     back = dana.call("hand_back", {"conversation_id": two.id})
     assert back["ok"] and back["conversation"]["status"] == WAITING
     assert sam.wait_for("conversation", lambda c: c["id"] == two.id and c["status"] == WAITING)

@@ -56,7 +56,10 @@ def after_take_over(conv: Conversation, previous_id: int | None) -> None:
         return
     try:
         tallies.hard_conversation(user.id, _high_risk(conv))
-        pause(user, "taken_over", conv.id)
+        if pauses.current(user.id):  # e.g. they asked for a moment: that pause and its reason stand
+            board.publish()
+        else:
+            pause(user, "taken_over", conv.id)
     except RedisError as exc:
         log.warning("no pause after take-over of %s, Redis unavailable: %s", conv.id, exc)
 
