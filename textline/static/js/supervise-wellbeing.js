@@ -38,8 +38,9 @@
   function debriefItem(d) {
     const mine = d.owner_id === me;
     return el("li", {dataset: {testid: "debrief", id: d.id}},
-      el("strong", {}, d.volunteer), ` · ${d.reason_text}`, d.feeling != null ? ` (${d.feeling} of 5)` : "",
-      el("span", {class: "muted small"}, ` · ${time(d.created_at)}`, d.owner ? ` · ${d.owner} has it` : ""),
+      el("div", {class: "debrief-what"}, el("strong", {}, d.volunteer), ` · ${d.reason_text}`,
+        d.feeling != null ? ` (${d.feeling} of 5)` : "",
+        el("span", {class: "muted small"}, ` · ${time(d.created_at)}`, d.owner ? ` · ${d.owner} has it` : "")),
       mine ? null : el("button", {type: "button", class: "secondary small", onclick: () => act(ACTIONS.DEBRIEF_TAKE, d)},
         `I'll talk with ${d.volunteer}`),
       el("button", {type: "button", class: "secondary small", onclick: () => act(ACTIONS.DEBRIEF_DONE, d),
