@@ -112,6 +112,7 @@
     $("checkout-form").reset();
     window.TextlineConsole.shiftChanged({me: res.me, queue: []});
   }
+  $("checkout-feeling").addEventListener("change", () => { $("checkout-error").textContent = ""; });
   $("checkout-skip").addEventListener("click", () => {
     socket.emit(ACTIONS.SHIFT, {on: false}, (res) => { if (!res.ok) return alert(res.error); offShift(res); });
   });
