@@ -3,7 +3,8 @@ moment" and the check-out when going off shift; the adults' volunteers panel wit
 at desktop size and on the adult's phone (390x844). Screenshots in test-artifacts/browser/screens/."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
@@ -100,3 +101,20 @@ def test_dashboard_volunteers_panel(live, pages):
             page.on("dialog", lambda d: d.accept())
             page.get_by_role("button", name="Back to queue").click()
             expect(page.get_by_role("button", name="Back to queue")).to_be_hidden()
+
+
+def test_console_reminds_before_the_shift_limit_and_stops_offering_at_it(live, pages):
+    # The stack's defaults: a 240-minute shift, reminded 15 minutes before.
+    live.user("sam@example.org", display_name="Sam", shift_started_at=datetime.now(timezone.utc) - timedelta(minutes=230))
+    live.user("kim@example.org", display_name="Kim", shift_started_at=datetime.now(timezone.utc) - timedelta(minutes=245))
+    live.text_in("+15550109304", "hi")
+    sam = pages.new()
+    sign_in(sam, "sam@example.org", PASSWORD)
+    expect(sam.get_by_test_id("shift-note")).to_contain_text(re.compile(r"reaches its limit in (9|10) minutes"))
+    expect(sam.get_by_role("button", name="Claim Texter", exact=False)).to_be_visible()
+    kim = pages.new()
+    sign_in(kim, "kim@example.org", PASSWORD)
+    expect(kim.get_by_test_id("shift-note")).to_contain_text("no new texters")
+    expect(kim.get_by_test_id("queue-item")).to_have_count(1)
+    expect(kim.get_by_role("button", name="Claim Texter", exact=False)).to_be_hidden()
+    check(kim, "console-shift-limit")
