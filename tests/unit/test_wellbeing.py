@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from tests.support.pg_app import postgres_app
@@ -13,7 +15,7 @@ from tests.support.state import settings
 from tests.support.texting import console_opener, inbound_params, post_signed, wrap_up
 from textline.config import load_config
 from textline.extensions import db
-from textline.models import ACTIVE, WAITING, Conversation, DebriefTask, Escalation, ShiftCheckout, User
+from textline.models import ACTIVE, Base, WAITING, Conversation, DebriefTask, Escalation, ShiftCheckout, User
 from textline.ops.cli import create_user
 from textline.texting import queue
 from textline.wellbeing import checkout, pauses, tallies
@@ -21,6 +23,7 @@ from textline.wellbeing import checkout, pauses, tallies
 PASSWORD = "a-long-password"
 HIGH = "i have the pills in my hand and i want to kill myself tonight"
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
+WELLBEING_TABLES = {"shift_checkouts", "debrief_tasks"}
 
 
 @pytest.fixture
@@ -254,3 +257,6 @@ def test_postgres_stores_check_outs_and_debriefs(pg_app):
         assert stored.created_at.tzinfo is not None and stored.done_at is None
         assert db.session.get(User, sam.id).on_shift is False
         db.session.remove()
+        with db.engine.connect() as conn:  # migration 0014_wellbeing builds exactly what the models say
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert [d for d in diff if WELLBEING_TABLES & set(str(d).split("'"))] == []
