@@ -109,5 +109,10 @@ cat <<MSG
   Open the simulator and the console side by side, text from the simulator, claim the
   conversation in the console and reply. Press Ctrl-C to stop.
 
+  Volunteer wellbeing: end a conversation with "Risk you assessed: High" and the volunteer is paused
+  for ${TEXTLINE_PAUSE_MINUTES:-5} minutes (the advisor sees it under "Volunteers on shift" at
+  $PUBLIC_BASE_URL/supervise); "I need a moment" hands conversations to the advisor; going off shift
+  asks a short check-out, and a low answer puts a debrief on the advisor's panel.
+
 MSG
 watch_children

@@ -37,10 +37,13 @@ SPOOL = "spool"                          # texts waiting for the database (the a
 TRANSFERRED_AWAY = "transferred_away"
 TRANSFERRED_IN = "transferred_in"
 TAKEN_OVER = "taken_over"
+WELLBEING = "wellbeing"                  # a volunteer's own pause and shift limits, to them alone
+VOLUNTEER_BOARD = "volunteer_board"      # the adults' volunteers panel: loads, pauses, debriefs
 SIM_MESSAGE = "sim_message"              # the texter simulator's phone
 SIM_STATUS = "sim_status"
 SENT = frozenset({HELLO, QUEUE, QUEUE_ITEM, CONVERSATION, MESSAGE, MESSAGE_STATUS, NOTE, ALERT, ESCALATION,
-                  NOTICE, SPOOL, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, SIM_MESSAGE, SIM_STATUS})
+                  NOTICE, SPOOL, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, WELLBEING, VOLUNTEER_BOARD, SIM_MESSAGE,
+                  SIM_STATUS})
 
 # ---- rooms --------------------------------------------------------------------------------------
 VOLUNTEERS = "volunteers"    # on-shift volunteers: queue changes
@@ -212,6 +215,23 @@ def notice_raised(kind: str, level: str, text: str, conv: Conversation | None = 
 def spool_changed(count: int, oldest_seconds: float) -> None:
     """How many texts wait in the spool for the database (textline/texting/spool_drain.py)."""
     _emit(SPOOL, payloads.spool(count, oldest_seconds), to=SUPERVISORS)
+
+
+# ---- volunteer wellbeing --------------------------------------------------------------------------
+
+def wellbeing_changed(user_id: int, data: dict) -> None:
+    """A volunteer's pause or limits changed: their own consoles, nobody else's."""
+    _emit(WELLBEING, data, to=user_room(user_id))
+
+
+def volunteer_board_changed(board: dict) -> None:
+    """The volunteers panel: the adults only (it names who is struggling)."""
+    _emit(VOLUNTEER_BOARD, board, to=SUPERVISORS)
+
+
+def moment_noted(note: ConversationNote) -> None:
+    """A volunteer's "I need a moment" note on a conversation they handed to the adults."""
+    _emit(NOTE, payloads.note(note), to=SUPERVISORS)
 
 
 # ---- the texter simulator -----------------------------------------------------------------------

@@ -241,6 +241,13 @@ def load_config(env: dict | None = None) -> dict:
         # (textline/accounts/sessions.py): a shift fits in it, a console left open on a shared desk does not.
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 60),
         "SESSION_MAX_HOURS": _int(env, "SESSION_MAX_HOURS", 12),
+        # Volunteer wellbeing (textline/wellbeing/): the pause after a hard conversation, the longest
+        # continuous shift (with a reminder before it), and how many high-risk conversations a volunteer
+        # takes in one shift before high-risk texters go to others first. 0 turns a limit off.
+        "PAUSE_MINUTES": _int(env, "TEXTLINE_PAUSE_MINUTES", 5),
+        "SHIFT_MAX_MINUTES": _int(env, "TEXTLINE_SHIFT_MAX_MINUTES", 240),
+        "SHIFT_REMINDER_MINUTES": _int(env, "TEXTLINE_SHIFT_REMINDER_MINUTES", 15),
+        "HIGH_RISK_PER_SHIFT": _int(env, "TEXTLINE_HIGH_RISK_PER_SHIFT", 3),
         # How many reverse proxies (nginx, a load balancer) stand in front of the web processes: their
         # X-Forwarded-For / -Proto are believed that many hops deep, and no further (ProxyFix, app.py).
         "TRUSTED_PROXIES": _int(env, "TEXTLINE_TRUSTED_PROXIES", 0),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from textline.console import wrap_up
-from textline.models import Conversation, ConversationNote, Escalation, Message, User
+from textline.models import Conversation, ConversationNote, DebriefTask, Escalation, Message, User
 from textline.safety import danger
 from textline.safety.deadlines import due_at
 
@@ -204,3 +204,36 @@ def transfer_target(user, load: int) -> dict:
 def phone_status(sid: str, status: str) -> dict:
     """The texter simulator: whether the text line took a text sent from the simulated phone."""
     return {"sid": sid, "status": status}
+
+
+# ---- volunteer wellbeing (textline/wellbeing/) ----------------------------------------------------
+
+def wellbeing(pause: dict | None, shift_started_at: datetime | None, shift_max_minutes: int, reminder_minutes: int,
+              past_shift_limit: bool, high_risk_to_others: bool, tally: dict) -> dict:
+    """A volunteer's own state, for their console only: their pause, their shift's clock and limits."""
+    return {"pause": pause, "shift_started_at": _iso(shift_started_at), "shift_max_minutes": shift_max_minutes,
+            "reminder_minutes": reminder_minutes, "past_shift_limit": past_shift_limit,
+            "high_risk_to_others": high_risk_to_others, "high_risk_count": tally["high"]}
+
+
+def volunteer_load(user: User, holding: int, tally: dict, pause: dict | None, present: bool,
+                   past_shift_limit: bool, high_risk_to_others: bool) -> dict:
+    """One row of the adults' volunteers panel: counts and times, never what any texter wrote."""
+    return {"id": user.id, "name": user.display_name, "holding": holding, "capacity": user.capacity,
+            "conversations": tally["conversations"], "hard": tally["hard"], "high": tally["high"],
+            "shift_started_at": _iso(user.shift_started_at), "last_pause_at": tally["last_pause_at"],
+            "pause": pause, "present": present, "past_shift_limit": past_shift_limit,
+            "high_risk_to_others": high_risk_to_others}
+
+
+DEBRIEF_REASONS = {"low_feeling": "Felt low at check-out", "asked_to_talk": "Asked to talk with an adult",
+                   "both": "Felt low and asked to talk"}
+
+
+def debrief(task: DebriefTask) -> dict:
+    checkout = task.checkout
+    return {"id": task.id, "volunteer_id": task.volunteer_id, "volunteer": task.volunteer.display_name,
+            "reason": task.reason, "reason_text": DEBRIEF_REASONS.get(task.reason, task.reason),
+            "feeling": checkout.feeling if checkout else None, "created_at": _iso(task.created_at),
+            "owner": task.owner.display_name if task.owner else None, "owner_id": task.owner_id,
+            "done_at": _iso(task.done_at)}

@@ -161,6 +161,11 @@ SOCKET_EVENTS = {
         "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
         "adult_join": SUPERVISOR, "take_over": SUPERVISOR,
+        # Volunteer wellbeing (textline/wellbeing/sockets.py): a volunteer's own state and choices...
+        "wellbeing": VOLUNTEER, "ready_to_go_on": VOLUNTEER, "need_moment": VOLUNTEER, "check_out": VOLUNTEER,
+        # ...and the adults' panel, debriefs and sending a conversation back to the queue.
+        "volunteer_board": SUPERVISOR, "debrief_take": SUPERVISOR, "debrief_done": SUPERVISOR,
+        "hand_back": SUPERVISOR,
     },
     "/simulator": {"connect": DEMO, "watch": DEMO},  # only registered usefully with SIMULATOR_ENABLED
 }

@@ -13,6 +13,7 @@ from textline.accounts import audit, presence
 from textline.extensions import db
 from textline.models import ACTIVE, Conversation, User, utcnow
 from textline.texting import conversations
+from textline.wellbeing import board, pauses, tallies
 
 
 def sees_queue(user: User) -> bool:
@@ -27,7 +28,11 @@ def set_on_shift(user: User, on: bool) -> None:
         user.on_shift = on
         user.shift_started_at = utcnow() if on else None
         audit.record("shift_start" if on else "shift_end", user, "user", user.id)
+        if on:
+            tallies.reset(user.id)  # the panel counts this shift only
+        pauses.end(user.id)  # a pause belongs to the shift it happened in
     broadcast.shift_changed(user)
+    board.publish()
 
 
 def sweep_absent() -> int:
@@ -44,4 +49,5 @@ def sweep_absent() -> int:
         # Gone that long: off shift, so nothing new is routed to them until they come back.
         db.session.execute(update(User).where(User.id == user_id).values(on_shift=False, shift_started_at=None))
         db.session.commit()
+        board.publish()
     return moved

@@ -25,6 +25,7 @@ from textline.ops import web_upkeep
 from textline.safety.sockets import SupervisionEvents
 from textline.texting import conversations, queue_sync
 from textline.texting.conversations import ConversationError
+from textline.wellbeing.sockets import WellbeingEvents
 
 
 def _my_conversations() -> list[dict]:
@@ -120,5 +121,6 @@ class ConversationEvents:
         return {"conversation": payloads.conversation(conv)}
 
 
-class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, Namespace):
+class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, WellbeingEvents,
+                       Namespace):
     """Every console event, volunteers' and adults'."""

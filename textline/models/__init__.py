@@ -5,6 +5,7 @@ from textline.models.canned import CannedResponse
 from textline.models.people import Role, User, UserSession
 from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, ConversationNote, Escalation, Page
 from textline.models.survey import SurveyResponse
+from textline.models.wellbeing import DebriefTask, ShiftCheckout
 from textline.models.texting import (
     ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
     Conversation, DeliveryReceipt, Message, MessageMedia, Texter, TexterPhone,
@@ -13,5 +14,5 @@ from textline.models.texting import (
 __all__ = [
     "AuditEvent", "Base", "CannedResponse", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
     "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
-    "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
+    "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES", "ShiftCheckout", "DebriefTask",
 ]

@@ -44,10 +44,14 @@ def page_failed(conv: Conversation, advisor_name: str, error_code: str | None) -
                               conv, level="urgent", error_code=error_code)
 
 
+REQUEUE_WHY = {"disconnected": "their volunteer disconnected",
+               "adult_hand_back": "an adult sent them back to the front of the queue"}
+
+
 def requeued(conv: Conversation, reason: str) -> dict:
-    """A volunteer vanished: their texter is waiting again."""
-    return notify_supervisors("requeued", f"{conv.texter.alias} is back in the queue: their volunteer "
-                              f"disconnected.", conv, reason=reason)
+    """A volunteer vanished, or an adult sent the conversation back: their texter is waiting again."""
+    return notify_supervisors("requeued", f"{conv.texter.alias} is back in the queue: "
+                              f"{REQUEUE_WHY.get(reason, reason)}.", conv, reason=reason)
 
 
 def review_needed(conv: Conversation) -> dict:

@@ -17,6 +17,7 @@ from textline.models import ACTIVE, CLOSED, WAITING, Conversation, ConversationN
 from textline.safety import danger, escalation
 from textline.texting import conversations, queue
 from textline.texting.conversations import ConversationError, adult_joins, announce_adult, get_conversation
+from textline.wellbeing import care
 
 MAX_NOTE = 2000
 
@@ -139,6 +140,7 @@ def take_over(conversation_id, user: User) -> Conversation:
     announce_adult(conv, acked)
     if previous is not None:
         broadcast.taken_over(conv, user, previous)
+        care.after_take_over(conv, previous)
     return conv
 
 

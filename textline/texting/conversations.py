@@ -18,6 +18,7 @@ from textline.ops.request_args import whole_number
 from textline.safety import deadlines, escalation, notices, timers
 from textline.texting import outgoing, queue, queue_sync, survey
 from textline.texting.outgoing import MAX_BODY
+from textline.wellbeing import board, care, limits
 
 
 class ConversationError(Exception):
@@ -42,7 +43,13 @@ def claim(conversation_id, user: User) -> Conversation:
     if conv.status != WAITING:
         raise ConversationError("Someone else already took this conversation.", "taken")
     capacity = 0 if user.is_supervisor else user.capacity
+    refused = None if user.is_supervisor else limits.refusal(user, conv.risk_level)
+    if refused:
+        raise ConversationError(*refused)
     won = queue.claim(conv.id, user.id, capacity)
+    if won == queue.PAUSED:
+        raise ConversationError("You are taking a pause. Press “I'm ready to go on” when you want "
+                                "texters again.", "paused")
     if won == queue.AT_CAPACITY:
         raise ConversationError(f"You already have {capacity} conversations open.", "at_capacity")
     if won == queue.GONE:
@@ -61,6 +68,7 @@ def claim(conversation_id, user: User) -> Conversation:
     queue_sync.publish_queue()
     broadcast.conversation_changed(conv, user.id)
     timers.schedule(deadlines.next_for(conv))
+    board.publish()
     return conv
 
 
@@ -179,16 +187,19 @@ def after_close(conv: Conversation, was_waiting: bool) -> None:
     if was_waiting:
         queue_sync.publish_queue()
     broadcast.conversation_changed(conv)
+    if not was_waiting:
+        care.after_close(conv)  # a hard one: its volunteer is offered a pause
 
 
-def hand_back_all(volunteer_id: int, reason: str) -> list[int]:
-    """Return a volunteer's conversations to the queue (they vanished past the grace period).
+def hand_back_all(volunteer_id: int, reason: str, only: set[int] | None = None) -> list[int]:
+    """Return a volunteer's conversations to the queue (they vanished past the grace period), or `only`
+    some of them (an adult sent one back after "I need a moment").
 
     They go back at the front for their risk level (queued_at = when the texter first wrote), and
     the adults are told. Conditional updates make overlapping sweeps harmless."""
     moved = []
-    convs = db.session.scalars(select(Conversation).where(
-        Conversation.volunteer_id == volunteer_id, Conversation.status == ACTIVE)).all()
+    held = select(Conversation).where(Conversation.volunteer_id == volunteer_id, Conversation.status == ACTIVE)
+    convs = db.session.scalars(held if only is None else held.where(Conversation.id.in_(only))).all()
     for conv in convs:
         done = db.session.execute(
             update(Conversation).where(Conversation.id == conv.id, Conversation.status == ACTIVE,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from textline.redis_store import get_redis, key
+from textline.wellbeing import pauses, tallies
 
 QUEUE = key("queue")
 PRIORITY_MAX = 100
@@ -14,19 +15,24 @@ PRIORITY_MAX = 100
 # then earlier arrival. 1e13 ms is ~300 years, so the arrival part never spills into priority.
 _PRIORITY_STEP = 10**13
 
-# Atomic claim: the conversation must still be queued and the volunteer under capacity.
-# Returns 1 claimed, 0 gone (someone else won / it closed), -1 at capacity. A short-lived marker
-# tells restore() that SQL may still say "waiting" because the claim's commit is in flight.
+# Atomic claim: the conversation must still be queued, the volunteer not pausing (their pause key,
+# textline/wellbeing/pauses.py) and under capacity. Returns 1 claimed, 0 gone (someone else won / it
+# closed), -1 at capacity, -2 paused. A short-lived marker tells restore() that SQL may still say
+# "waiting" because the claim's commit is in flight. A claim counts in the volunteer's shift tally
+# (textline/wellbeing/tallies.py) in the same step.
 _CLAIM = """
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 1 then return -2 end
 local cap = tonumber(ARGV[2])
 if cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+redis.call('HINCRBY', KEYS[5], 'conversations', 1)
+redis.call('EXPIRE', KEYS[5], ARGV[4])
 return 1
 """
-CLAIMED, GONE, AT_CAPACITY = 1, 0, -1
+CLAIMED, GONE, AT_CAPACITY, PAUSED = 1, 0, -1, -2
 CLAIM_MARKER_SECONDS = 60  # far longer than a claim's SQL commit takes
 
 # Put back a conversation SQL says is waiting, unless it was just claimed. LT: add it if missing, or
@@ -60,8 +66,9 @@ def remove(conversation_id: int) -> None:
 
 def claim(conversation_id: int, volunteer_id: int, capacity: int) -> int:
     r = get_redis()
-    return int(r.eval(_CLAIM, 3, QUEUE, load_key(volunteer_id), claimed_key(conversation_id), str(conversation_id),
-                      int(capacity), CLAIM_MARKER_SECONDS))
+    return int(r.eval(_CLAIM, 5, QUEUE, load_key(volunteer_id), claimed_key(conversation_id),
+                      pauses.pause_key(volunteer_id), tallies.tally_key(volunteer_id), str(conversation_id),
+                      int(capacity), CLAIM_MARKER_SECONDS, tallies.KEEP_SECONDS))
 
 
 def release(conversation_id: int, volunteer_id: int | None) -> None:

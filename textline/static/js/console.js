@@ -63,7 +63,8 @@
   // Someone new entered the queue (not the queue as it was when this console started watching it).
   function noticeQueue(queue) {
     const ids = new Set(queue.map((c) => c.id));
-    const watching = !!state.me && state.me.on_shift;
+    // Pausing after a hard conversation: nobody new is offered, so nothing chimes (console-wellbeing.js).
+    const watching = !!state.me && state.me.on_shift && !$("console").dataset.paused;
     const fresh = state.queueSeen && watching ? queue.filter((c) => !state.queueSeen.has(c.id)) : [];
     state.queueSeen = ids;
     if (fresh.length) {
@@ -91,6 +92,7 @@
     $("queue-empty").hidden = state.queue.length > 0 || !watching;
     $("queue-off").hidden = watching;
     $("queue-count").hidden = !watching;  // off shift the list is not sent: "0" would be untrue
+    document.dispatchEvent(new CustomEvent("textline:queue"));  // console-wellbeing.js marks pauses and limits
   }
 
   // ---- shift -----------------------------------------------------------------------------------
@@ -102,14 +104,22 @@
     $("shift-toggle").className = on ? "secondary small" : "primary small";  // off shift, it is the next step
   }
 
+  function shiftChanged(res) {
+    state.me = res.me;
+    state.queue = res.queue || [];
+    state.queueSeen = new Set(state.queue.map((c) => c.id));  // what is there on coming on shift is not news
+    renderShift();
+    renderQueue();
+    document.dispatchEvent(new CustomEvent("textline:shift", {detail: state.me}));
+  }
+
   $("shift-toggle").addEventListener("click", () => {
-    socket.emit(ACTIONS.SHIFT, {on: !(state.me && state.me.on_shift)}, (res) => {
+    const on = !!(state.me && state.me.on_shift);
+    // A volunteer going off shift is asked how they are first (console-wellbeing.js).
+    if (on && state.me.role === "volunteer" && window.TextlineConsole.checkOut) return window.TextlineConsole.checkOut();
+    socket.emit(ACTIONS.SHIFT, {on: !on}, (res) => {
       if (!res.ok) return alert(res.error);
-      state.me = res.me;
-      state.queue = res.queue;
-      state.queueSeen = new Set(res.queue.map((c) => c.id));  // what is there on coming on shift is not news
-      renderShift();
-      renderQueue();
+      shiftChanged(res);
     });
   });
 
@@ -370,6 +380,7 @@
   });
   socket.on(EVENTS.CONVERSATION, (c) => {
     if (!state.mine.has(c.id)) return;
+    if (c.status === "waiting") return drop(c.id);  // an adult sent it back to the queue
     // Closed under the volunteer by the texter's STOP: the server says the wrap-up is still theirs to write.
     state.mine.set(c.id, c);
     renderMine();
@@ -413,7 +424,8 @@
 
   // For console-safety.js, console-canned.js and console-transfer.js: the socket, which conversation is
   // open, and adding or dropping a conversation.
-  window.TextlineConsole = {socket, openId: () => state.openId, adopt, drop};
+  window.TextlineConsole = {socket, openId: () => state.openId, adopt, drop, shiftChanged,
+    me: () => state.me};
 
   // Presence: the server forgets a console that stops beating (its conversations go back to the queue).
   let beat = null;

@@ -1,7 +1,7 @@
 // Socket.IO event names, the browser's copy of the server's: every page script names events through
 // these, never as bare strings. EVENTS are what the server sends (the constants in textline/broadcast.py);
 // ACTIONS are what a page asks the server to do (the handlers in textline/console/sockets.py,
-// textline/safety/sockets.py, textline/console/transfer_events.py and textline/texting/simulator.py).
+// textline/safety/sockets.py, textline/console/transfer_events.py, textline/wellbeing/sockets.py and textline/texting/simulator.py).
 // tests/unit/test_events.py checks that both sides agree.
 (function () {
   "use strict";
@@ -21,6 +21,8 @@
     TRANSFERRED_AWAY: "transferred_away",
     TRANSFERRED_IN: "transferred_in",
     TAKEN_OVER: "taken_over",
+    WELLBEING: "wellbeing",
+    VOLUNTEER_BOARD: "volunteer_board",
     SIM_MESSAGE: "sim_message",
     SIM_STATUS: "sim_status",
   });
@@ -41,6 +43,14 @@
     WHISPER: "whisper",
     ADULT_JOIN: "adult_join",
     TAKE_OVER: "take_over",
+    WELLBEING: "wellbeing",
+    READY_TO_GO_ON: "ready_to_go_on",
+    NEED_MOMENT: "need_moment",
+    CHECK_OUT: "check_out",
+    VOLUNTEER_BOARD: "volunteer_board",
+    DEBRIEF_TAKE: "debrief_take",
+    DEBRIEF_DONE: "debrief_done",
+    HAND_BACK: "hand_back",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

@@ -176,6 +176,7 @@
       el("div", {class: "bubble"}, n.body == null ? el("em", {}, "(erased)") : n.body),
       el("div", {class: "meta small muted"}, n.kind === "transfer"
         ? `Handover note from ${n.author} when passing the conversation to ${n.recipient} · `
+        : n.kind === "moment" ? `${n.author} asked for a moment and handed this to the adults · `
         : `Private note from ${n.author} to the volunteer · `,
         new Date(n.created_at).toLocaleTimeString()));
   }
@@ -220,6 +221,8 @@
     for (const id of ["sv-join", "sv-take", "sv-end"]) $(id).disabled = closed;
     $("sv-join").hidden = c.adult_name != null;
     $("sv-take").hidden = c.volunteer_id === me;
+    // "I need a moment" leaves the choice to the adult: take it over, or back to the front of the queue.
+    $("sv-hand-back").hidden = closed || c.status !== "active" || !c.volunteer_id || c.volunteer_id === me;
     $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
     $("sv-reply-form").hidden = closed;
   }
@@ -251,6 +254,12 @@
       state.notes.set(res.conversation.id, res.notes);
       renderChat();
     });
+  });
+
+  $("sv-hand-back").addEventListener("click", () => {
+    const c = state.convs.get(state.openId);
+    if (!c || !confirm(`Send ${c.alias} back to the front of the queue, away from ${c.volunteer_name}?`)) return;
+    act(ACTIONS.HAND_BACK, {conversation_id: state.openId}, (res) => upsertConv(res.conversation));
   });
 
   $("sv-whisper-form").addEventListener("submit", (event) => {
@@ -285,6 +294,8 @@
       upsertConv(res.conversation);
     });
   });
+
+  window.TextlineSupervise = {socket, show};  // supervise-wellbeing.js: the volunteers panel
 
   // ---- live events -----------------------------------------------------------------------------
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
