@@ -54,6 +54,11 @@ ROUTES = {
     "canned.edit": (ADMIN, "GET", "/admin/saved-replies/{reply_id}"),
     "canned.update": (ADMIN, "POST", "/admin/saved-replies/{reply_id}"),
     "canned.set_active": (ADMIN, "POST", "/admin/saved-replies/{reply_id}/active"),
+    "duty.conversation": (SUPERVISOR, "GET", "/duty/conversations/{conversation_id}"),
+    "duty.mark": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/mark"),
+    "duty.decide": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/decision"),
+    "duty.emergency": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/emergency"),
+    "duty.hold": (ADMIN, "POST", "/duty/conversations/{conversation_id}/hold"),
     "insights.page": (SUPERVISOR, "GET", "/insights"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
@@ -160,7 +165,7 @@ SOCKET_EVENTS = {
         "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
         "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
-        "adult_join": SUPERVISOR, "take_over": SUPERVISOR,
+        "adult_join": SUPERVISOR, "take_over": SUPERVISOR, "work_list": SUPERVISOR,
     },
     "/simulator": {"connect": DEMO, "watch": DEMO},  # only registered usefully with SIMULATOR_ENABLED
 }

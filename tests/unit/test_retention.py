@@ -32,7 +32,8 @@ def test_retention_erases_old_closed_conversations_and_keeps_counts(live_app, ap
     old = _conversation(live_app, OLD, "i want to kms, my mum hits me", closed_days_ago=120)
     recent = _conversation(live_app, RECENT, "recent closed one", closed_days_ago=10)
     before = retention.counts()
-    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 1, "texters_unlinked": 1}
+    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 1, "texters_unlinked": 1,
+                                             "report_decisions_deleted": 0, "emergency_records_deleted": 0}
     after = retention.counts()
     assert {k: after[k] for k in ("conversations", "messages", "texters")} == \
         {k: before[k] for k in ("conversations", "messages", "texters")}

@@ -19,6 +19,7 @@ from textline.accounts.permissions import can_view
 from textline.console import wrap_up
 from textline.console.actions import action
 from textline.console.transfer_events import TransferEvents
+from textline.duty.sockets import DutyEvents
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, Conversation
 from textline.ops import web_upkeep
@@ -120,5 +121,5 @@ class ConversationEvents:
         return {"conversation": payloads.conversation(conv)}
 
 
-class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, Namespace):
+class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, DutyEvents, Namespace):
     """Every console event, volunteers' and adults'."""
