@@ -12,7 +12,7 @@ from tests.support.state import make_user
 from tests.support.texting import ConsoleClient, inbound_params, login, post_signed
 from tests.support.web import Browser, sign_in
 from textline.extensions import db
-from textline.models import CannedResponse, Conversation
+from textline.models import CannedResponse, Conversation, Texter
 from textline.texting import queue
 
 PUBLIC, TWILIO, SIGNED_IN, VOLUNTEER, SUPERVISOR, ADMIN, TOKEN, FAKE_TWILIO, SCRAPER = (
@@ -86,6 +86,14 @@ def accounts(app_ctx):
 
 
 @pytest.fixture
+def conversation(app_ctx):
+    conv = Conversation(texter=Texter(phone_hash="matrix", alias="Matrix Fox"), status="waiting", risk_reasons=[])
+    db.session.add(conv)
+    db.session.commit()
+    return conv
+
+
+@pytest.fixture
 def saved_reply(app_ctx):
     reply = CannedResponse(title="Greeting", body="Hi, thanks for texting.")
     db.session.add(reply)
@@ -112,9 +120,10 @@ def _request(client, method, path):
 
 @pytest.mark.parametrize("endpoint", sorted(e for e, (who, _, _) in ROUTES.items() if who in RANK or who == SIGNED_IN))
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(accounts, saved_reply, live_app, endpoint, role):
+def test_role_matrix(accounts, saved_reply, conversation, live_app, endpoint, role):
     who, method, path = ROUTES[endpoint]
-    path = path.format(user_id=accounts[VOLUNTEER].id, sid=live_app.account_sid, reply_id=saved_reply.id)
+    path = path.format(user_id=accounts[VOLUNTEER].id, sid=live_app.account_sid, reply_id=saved_reply.id,
+                       conversation_id=conversation.id)
     response = _request(_client(live_app, role), method, path)
     if role == "anonymous":
         assert response.status_code == 302 and "/login" in response.headers["Location"], response.status_code

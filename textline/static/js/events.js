@@ -23,6 +23,8 @@
     TAKEN_OVER: "taken_over",
     SIM_MESSAGE: "sim_message",
     SIM_STATUS: "sim_status",
+    WORK: "work",
+    REPORT_REMINDER: "report_reminder",
   });
 
   const ACTIONS = Object.freeze({
@@ -41,6 +43,7 @@
     WHISPER: "whisper",
     ADULT_JOIN: "adult_join",
     TAKE_OVER: "take_over",
+    WORK_LIST: "work_list",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

@@ -222,6 +222,7 @@
     $("sv-take").hidden = c.volunteer_id === me;
     $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
     $("sv-reply-form").hidden = closed;
+    $("sv-duty").href = `/duty/conversations/${c.id}`;  // its report decision and emergency records (adults only)
   }
 
   function addTo(map, item) {
@@ -352,4 +353,6 @@
     $("notices-empty").hidden = true;
   }
 
+  // For the dashboard's other scripts (work-list.js): the one socket, and opening a conversation.
+  window.TextlineSupervise = Object.freeze({socket, show});
 })();
