@@ -9,7 +9,7 @@ from textline import broadcast
 from textline.accounts import audit
 from textline.accounts.access import admin_required, supervisor_required
 from textline.duty import decisions, emergencies, owed, reminders
-from textline.duty.forms import DutyError, local_input
+from textline.duty.forms import DutyError, line_tz, local_input
 from textline.extensions import db
 from textline.models import REPORTED_TO, Conversation, utcnow
 from textline.ops.request_args import get_or_404
@@ -22,7 +22,7 @@ def _page(conv: Conversation, error: DutyError | None = None, form=None, status:
     report = owed.for_conversation(conv.id)
     return render_template(
         "duty/conversation.html", conv=conv, report=report, records=emergencies.for_conversation(conv.id),
-        error=error, form=form or {}, now_input=local_input(now), local=local_input,
+        error=error, form=form or {}, now_input=local_input(now), local=local_input, tz_name=line_tz().key,
         overdue=report is not None and reminders.overdue(report, now),
         decision_text=decisions.DECISION_TEXT, reported_to=[(k, decisions.REPORTED_TO_TEXT[k]) for k in REPORTED_TO],
         reported_to_text=decisions.REPORTED_TO_TEXT), status
