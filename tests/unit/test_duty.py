@@ -343,3 +343,20 @@ def test_postgres_owes_decides_reminds_records_and_forgets(pg_app):
         db.session.commit()
         assert records.apply_retention(10, utcnow()) == {"report_decisions_deleted": 1, "emergency_records_deleted": 1}
         db.session.remove()
+
+
+# ---- the demo -----------------------------------------------------------------------------------
+
+def test_the_demo_seeds_an_owed_and_a_reported_example_once(live_app, app_ctx):
+    runner = live_app.app.test_cli_runner()
+    result = runner.invoke(args=["textline", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "duty-of-care examples" in result.output
+    assert runner.invoke(args=["textline", "seed-demo"]).exit_code == 0  # once only
+    reports = db.session.scalars(select(ReportDecision).order_by(ReportDecision.id)).all()
+    assert [(r.trigger, r.decision, r.reference) for r in reports] == \
+        [("risk", None, None), ("risk", "reported", "CPS-DEMO-0001")]
+    assert [e.service for e in db.session.scalars(select(EmergencyRecord))] == ["911"]
+    with live_app.app.test_request_context():
+        assert [i.kind for i in work_list.items()] == ["report"]
+    assert build_report(parse_period(None, None, load_schedule().tz)).duty["emergency_contacts"] == 1
