@@ -246,16 +246,20 @@ def test_reports_outlive_transcripts_and_go_after_their_own_period_unless_held(l
         _closed_long_ago(conv, 200)
     admin = _adult(live_app, "root@example.org")
     admin.post(f"/duty/conversations/{held.id}/hold", data={"csrf_token": csrf_token(admin, "/supervise"), "hold": "on"})
-    assert owed.for_conversation(held.id).legal_hold is True and _audits("report.legal_hold")
+    assert owed.for_conversation(held.id).legal_hold is True and records.held(held.id)
+    assert [r.legal_hold for r in emergencies.for_conversation(held.id)] == [True]  # the whole conversation's
+    assert _audits("duty.legal_hold")[0].details == {"hold": True, "records": 2}
+    assert emergencies.record(held, team["dana"], {"service": "police"}).legal_hold is True  # held with the rest
 
     # Transcripts go after RETENTION_DAYS; the duty records stay.
     assert retention.apply_retention(90)["conversations_erased"] == 2
     assert records.apply_retention(365 * 7, utcnow()) == {"report_decisions_deleted": 0, "emergency_records_deleted": 0}
     assert db.session.scalar(select(func.count()).select_from(ReportDecision)) == 2
 
-    # Past REPORT_RETENTION_DAYS: gone, but the held report stays.
-    assert records.apply_retention(100, utcnow()) == {"report_decisions_deleted": 1, "emergency_records_deleted": 2}
+    # Past REPORT_RETENTION_DAYS: gone, but the held conversation's records stay.
+    assert records.apply_retention(100, utcnow()) == {"report_decisions_deleted": 1, "emergency_records_deleted": 1}
     assert [r.conversation_id for r in db.session.scalars(select(ReportDecision))] == [held.id]
+    assert [r.conversation_id for r in db.session.scalars(select(EmergencyRecord))] == [held.id, held.id]
     assert _audits("duty.retention")[0].details["report_decisions"] == 1
 
 
@@ -279,6 +283,7 @@ def test_the_admin_export_carries_duty_records_and_erasure_keeps_only_held_ones(
     assert c["report_decision"]["reported_to"] == "online_exploitation_platform"
     assert [e["outcome"] for e in c["emergency_records"]] == ["ambulance came"]
 
+    # Only the emergency record is held (as when the hold came before the report decision was owed).
     db.session.execute(update(EmergencyRecord).values(legal_hold=True))
     db.session.commit()
     erased = admin.post("/admin/texters/erase", data={"csrf_token": token, "number": TEXTER, "confirm": "ERASE"},
@@ -294,6 +299,9 @@ def test_volunteers_never_see_duty_pages(live_app, app_ctx, team):
     conv = _text(live_app, TEXTER, ABUSE)
     sam = _adult(live_app, "sam@example.org")
     assert sam.get(f"/duty/conversations/{conv.id}").status_code == 403
+    admin = _adult(live_app, "root@example.org")
+    assert admin.post(f"/duty/conversations/{_text(live_app, OTHER, 'hi').id}/hold",
+                      data={"csrf_token": csrf_token(admin, "/supervise"), "hold": "on"}).status_code == 404
     token = csrf_token(sam, "/console")
     for path, data in (("decision", {"decision": "not_required", "not_required_why": "x"}), ("mark", {}),
                        ("emergency", {"service": "911"}), ("hold", {"hold": "on"})):

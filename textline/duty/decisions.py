@@ -60,11 +60,3 @@ def decide(report: ReportDecision, user: User, form, now: datetime | None = None
     db.session.commit()
     return report
 
-
-def set_hold(report: ReportDecision, user: User, hold: bool) -> None:
-    """An admin's legal hold: kept past REPORT_RETENTION_DAYS and through a texter's erasure."""
-    if report.legal_hold != hold:
-        report.legal_hold = hold
-        audit.record("report.legal_hold", user, "report_decision", report.id, commit=False,
-                     conversation_id=report.conversation_id, hold=hold)
-    db.session.commit()

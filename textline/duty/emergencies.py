@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from textline.accounts import audit
+from textline.duty import records
 from textline.duty.forms import text, when
 from textline.extensions import db
 from textline.models import Conversation, EmergencyRecord, User, utcnow
@@ -18,7 +19,7 @@ def record(conv: Conversation, user: User, form, now: datetime | None = None) ->
     rec = EmergencyRecord(conversation_id=conv.id, contacted_at=when(form, "contacted_at", now),
                           service=text(form, "service", 100, "Say which service you contacted (e.g. 911)."),
                           outcome=text(form, "outcome", 2000), recorded_by_id=user.id, recorded_at=now,
-                          legal_hold=False)
+                          legal_hold=records.held(conv.id))  # a held conversation's new record is held too
     db.session.add(rec)
     db.session.flush()
     audit.record("emergency.record", user, "emergency_record", rec.id, commit=False, conversation_id=conv.id)

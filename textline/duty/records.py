@@ -1,6 +1,7 @@
 """Duty records under the data rules: the admin's export of a texter, a texter's erasure, and retention.
 
-- Export: each conversation's report decision and emergency records go with its transcript.
+- Export: each conversation's report decision and emergency records go with its transcript (without the
+  adults' names: the export is what a texter asked to see, and it names no volunteer either).
 - Retention: transcripts lose their words after RETENTION_DAYS (textline/ops/retention.py); duty records are
   kept REPORT_RETENTION_DAYS after their conversation closed (longer: the authorities may ask years later),
   then deleted, except a report decision still owed, and a record an admin put on legal hold.
@@ -26,13 +27,12 @@ def export_report(r: ReportDecision) -> dict:
     return {"trigger": r.trigger, "owed_at": _iso(r.owed_at), "decision": r.decision, "reported_to": r.reported_to,
             "reported_to_other": r.reported_to_other, "reference": r.reference, "reported_at": _iso(r.reported_at),
             "not_required_why": r.not_required_why, "consulted_with": r.consulted_with,
-            "decided_at": _iso(r.decided_at), "decided_by": r.decided_by.display_name if r.decided_by else None,
-            "legal_hold": r.legal_hold}
+            "decided_at": _iso(r.decided_at), "legal_hold": r.legal_hold}
 
 
 def export_emergency(e: EmergencyRecord) -> dict:
     return {"contacted_at": _iso(e.contacted_at), "service": e.service, "outcome": e.outcome,
-            "recorded_by": e.recorded_by.display_name, "legal_hold": e.legal_hold}
+            "legal_hold": e.legal_hold}
 
 
 def export_for(conversation_id: int) -> dict:
@@ -42,6 +42,29 @@ def export_for(conversation_id: int) -> dict:
                                  .order_by(EmergencyRecord.id))
     return {"report_decision": export_report(report) if report else None,
             "emergency_records": [export_emergency(e) for e in records]}
+
+
+def set_hold(conversation_id: int, user, hold: bool) -> int:
+    """An admin's legal hold on a conversation's duty records (its report decision and emergency records):
+    kept past REPORT_RETENTION_DAYS and through a texter's erasure. Audited, committed. Returns how many
+    records it covers (0: nothing to hold)."""
+    rows = [*db.session.scalars(select(ReportDecision).where(ReportDecision.conversation_id == conversation_id)),
+            *db.session.scalars(select(EmergencyRecord).where(EmergencyRecord.conversation_id == conversation_id))]
+    changed = [r for r in rows if r.legal_hold != hold]
+    for r in changed:
+        r.legal_hold = hold
+    if changed:
+        audit.record("duty.legal_hold", user, "conversation", conversation_id, commit=False, hold=hold,
+                     records=len(rows))
+    db.session.commit()
+    return len(rows)
+
+
+def held(conversation_id: int) -> bool:
+    """Whether the conversation has duty records and every one of them is on legal hold."""
+    flags = [h for model in (ReportDecision, EmergencyRecord)
+             for h in db.session.scalars(select(model.legal_hold).where(model.conversation_id == conversation_id))]
+    return bool(flags) and all(flags)
 
 
 def erase_for(conversation_ids: list[int]) -> dict:

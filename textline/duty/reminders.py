@@ -47,7 +47,7 @@ def sweep(now: datetime | None = None) -> int:
         db.session.refresh(report)
         reminded.append(report)
     for report in reminded:
-        broadcast.report_reminder(payloads.report(report, now))
+        broadcast.report_reminder(payloads.report(report))
     if reminded:
         broadcast.work_changed()
     return len(reminded)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from textline import broadcast
 from textline.accounts import audit
 from textline.accounts.access import admin_required, supervisor_required
-from textline.duty import decisions, emergencies, owed, reminders
+from textline.duty import decisions, emergencies, owed, records, reminders
 from textline.duty.forms import DutyError, line_tz, local_input
 from textline.extensions import db
 from textline.models import REPORTED_TO, Conversation, utcnow
@@ -22,6 +22,7 @@ def _page(conv: Conversation, error: DutyError | None = None, form=None, status:
     report = owed.for_conversation(conv.id)
     return render_template(
         "duty/conversation.html", conv=conv, report=report, records=emergencies.for_conversation(conv.id),
+        held=records.held(conv.id),
         error=error, form=form or {}, now_input=local_input(now), local=local_input, tz_name=line_tz().key,
         overdue=report is not None and reminders.overdue(report, now),
         decision_text=decisions.DECISION_TEXT, reported_to=[(k, decisions.REPORTED_TO_TEXT[k]) for k in REPORTED_TO],
@@ -83,10 +84,9 @@ def emergency(conversation_id: int):
 @admin_required
 def hold(conversation_id: int):
     conv = get_or_404(Conversation, conversation_id)
-    report = owed.for_conversation(conv.id)
-    if report is None:
-        abort(404)
-    decisions.set_hold(report, current_user, request.form.get("hold") == "on")
-    flash("Legal hold on: kept past retention and through erasure." if report.legal_hold else "Legal hold lifted.",
-          "info")
+    hold = request.form.get("hold") == "on"
+    if not records.set_hold(conv.id, current_user, hold):
+        abort(404)  # no duty record to hold
+    flash("Legal hold on: this conversation's duty records are kept past retention and through erasure." if hold
+          else "Legal hold lifted.", "info")
     return redirect(url_for("duty.conversation", conversation_id=conv.id)), 303
