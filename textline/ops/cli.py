@@ -78,7 +78,8 @@ def seed_demo():
             click.echo(f"created {role:10} {email}  password: {DEMO_PASSWORD}")
     _seed_saved_replies()
     advisor = db.session.scalar(select(User).where(User.email == "advisor@demo.textline"))
-    if duty_demo.seed_examples(advisor):
+    volunteer = db.session.scalar(select(User).where(User.email == "volunteer@demo.textline"))
+    if duty_demo.seed_examples(advisor, volunteer):
         click.echo("added duty-of-care examples: a report decision owed and one reported (see /supervise)")
 
 
