@@ -62,9 +62,10 @@ def test_an_abuse_disclosure_owes_one_report_decision(live_app, app_ctx, team):
         [(reports[0].id, None, "risk")]
 
 
-def test_a_negated_or_ordinary_text_owes_nothing(live_app, app_ctx, team):
+def test_a_negated_ordinary_or_training_text_owes_nothing(live_app, app_ctx, team):
     _text(live_app, TEXTER, NOT_ABUSE)
     _text(live_app, OTHER, "i feel so alone and sad")
+    assert receive_inbound("+15550108003", ABUSE, new_sid(), training=True).reports_owed is False
     assert db.session.scalar(select(func.count()).select_from(ReportDecision)) == 0
 
 
