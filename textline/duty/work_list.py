@@ -16,7 +16,6 @@ from datetime import datetime
 from flask import url_for
 
 from textline.duty import owed, reminders
-from textline.extensions import db
 from textline.models import utcnow
 from textline.payloads import REASON_TEXT
 from textline.safety import escalation
