@@ -41,9 +41,11 @@ WELLBEING = "wellbeing"                  # a volunteer's own pause and shift lim
 VOLUNTEER_BOARD = "volunteer_board"      # the adults' volunteers panel: loads, pauses, debriefs
 SIM_MESSAGE = "sim_message"              # the texter simulator's phone
 SIM_STATUS = "sim_status"
+WORK = "work"                            # the adults' work list changed: dashboards ask for it again
+REPORT_REMINDER = "report_reminder"      # a report decision is still owed after REPORT_REMINDER_MINUTES
 SENT = frozenset({HELLO, QUEUE, QUEUE_ITEM, CONVERSATION, MESSAGE, MESSAGE_STATUS, NOTE, ALERT, ESCALATION,
                   NOTICE, SPOOL, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, WELLBEING, VOLUNTEER_BOARD, SIM_MESSAGE,
-                  SIM_STATUS})
+                  SIM_STATUS, WORK, REPORT_REMINDER})
 
 # ---- rooms --------------------------------------------------------------------------------------
 VOLUNTEERS = "volunteers"    # on-shift volunteers: queue changes
@@ -243,3 +245,15 @@ def phone_message(number: str, entry: dict) -> None:
 
 def phone_status(number: str, sid: str, status: str) -> None:
     _emit(SIM_STATUS, payloads.phone_status(sid, status), to=phone_room(number), namespace=SIMULATOR)
+
+
+# ---- duty of care (textline/duty/) --------------------------------------------------------------
+
+def work_changed() -> None:
+    """Something an adult owes came or went (a report decision owed or made): adults only."""
+    _emit(WORK, {}, to=SUPERVISORS)
+
+
+def report_reminder(report: dict) -> None:
+    """A report decision still owed: adults only (volunteers never see duty records)."""
+    _emit(REPORT_REMINDER, report, to=SUPERVISORS)

@@ -14,6 +14,7 @@ from celery import shared_task
 from flask import current_app
 
 from textline.redis_store import get_redis, key
+from textline.duty import reminders
 from textline.safety import escalation, timers
 
 LOCK = key("lock", "escalation-sweep")
@@ -29,7 +30,8 @@ def sweep_escalations(self) -> dict:
         current_app.logger.warning("escalation sweep: no Redis lock, sweeping anyway")
         token = None
     try:
-        return escalation.sweep()
+        # Report decisions still owed are reminded by the same sweep: the same few seconds' resolution.
+        return {**escalation.sweep(), "report_reminders": reminders.sweep()}
     finally:
         try:
             if token and get_redis().get(LOCK) == token:  # ours, not a later sweep's after expiry

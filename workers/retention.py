@@ -4,6 +4,8 @@ from celery import shared_task
 from flask import current_app
 
 from textline.accounts import audit
+from textline.duty import records as duty_records
+from textline.models import utcnow
 from textline.ops import retention
 
 
@@ -11,7 +13,9 @@ from textline.ops import retention
 def apply_retention() -> dict:
     closed = retention.close_idle(current_app.config["IDLE_CLOSE_DAYS"])
     result = retention.apply_retention(current_app.config["RETENTION_DAYS"])
-    result = {"idle_closed": closed, **result}
+    # Duty records by their own, longer period (legal holds): textline/duty/records.py.
+    duty = duty_records.apply_retention(current_app.config["REPORT_RETENTION_DAYS"], utcnow())
+    result = {"idle_closed": closed, **result, **duty}
     if any(result.values()):
         audit.record("retention_run", None, None, None, **result)
     return result

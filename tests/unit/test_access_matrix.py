@@ -12,7 +12,7 @@ from tests.support.state import make_user
 from tests.support.texting import ConsoleClient, inbound_params, login, post_signed
 from tests.support.web import Browser, sign_in
 from textline.extensions import db
-from textline.models import CannedResponse, Conversation
+from textline.models import CannedResponse, Conversation, Texter
 from textline.texting import queue
 
 PUBLIC, TWILIO, SIGNED_IN, VOLUNTEER, SUPERVISOR, ADMIN, TOKEN, FAKE_TWILIO, SCRAPER = (
@@ -54,6 +54,11 @@ ROUTES = {
     "canned.edit": (ADMIN, "GET", "/admin/saved-replies/{reply_id}"),
     "canned.update": (ADMIN, "POST", "/admin/saved-replies/{reply_id}"),
     "canned.set_active": (ADMIN, "POST", "/admin/saved-replies/{reply_id}/active"),
+    "duty.conversation": (SUPERVISOR, "GET", "/duty/conversations/{conversation_id}"),
+    "duty.mark": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/mark"),
+    "duty.decide": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/decision"),
+    "duty.emergency": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/emergency"),
+    "duty.hold": (ADMIN, "POST", "/duty/conversations/{conversation_id}/hold"),
     "insights.page": (SUPERVISOR, "GET", "/insights"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
@@ -78,6 +83,14 @@ def test_every_route_is_classified(app):
 @pytest.fixture
 def accounts(app_ctx):
     return {role: make_user(db.session, f"{role}@example.org", role) for role in (VOLUNTEER, SUPERVISOR, ADMIN)}
+
+
+@pytest.fixture
+def conversation(app_ctx):
+    conv = Conversation(texter=Texter(phone_hash="matrix", alias="Matrix Fox"), status="waiting", risk_reasons=[])
+    db.session.add(conv)
+    db.session.commit()
+    return conv
 
 
 @pytest.fixture
@@ -107,9 +120,10 @@ def _request(client, method, path):
 
 @pytest.mark.parametrize("endpoint", sorted(e for e, (who, _, _) in ROUTES.items() if who in RANK or who == SIGNED_IN))
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(accounts, saved_reply, live_app, endpoint, role):
+def test_role_matrix(accounts, saved_reply, conversation, live_app, endpoint, role):
     who, method, path = ROUTES[endpoint]
-    path = path.format(user_id=accounts[VOLUNTEER].id, sid=live_app.account_sid, reply_id=saved_reply.id)
+    path = path.format(user_id=accounts[VOLUNTEER].id, sid=live_app.account_sid, reply_id=saved_reply.id,
+                       conversation_id=conversation.id)
     response = _request(_client(live_app, role), method, path)
     if role == "anonymous":
         assert response.status_code == 302 and "/login" in response.headers["Location"], response.status_code
@@ -160,7 +174,7 @@ SOCKET_EVENTS = {
         "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
         "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
-        "adult_join": SUPERVISOR, "take_over": SUPERVISOR,
+        "adult_join": SUPERVISOR, "take_over": SUPERVISOR, "work_list": SUPERVISOR,
         # Volunteer wellbeing (textline/wellbeing/sockets.py): a volunteer's own state and choices...
         "wellbeing": VOLUNTEER, "ready_to_go_on": VOLUNTEER, "need_moment": VOLUNTEER, "check_out": VOLUNTEER,
         # ...and the adults' panel, debriefs and sending a conversation back to the queue.

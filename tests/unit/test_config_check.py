@@ -73,6 +73,12 @@ def test_missing_metrics_token_is_a_warning_not_an_error():
     assert [f.setting for f in findings if f.level == "warning"] == ["METRICS_TOKEN"]
 
 
+def test_reports_kept_shorter_than_transcripts_is_a_warning():
+    findings = config_check.check({**SAFE_PRODUCTION, "RETENTION_DAYS": "90", "REPORT_RETENTION_DAYS": "30"})
+    assert not config_check.has_errors(findings)
+    assert [f.setting for f in findings if f.level == "warning"] == ["REPORT_RETENTION_DAYS"]
+
+
 def test_development_defaults_run_and_explain_the_fake_twilio():
     findings = config_check.check({})
     assert not config_check.has_errors(findings)

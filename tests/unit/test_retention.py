@@ -32,7 +32,8 @@ def test_retention_erases_old_closed_conversations_and_keeps_counts(live_app, ap
     old = _conversation(live_app, OLD, "i want to kms, my mum hits me", closed_days_ago=120)
     recent = _conversation(live_app, RECENT, "recent closed one", closed_days_ago=10)
     before = retention.counts()
-    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 1, "texters_unlinked": 1}
+    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 1, "texters_unlinked": 1,
+                                             "report_decisions_deleted": 0, "emergency_records_deleted": 0}
     after = retention.counts()
     assert {k: after[k] for k in ("conversations", "messages", "texters")} == \
         {k: before[k] for k in ("conversations", "messages", "texters")}
@@ -47,7 +48,8 @@ def test_retention_erases_old_closed_conversations_and_keeps_counts(live_app, ap
     recent = db.session.get(Conversation, recent.id)
     assert all(m.body for m in recent.messages) and recent.texter.phone is not None
     # Idempotent: a second run finds nothing more to do.
-    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 0, "texters_unlinked": 0}
+    assert apply_retention.delay().get() == {"idle_closed": 0, "conversations_erased": 0, "texters_unlinked": 0,
+                                             "report_decisions_deleted": 0, "emergency_records_deleted": 0}
 
 
 def test_forgotten_number_starts_afresh(live_app, app_ctx):
@@ -79,7 +81,8 @@ def test_a_waiting_conversation_left_for_200_days_is_closed_then_erased(live_app
     conv = _conversation(live_app, OLD, "is anyone there, my mum hits me")
     then = _back_date(conv, 200)
     assert conv.id in queue.ordered_ids()
-    assert apply_retention.delay().get() == {"idle_closed": 1, "conversations_erased": 1, "texters_unlinked": 1}
+    assert apply_retention.delay().get() == {"idle_closed": 1, "conversations_erased": 1, "texters_unlinked": 1,
+                                             "report_decisions_deleted": 0, "emergency_records_deleted": 0}
     db.session.expire_all()
     conv = db.session.get(Conversation, conv.id)
     assert conv.status == "closed" and conv.disposition == {"outcome": "idle", "by": "system"}
@@ -101,7 +104,8 @@ def test_a_quiet_active_conversation_is_closed_and_kept_until_retention(live_app
     lively = _conversation(live_app, RECENT, "still here")
     lively.opened_at = utcnow() - timedelta(days=300)  # opened long ago, but written in today
     db.session.commit()
-    assert apply_retention.delay().get() == {"idle_closed": 1, "conversations_erased": 0, "texters_unlinked": 0}
+    assert apply_retention.delay().get() == {"idle_closed": 1, "conversations_erased": 0, "texters_unlinked": 0,
+                                             "report_decisions_deleted": 0, "emergency_records_deleted": 0}
     db.session.expire_all()
     quiet, lively = db.session.get(Conversation, quiet.id), db.session.get(Conversation, lively.id)
     assert quiet.status == "closed" and quiet.volunteer_id == sam.id and quiet.closed_by_id is None

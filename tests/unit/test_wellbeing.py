@@ -18,6 +18,7 @@ from textline.extensions import db
 from textline.models import ACTIVE, Base, WAITING, Conversation, DebriefTask, Escalation, ShiftCheckout, User
 from textline.ops.cli import create_user
 from textline.texting import queue
+from textline.duty import work_list
 from textline.wellbeing import checkout, pauses, tallies
 
 PASSWORD = "a-long-password"
@@ -260,3 +261,27 @@ def test_postgres_stores_check_outs_and_debriefs(pg_app):
         with db.engine.connect() as conn:  # migration 0014_wellbeing builds exactly what the models say
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert [d for d in diff if WELLBEING_TABLES & set(str(d).split("'"))] == []
+
+
+def test_debriefs_pauses_and_long_shifts_are_on_the_adults_work_list(live_app, team, consoles, cfg):
+    """textline/wellbeing/work.py plugs into the duty work list: an adult sees whom to check on."""
+    def from_list():
+        return [(i.kind, i.title) for i in work_list.items()]
+
+    with live_app.app.test_request_context():
+        assert from_list() == []
+    sam, alex, dana = consoles("sam"), consoles("alex"), consoles("dana")
+    assert sam.call("check_out", {"feeling": 2, "wants_adult": False})["debrief"]
+    assert alex.call("need_moment", {"note": "that one was hard"})["ok"]
+    cfg["SHIFT_MAX_MINUTES"] = 60
+    db.session.execute(db.update(User).where(User.id == team["alex"].id)
+                       .values(shift_started_at=datetime.now(timezone.utc) - timedelta(minutes=90)))
+    db.session.commit()
+    dana.wait_for("work")  # the dashboards are told to ask again (times out otherwise)
+    with live_app.app.test_request_context():
+        items = from_list()
+    assert items == [("shift_limit", "Alex is past the longest shift"), ("debrief", "Debrief with Sam"),
+                     ("pause", "Alex is pausing")]
+    assert dana.call("debrief_done", {"debrief_id": dana.call("volunteer_board", {})["debriefs"][0]["id"]})["ok"]
+    with live_app.app.test_request_context():
+        assert ("debrief", "Debrief with Sam") not in from_list()

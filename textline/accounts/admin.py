@@ -197,7 +197,8 @@ def erase_texter():
     if request.form.get("confirm") != "ERASE":
         flash('Type ERASE to confirm: this cannot be undone.', "error")
         return redirect(url_for("admin.texters")), 303
-    count = retention.erase_texter(texter)
-    audit.record("texter_erase", current_user, "texter", texter.id, conversations=count)
-    flash(f"Erased {texter.alias}: {count} conversation(s); their number is forgotten.", "info")
+    count, held = retention.erase_texter(texter)
+    audit.record("texter_erase", current_user, "texter", texter.id, conversations=count, duty_records_held=held)
+    kept = f" {held} duty record(s) on legal hold were kept." if held else ""
+    flash(f"Erased {texter.alias}: {count} conversation(s); their number is forgotten.{kept}", "info")
     return redirect(url_for("admin.texters")), 303

@@ -19,6 +19,7 @@ from textline.accounts.permissions import can_view
 from textline.console import wrap_up
 from textline.console.actions import action
 from textline.console.transfer_events import TransferEvents
+from textline.duty.sockets import DutyEvents
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, Conversation
 from textline.ops import web_upkeep
@@ -122,5 +123,5 @@ class ConversationEvents:
 
 
 class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, WellbeingEvents,
-                       Namespace):
+                       DutyEvents, Namespace):
     """Every console event, volunteers' and adults'."""

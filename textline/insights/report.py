@@ -19,6 +19,8 @@ Definitions (shown on the page too):
 - Time to acknowledge, beyond the acknowledged ones: "still open" (no adult yet, not ended: it may
   still be) and "never acknowledged" (ended without an adult acknowledging it).
 - Paged = an SMS page went to at least one advisor's phone (nobody acknowledged in time).
+- Emergency contacts ("active rescues") = an adult recorded contacting the emergency services, counted on
+  the local day of the contact; report decisions count on the day they became owed (textline/duty/counts.py).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from textline.console import wrap_up
+from textline.duty.counts import period_counts
 from textline.extensions import db
 from textline.models import (
     CLOSED, FINAL_FAILURES, REASONS, WAITING, Conversation, Escalation, Message, SurveyResponse, utcnow,
@@ -179,6 +182,7 @@ class Report:
     escalation_rows: list[EscalationRow] = field(default_factory=list)
     per_day: list[tuple[date, int]] = field(default_factory=list)
     per_hour: list[int] = field(default_factory=list)
+    duty: dict = field(default_factory=dict)  # emergency contacts and report decisions (duty/counts.py)
 
     def __post_init__(self):
         local = Counter(r.opened_at.astimezone(self.period.tz).date() for r in self.rows)
@@ -308,4 +312,5 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
         .where(Conversation.training.is_(False), Escalation.opened_at >= period.start,
                Escalation.opened_at < period.end)
         .order_by(Escalation.opened_at, Escalation.id))]
-    return Report(period, list(rows.values()), now or utcnow(), escalations)
+    return Report(period, list(rows.values()), now or utcnow(), escalations,
+                  duty=period_counts(period.start, period.end))

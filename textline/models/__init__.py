@@ -2,6 +2,9 @@
 from textline.models.audit import AuditEvent
 from textline.models.base import Base, UTCDateTime, utcnow
 from textline.models.canned import CannedResponse
+from textline.models.duty import (
+    CONSULTED, DECISIONS, NOT_REQUIRED, REPORTED, REPORTED_TO, EmergencyRecord, ReportDecision,
+)
 from textline.models.people import Role, User, UserSession
 from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, ConversationNote, Escalation, Page
 from textline.models.survey import SurveyResponse
@@ -12,7 +15,8 @@ from textline.models.texting import (
 )
 
 __all__ = [
-    "AuditEvent", "Base", "CannedResponse", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
+    "AuditEvent", "Base", "CannedResponse", "EmergencyRecord", "ReportDecision", "CONSULTED", "DECISIONS", "NOT_REQUIRED", "REPORTED",
+    "REPORTED_TO", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
     "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES", "ShiftCheckout", "DebriefTask",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from textline.accounts.passwords import hash_password
 from textline.console import canned
+from textline.duty import demo as duty_demo
 from textline.extensions import db
 from textline.models import Role, User
 from textline.ops import config_check, retention
@@ -76,6 +77,10 @@ def seed_demo():
             create_user(email, name, role, DEMO_PASSWORD, pager)
             click.echo(f"created {role:10} {email}  password: {DEMO_PASSWORD}")
     _seed_saved_replies()
+    advisor = db.session.scalar(select(User).where(User.email == "advisor@demo.textline"))
+    volunteer = db.session.scalar(select(User).where(User.email == "volunteer@demo.textline"))
+    if duty_demo.seed_examples(advisor, volunteer):
+        click.echo("added duty-of-care examples: a report decision owed and one reported (see /supervise)")
 
 
 def _seed_saved_replies() -> None:

@@ -132,6 +132,14 @@ def check(env: dict | None = None, binds=()) -> list[Finding]:
             "not set (nor METRICS_ALLOW_FROM): /metrics answers only signed-in admins, so Prometheus cannot scrape.")
     elif cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < 16:
         add(WARNING, "METRICS_TOKEN", "shorter than 16 characters; use a long random value.")
+    if cfg["REPORT_RETENTION_DAYS"] < cfg["RETENTION_DAYS"]:
+        add(WARNING, "REPORT_RETENTION_DAYS",
+            f"{cfg['REPORT_RETENTION_DAYS']} days is shorter than RETENTION_DAYS ({cfg['RETENTION_DAYS']}): records "
+            "of reports to the authorities would go before the transcripts. Keep them at least as long (the "
+            "default is about seven years; ask who advises you on your legal duties).")
+    if cfg["REPORT_REMINDER_MINUTES"] < 1:
+        add(WARNING, "REPORT_REMINDER_MINUTES", "under a minute: adults are reminded of every report decision "
+                                                "the moment it is owed.")
     # In every environment: without it a text that arrives while SQL is down could be lost.
     problem = spool.unwritable(cfg["SPOOL_DIR"])
     if problem:

@@ -7,6 +7,8 @@ What is erased: message bodies, the words in risk reasons, wrap-up notes, privat
 transfer handover notes, which retell what the texter said), and the phone-number
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
 rows, times, directions, delivery states, risk levels, dispositions — anonymous counts.
+Duty records (report decisions, emergency records: textline/duty/records.py) follow their own, longer
+REPORT_RETENTION_DAYS and legal holds, and are exported and erased with the texter's conversations.
 The spool (textline/texting/spool.py) is erased as it is drained; what it set aside as unstorable is
 erased after the same retention period, and with a texter's erasure.
 """
@@ -19,6 +21,7 @@ from sqlalchemy import exists, func, select, update
 
 from textline.accounts import audit
 from textline.console import wrap_up
+from textline.duty import records as duty_records
 from textline.extensions import db
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
 from textline.texting import conversations, spool
@@ -124,12 +127,14 @@ def export_texter(texter: Texter) -> dict:
             "closed_at": c.closed_at.isoformat() if c.closed_at else None,
             "messages": [{"at": m.created_at.isoformat(), "from": "texter" if m.direction == "in" else m.author_kind,
                           "body": m.body, "status": m.status} for m in c.messages],
+            **duty_records.export_for(c.id),
         } for c in convs],
     }
 
 
-def erase_texter(texter: Texter) -> int:
-    """Erasure on request: close what is open, erase every conversation's words, forget the number."""
+def erase_texter(texter: Texter) -> tuple[int, int]:
+    """Erasure on request: close what is open, erase every conversation's words and the duty records not on
+    legal hold, forget the number. Returns (conversations, duty records kept on legal hold)."""
     now = utcnow()
     number = texter.phone.number if texter.phone else None
     convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
@@ -137,11 +142,12 @@ def erase_texter(texter: Texter) -> int:
         if conv.status != CLOSED:
             conversations.close(conv, disposition=wrap_up.system("erased"))
         erase_conversation(conv, now)
+    held = duty_records.erase_for([c.id for c in convs])["duty_records_held"]
     unlink_texter(texter, now)
     db.session.commit()
     if number:
         spool.erase_number(number)
-    return len(convs)
+    return len(convs), held
 
 
 def counts() -> dict:

@@ -43,6 +43,7 @@ class Inbound:
     changed: bool = True          # consoles need a `conversation` event (more changed than the message says)
     level_before: str = "none"    # the conversation's risk level before this text
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
+    reports_owed: bool = False    # a report decision became owed (abuse disclosed): the adults' work list changed
 
 
 def _texter_for(number: str) -> Texter:
@@ -177,6 +178,8 @@ def announce_inbound(result: Inbound) -> None:
     conv, msg = result.conversation, result.message
     for esc in result.escalations:  # first: a high-risk alert must not wait for anything else
         escalation.announce(esc)
+    if result.reports_owed:
+        broadcast.work_changed()
     if result.needs_review and not result.escalations:
         notices.review_needed(conv)
     if conv.status == WAITING and result.reordered:

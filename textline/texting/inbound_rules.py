@@ -11,6 +11,7 @@ immediate escalation when risk is high. The texts themselves go out after the co
   once every OFF_HOURS_REPEAT per conversation); the text is still stored and queued.
 - High risk: the 988/911 text once per conversation, unless an adult has joined; and an escalation,
   announced to supervisors as soon as the transaction commits.
+- Abuse or violence disclosed (a live lexicon hit): a report decision owed by an adult (textline/duty/).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy import select, update
 
 from textline.accounts import audit
 from textline.console import wrap_up
+from textline.duty import owed
 from textline.extensions import db
 from textline.models import CLOSED, Conversation, Message, Texter, utcnow
 from textline.safety import auto_texts, escalation, opening_hours
@@ -45,6 +47,9 @@ def apply(result, texter: Texter, assessment: dict) -> None:
         esc = escalation.for_high_risk(conv, now)
         if esc is not None:
             result.escalations.append(esc)
+    # Abuse disclosed: an adult owes a decision whether to report it (textline/duty/owed.py).
+    if owed.for_risk(conv, assessment, now) is not None:
+        result.reports_owed = True
 
     if keyword is Keyword.OPT_OUT:
         if not texter.opted_out:

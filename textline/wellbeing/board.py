@@ -42,3 +42,4 @@ def publish() -> None:
         log.warning("volunteers panel not updated, Redis unavailable: %s", exc)
         return
     broadcast.volunteer_board_changed(board)
+    broadcast.work_changed()  # debriefs and pauses are on the adults' work list too

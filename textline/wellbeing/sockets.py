@@ -9,6 +9,7 @@ from textline import payloads
 from textline.console.actions import action
 from textline.models import Role
 from textline.wellbeing import board, care, checkout, debriefs, moment, status
+from textline.wellbeing import work  # noqa: F401  (registers its sources on the adults' work list)
 
 SUPERVISOR = Role.SUPERVISOR.value
 

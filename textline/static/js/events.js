@@ -25,6 +25,8 @@
     VOLUNTEER_BOARD: "volunteer_board",
     SIM_MESSAGE: "sim_message",
     SIM_STATUS: "sim_status",
+    WORK: "work",
+    REPORT_REMINDER: "report_reminder",
   });
 
   const ACTIONS = Object.freeze({
@@ -51,6 +53,7 @@
     DEBRIEF_TAKE: "debrief_take",
     DEBRIEF_DONE: "debrief_done",
     HAND_BACK: "hand_back",
+    WORK_LIST: "work_list",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

@@ -225,6 +225,7 @@
     $("sv-hand-back").hidden = closed || c.status !== "active" || !c.volunteer_id || c.volunteer_id === me;
     $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
     $("sv-reply-form").hidden = closed;
+    $("sv-duty").href = `/duty/conversations/${c.id}`;  // its report decision and emergency records (adults only)
   }
 
   function addTo(map, item) {
@@ -363,4 +364,6 @@
     $("notices-empty").hidden = true;
   }
 
+  // For the dashboard's other scripts (work-list.js): the one socket, and opening a conversation.
+  window.TextlineSupervise = Object.freeze({socket, show});
 })();
