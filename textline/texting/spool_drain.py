@@ -3,13 +3,18 @@
 Spooling (textline/texting/webhooks.py): a webhook that cannot commit, or that arrives while earlier
 ones still wait in the spool (so a conversation's texts stay in order), is appended to the spool
 (textline/texting/spool.py) and answered 200. A high-risk text alerts the adults at once, before SQL
-has it: a notice "stored in spool" over Socket.IO (Redis), naming only the texter's alias.
+has it: a notice "stored in spool" over Socket.IO (Redis), naming only the texter's alias; and while SQL
+is known to be down (this webhook's write failed, or this process's last drain did), a page to the first
+adult of the rota mirrored in Redis, once per texter (textline/safety/spool_pages.py). A drain that finds
+SQL down pages for the high-risk texts it could not store, so a text spooled only to keep its order in a
+process that had not yet seen the outage is paged for too.
 
 Draining: the beat task (workers/spool.py) and each web process (its upkeep loop, and straight after
 spooling while SQL is up) replay the spool in arrival order, one drain at a time (a Redis lock across
 hosts, a file lock on the directory). A spooled text goes through receive_inbound with its real arrival
 time, then announce_inbound, exactly as if it had just arrived: queue, consoles, welcome text, crisis
-text and escalation (each once: MessageSid is unique, the crisis text is claimed in SQL). A database
+text and escalation (each once: MessageSid is unique, the crisis text is claimed in SQL); a page already
+sent from the spool becomes that escalation's first page instead of a second one. A database
 error stops the drain and leaves the rest for the next one; anything else is rejected with its reason.
 """
 from __future__ import annotations
@@ -27,7 +32,7 @@ from textline import broadcast
 from textline.extensions import db, socketio
 from textline.ops import metrics
 from textline.redis_store import get_redis, key
-from textline.safety import notices
+from textline.safety import notices, spool_pages
 from textline.safety.risk import score_text
 from textline.texting import delivery, spool
 from textline.texting.inbound import announce_inbound, receive_inbound
@@ -44,21 +49,53 @@ _last_depth: dict[int, int] = {}  # per app: the depth last told to the adults
 
 # ---- into the spool -----------------------------------------------------------------------------
 
+def sql_known_down() -> bool:
+    """This process's last drain stopped on a database error (and none has succeeded since)."""
+    return id(current_app._get_current_object()) in _sql_down
+
+
 def spool_inbound(number: str, body: str, sid: str, training: bool,
-                  media: tuple[tuple[str, str | None], ...] = ()) -> None:
-    """Keep a text durably (raises OSError if the disk will not), then make sure adults hear of high risk."""
-    spool.append("inbound", {"MessageSid": sid, "From": number, "Body": body, "training": training,
-                             "media": [list(item) for item in media]})
+                  media: tuple[tuple[str, str | None], ...] = (), sql_down: bool = False) -> None:
+    """Keep a text durably (raises OSError if the disk will not), then make sure adults hear of high risk:
+    over Socket.IO at once, and by a page if SQL is down (`sql_down`: this webhook's write just failed)."""
+    high = score_text(body).level == "high"
+    fields = {"MessageSid": sid, "From": number, "Body": body, "training": training,
+              "media": [list(item) for item in media]}
+    if high:
+        fields["high"] = True  # a drain that finds SQL down pages for it (page_waiting)
+    spool.append("inbound", fields)
     metrics.inc("webhooks", "inbound", "spooled")
-    assessment = score_text(body)
-    if assessment.level == "high":
+    if high:
         alias = alias_for(phone_hash(number, current_app.config["PHONE_HASH_KEY"]))
         notices.notify_supervisors(
             "spooled_high_risk", f"High-risk text from {alias}, stored in spool: the database is down. It "
             "reaches the queue (with its escalation and crisis text) when the database is back.",
             level="urgent", alias=alias, spooled=True)
+        if sql_down or sql_known_down():
+            _in_background(spool_pages.page_spooled_text, number, sid)
     # The banner's count comes from each web process's upkeep (every REDIS_WATCH_SECONDS): reading the
     # whole spool on every webhook would cost more the longer the outage.
+
+
+def _in_background(fn, *args) -> None:
+    """A page waits on Twilio (up to TWILIO_HTTP_TIMEOUT); the webhook answers without waiting for it."""
+    app = current_app._get_current_object()
+
+    def run():
+        try:
+            with app.app_context():
+                fn(*args)
+        except Exception:
+            log.exception("paging from the spool failed")
+
+    socketio.start_background_task(run)
+
+
+def page_waiting(entries: list[spool.Entry]) -> None:
+    """SQL is down and these texts wait: page for the high-risk ones (once per texter: the claim decides)."""
+    for entry in entries:
+        if entry.kind == "inbound" and entry.fields.get("high"):
+            spool_pages.page_spooled_text(entry.fields["From"], entry.fields["MessageSid"])
 
 
 def spool_status(sid: str, state: str, error_code: str | None) -> None:
@@ -71,8 +108,14 @@ def spool_status(sid: str, state: str, error_code: str | None) -> None:
 def _replay(entry: spool.Entry) -> None:
     f = entry.fields
     if entry.kind == "inbound":
+        paged = spool_pages.claimed_for(f["From"]) if f.get("high") else None
         result = receive_inbound(f["From"], f["Body"], f["MessageSid"], training=bool(f.get("training")),
-                                 received_at=entry.at, media=tuple(tuple(item) for item in f.get("media", ())))
+                                 received_at=entry.at, media=tuple(tuple(item) for item in f.get("media", ())),
+                                 paged=paged)
+        if paged is not None:  # recorded as its escalation's first page (or it had one already): done
+            spool_pages.release(f["From"])
+            if paged.twilio_sid:
+                delivery.catch_up(paged.twilio_sid)
         if result.duplicate:
             metrics.inc("webhooks", "inbound", "duplicate")
             return
@@ -141,7 +184,7 @@ def drain() -> dict:
         entries = spool.take(folder)
         done: set[tuple[str, int]] = set()
         try:
-            for entry in entries:
+            for n, entry in enumerate(entries):
                 try:
                     _replay(entry)
                     result["stored"] += 1
@@ -152,6 +195,7 @@ def drain() -> dict:
                         log.warning("spool drain stopped, the database is still unavailable: %s",
                                     exc.__class__.__name__)
                     _sql_down.add(app_id)
+                    page_waiting(entries[n:])
                     break
                 except Exception as exc:
                     rollback()

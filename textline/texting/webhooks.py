@@ -127,13 +127,14 @@ def inbound():
     media = _media()
     training = _training_requested()
     # Earlier texts still wait for SQL: this one goes after them, so a conversation stays in order.
-    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, address, body, sid, training, media):
+    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, address, body, sid, training, media,
+                                    spool_drain.sql_known_down()):
         spool_drain.kick()
         return twiml()
     try:
         result = receive_inbound(address, body, sid, training=training, media=media)
     except spool_drain.DATABASE_ERRORS as exc:
-        return _spooled(spool_drain.spool_inbound, exc, address, body, sid, training, media)
+        return _spooled(spool_drain.spool_inbound, exc, address, body, sid, training, media, True)
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
     else:
