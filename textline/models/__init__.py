@@ -7,11 +7,11 @@ from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, Conversation
 from textline.models.survey import SurveyResponse
 from textline.models.texting import (
     ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
-    Conversation, DeliveryReceipt, Message, MessageMedia, Texter, TexterPhone,
+    Conversation, DeliveryReceipt, Message, MessageMedia, SpoolErasure, Texter, TexterPhone,
 )
 
 __all__ = [
     "AuditEvent", "Base", "CannedResponse", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
-    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
+    "DeliveryReceipt", "SpoolErasure", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
 ]

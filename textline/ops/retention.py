@@ -8,7 +8,9 @@ transfer handover notes, which retell what the texter said), and the phone-numbe
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
 rows, times, directions, delivery states, risk levels, dispositions — anonymous counts.
 The spool (textline/texting/spool.py) is erased as it is drained; what it set aside as unstorable is
-erased after the same retention period, and with a texter's erasure.
+erased after the same retention period, and with a texter's erasure. A texter's erasure also deletes
+what of theirs still waits in this host's spool, and leaves a tombstone that every host's drain honours
+(the rule: textline/texting/spool_drain.py); tombstones go after the retention period.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from textline.accounts import audit
 from textline.console import wrap_up
 from textline.extensions import db
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
-from textline.texting import conversations, spool
+from textline.texting import conversations, spool, spool_drain
 from textline.texting.privacy import phone_hash
 
 
@@ -66,6 +68,7 @@ def apply_retention(days: int, now: datetime | None = None) -> dict:
                                                       exists().where(Conversation.texter_id == Texter.id))).all()
     for texter in texters:
         unlink_texter(texter, now)
+    spool_drain.forget_erasures_before(cutoff)
     db.session.commit()
     spool.erase_older_than(cutoff)
     return {"conversations_erased": len(old), "texters_unlinked": len(texters)}
@@ -129,18 +132,20 @@ def export_texter(texter: Texter) -> dict:
 
 
 def erase_texter(texter: Texter) -> int:
-    """Erasure on request: close what is open, erase every conversation's words, forget the number."""
-    now = utcnow()
-    number = texter.phone.number if texter.phone else None
-    convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
-    for conv in convs:
-        if conv.status != CLOSED:
-            conversations.close(conv, disposition=wrap_up.system("erased"))
-        erase_conversation(conv, now)
-    unlink_texter(texter, now)
-    db.session.commit()
-    if number:
-        spool.erase_number(number)
+    """Erasure on request: close what is open, erase every conversation's words, forget the number; and
+    whatever of theirs still waits in a spool is never stored (spool_drain's tombstone, while no drain runs)."""
+    key = texter.phone_hash
+    with spool_drain.drains_paused():
+        now = utcnow()
+        convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
+        for conv in convs:
+            if conv.status != CLOSED:
+                conversations.close(conv, disposition=wrap_up.system("erased"))
+            erase_conversation(conv, now)
+        spool_drain.remember_erasure(key, now)
+        unlink_texter(texter, now)
+        db.session.commit()
+        spool_drain.forget_spooled(key, now)
     return len(convs)
 
 

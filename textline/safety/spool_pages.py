@@ -111,9 +111,14 @@ def claimed_for(number: str) -> SpoolPage | None:
 
 
 def release(number: str) -> None:
-    """The drain stored it (or an erasure dropped it): the next outage pages afresh."""
+    """The drain stored it: the next outage pages afresh."""
+    release_key(texter_key(number))
+
+
+def release_key(texter: str) -> None:
+    """By the texter's key (an erasure has no number to hand once it is done)."""
     try:
-        get_redis().delete(_claim_key(texter_key(number)))
+        get_redis().delete(_claim_key(texter))
     except RedisError:
         pass
 

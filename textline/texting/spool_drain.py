@@ -16,20 +16,32 @@ time, then announce_inbound, exactly as if it had just arrived: queue, consoles,
 text and escalation (each once: MessageSid is unique, the crisis text is claimed in SQL); a page already
 sent from the spool becomes that escalation's first page instead of a second one. A database
 error stops the drain and leaves the rest for the next one; anything else is rejected with its reason.
+
+Erasure: a texter erased on request (textline/ops/retention.py) may still have texts in a spool: on
+this host, or on another web host whose spool this host cannot read. The rule, here only: the erasure
+records a tombstone in SQL (SpoolErasure: the texter's key, the HMAC of their number, and when), in the
+transaction that erases them, while every drain is held off (the Redis drain lock); it then deletes
+their entries from this host's spool files at once (forget_spooled). Every drain reads the tombstones
+of the texters in what it took, and drops, never stores, a text that arrived at or before its texter's
+erasure; one that arrived after it is a new text, stored as a new texter. Tombstones are forgotten by
+retention after RETENTION_DAYS, like the spool's rejected entries.
 """
 from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from datetime import datetime
 
 from flask import Flask, current_app
 from redis.exceptions import LockError, RedisError
-from sqlalchemy import text
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from textline import broadcast
 from textline.extensions import db, socketio
+from textline.models import SpoolErasure
 from textline.ops import metrics
 from textline.redis_store import get_redis, key
 from textline.safety import notices, spool_pages
@@ -172,7 +184,7 @@ def _shared_lock():
 def drain() -> dict:
     """Replay the spool into SQL, oldest first. Returns counts (nothing about the texts)."""
     folder, app_id = spool.directory(), id(current_app._get_current_object())
-    result = {"stored": 0, "rejected": 0, "left": 0, "skipped": False}
+    result = {"stored": 0, "rejected": 0, "erased": 0, "left": 0, "skipped": False}
     if not spool.waiting(folder):
         return result
     if app_id in _sql_down and not _sql_answers():  # still down: no batch files made, nothing read
@@ -184,7 +196,20 @@ def drain() -> dict:
         entries = spool.take(folder)
         done: set[tuple[str, int]] = set()
         try:
-            for n, entry in enumerate(entries):
+            try:
+                erased = _erased(entries)
+            except DATABASE_ERRORS:
+                rollback()
+                _sql_down.add(app_id)
+                page_waiting(entries)
+                erased, entries_to_replay = set(), []
+            else:
+                entries_to_replay = entries
+            for n, entry in enumerate(entries_to_replay):
+                if (entry.path.name, entry.line) in erased:
+                    done.add((entry.path.name, entry.line))  # its texter was erased after it arrived
+                    result["erased"] += 1
+                    continue
                 try:
                     _replay(entry)
                     result["stored"] += 1
@@ -208,10 +233,85 @@ def drain() -> dict:
             spool.settle(entries, done)
             db.session.remove()
         result["left"] = len(entries) - len(done)
-    if result["stored"] or result["rejected"]:
+    if result["stored"] or result["rejected"] or result["erased"]:
         log.info("spool drained", extra=result)
     _tell_depth()
     return result
+
+
+# ---- erasure (see the module's docstring) -------------------------------------------------------
+
+ERASE_WAIT = 30.0  # seconds an erasure waits for a drain under way before it goes ahead all the same
+
+
+def _key_of_fields(fields: dict) -> str | None:
+    try:
+        return spool_pages.texter_key(fields["From"])
+    except (ValueError, KeyError, TypeError):
+        return None  # not a number: the replay rejects it
+
+
+def _texter_key(entry: spool.Entry) -> str | None:
+    return _key_of_fields(entry.fields) if entry.kind == "inbound" else None  # a status names no texter
+
+
+def _erased(entries: list[spool.Entry]) -> set[tuple[str, int]]:
+    """The entries whose texter was erased after they arrived (one SELECT for the whole batch)."""
+    keyed = [(e, k) for e in entries if (k := _texter_key(e)) is not None]
+    if not keyed:
+        return set()
+    stones = dict(db.session.execute(select(SpoolErasure.texter_key, SpoolErasure.erased_at)
+                                     .where(SpoolErasure.texter_key.in_({k for _, k in keyed}))).all())
+    return {(e.path.name, e.line) for e, k in keyed if k in stones and e.at <= stones[k]}
+
+
+def remember_erasure(texter_key: str, now: datetime) -> None:
+    """The tombstone, in the caller's (the erasure's) transaction; a second erasure moves it on."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SpoolErasure).values(texter_key=texter_key, erased_at=now)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["texter_key"],
+                                                  set_={"erased_at": stmt.excluded.erased_at}))
+
+
+@contextmanager
+def drains_paused():
+    """Hold off every drain (all hosts: the Redis drain lock) while an erasure commits, so none stores a
+    text of that texter between reading the tombstones and the erasure's commit. Redis down, or a drain
+    longer than ERASE_WAIT: it goes ahead (that drain's texts are erased with the rest, or dropped by the next)."""
+    try:
+        lock = get_redis().lock(DRAIN_LOCK, timeout=300, blocking_timeout=ERASE_WAIT)
+        held = lock.acquire()
+    except RedisError:
+        held = False
+    try:
+        yield
+    finally:
+        if held:
+            try:
+                lock.release()
+            except (RedisError, LockError):
+                pass
+
+
+def forget_spooled(texter_key: str, erased_at: datetime, folder=None) -> int:
+    """After the erasure's commit: this host's spool entries of that texter (waiting or set aside) go now,
+    and any page claim of theirs. Returns how many entries went. Other hosts' are dropped by their drains."""
+    folder = folder or spool.directory()
+    spool_pages.release_key(texter_key)
+    gone = spool.erase_rejected(lambda fields: _key_of_fields(fields) == texter_key, folder)
+    with spool.drain_lock(folder, wait=ERASE_WAIT) as local:
+        if not local.acquired:
+            return gone  # a drain holds it: the tombstone makes it drop them
+        entries = spool.take(folder)
+        drop = {(e.path.name, e.line) for e in entries if _texter_key(e) == texter_key and e.at <= erased_at}
+        spool.settle(entries, drop)
+    return gone + len(drop)
+
+
+def forget_erasures_before(cutoff: datetime) -> int:
+    """Retention: a tombstone older than RETENTION_DAYS goes (caller commits)."""
+    return db.session.execute(delete(SpoolErasure).where(SpoolErasure.erased_at < cutoff)).rowcount
 
 
 def kick() -> None:
