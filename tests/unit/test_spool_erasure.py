@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from tests.support.pg_app import postgres_app
 from tests.support.state import settings
+from tests.support.web import signed_in_admin
 from textline.config import load_config
 from textline.extensions import db
-from textline.models import CLOSED, Conversation, Message, SpoolErasure, Texter, utcnow
+from textline.models import CLOSED, AuditEvent, Conversation, Message, SpoolErasure, Texter, utcnow
 from textline.ops import retention
 from textline.redis_store import get_redis
 from textline.texting import spool, spool_drain
@@ -113,3 +114,24 @@ def test_on_postgres_the_tombstone_is_written_once_moved_on_and_honoured(pg_app,
         assert db.session.scalars(select(Message.body).where(Message.direction == "in")
                                   .order_by(Message.id)).all() == [None, "someone else"]
         db.session.remove()
+
+
+def test_an_admin_erases_someone_known_only_to_the_spool(live_app, app_ctx, cfg, tmp_path):
+    """They texted only while the database was down: the lookup finds no texter, shows what waits, and
+    erasing it leaves nothing to store."""
+    folder = tmp_path / "spool"
+    cfg["SPOOL_DIR"] = str(folder)
+    spool.append("inbound", inbound("SM-1", "only in the spool", ERASED), folder)
+    spool.append("inbound", inbound("SM-2", "someone else", OTHER), folder)
+    admin = signed_in_admin(live_app.base_url)
+    found = admin.post("/admin/texters", data={"number": ERASED, "csrf_token": admin.token})
+    page = found.get_data(as_text=True)
+    assert found.status_code == 404 and "1 text(s) from this number arrived while the database was down" in page
+    erased = admin.post("/admin/texters/erase", data={"number": ERASED, "confirm": "ERASE",
+                                                      "csrf_token": admin.token}, follow_redirects=True)
+    assert "Erased 1 text(s) that waited for the database" in erased.get_data(as_text=True)
+    assert [e.fields["From"] for e in spool.waiting_entries(folder)] == [OTHER]
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "texter_erase")).details == {"spooled": 1}
+    # Had another host kept one of theirs, its drain would drop it: the tombstone is there.
+    assert db.session.get(SpoolErasure, phone_hash(ERASED, "test-phone-key")) is not None
+    assert spool_drain.drain()["stored"] == 1 and bodies() == ["someone else"]

@@ -149,6 +149,18 @@ def erase_texter(texter: Texter) -> int:
     return len(convs)
 
 
+def erase_unstored(number: str, key: str) -> int:
+    """Erasure on request of someone SQL does not know yet: texts of theirs may still wait in a spool
+    (the database was down when they texted). The same tombstone as erase_texter; returns how many
+    entries went from this host's spool (other hosts' drains drop theirs)."""
+    texter_key = phone_hash(number, key)
+    with spool_drain.drains_paused():
+        now = utcnow()
+        spool_drain.remember_erasure(texter_key, now)
+        db.session.commit()
+        return spool_drain.forget_spooled(texter_key, now)
+
+
 def counts() -> dict:
     """Anonymous totals that survive retention (used by tests and statistics)."""
     return {

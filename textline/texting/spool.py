@@ -273,10 +273,15 @@ class Depth:
         return max(0.0, ((now or _now()) - self.oldest).total_seconds()) if self.oldest else 0.0
 
 
-def depth(folder: Path | None = None) -> Depth:
-    """Entries waiting for SQL (live and batch files; not rejected ones) and the oldest's arrival."""
+def waiting_entries(folder: Path | None = None) -> list[Entry]:
+    """Entries waiting for SQL (live and batch files; not rejected ones), read without taking them."""
     folder = folder or directory()
-    entries = [e for prefix in (LIVE_PREFIX, BATCH_PREFIX) for p in _files(folder, prefix) for e in _read(p)]
+    return [e for prefix in (LIVE_PREFIX, BATCH_PREFIX) for p in _files(folder, prefix) for e in _read(p)]
+
+
+def depth(folder: Path | None = None) -> Depth:
+    """How many entries wait for SQL, and the oldest's arrival."""
+    entries = waiting_entries(folder)
     return Depth(len(entries), min((e.at for e in entries), default=None))
 
 

@@ -309,6 +309,11 @@ def forget_spooled(texter_key: str, erased_at: datetime, folder=None) -> int:
     return gone + len(drop)
 
 
+def waiting_from(texter_key: str) -> int:
+    """How many texts of this texter wait in this host's spool (the admin's erasure page)."""
+    return sum(1 for e in spool.waiting_entries() if _texter_key(e) == texter_key)
+
+
 def forget_erasures_before(cutoff: datetime) -> int:
     """Retention: a tombstone older than RETENTION_DAYS goes (caller commits)."""
     return db.session.execute(delete(SpoolErasure).where(SpoolErasure.erased_at < cutoff)).rowcount
