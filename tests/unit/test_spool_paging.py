@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from tests.support.servers import wait_until
 from tests.support.state import make_user
-from tests.support.texting import fake_twilio_client, inbound_params, post_signed
+from tests.support.texting import fake_twilio_client, inbound_params, inject_faults, post_signed
 from textline.extensions import db
 from textline.models import Escalation, Page, utcnow
 from textline.redis_store import get_redis
 from textline.safety import escalation, pager_cache, spool_pages
 from textline.texting import spool, spool_drain
+from workers.outbound import sweep_outbox
 
 TEXTER = "+15550107100"
 DANA, EVE = "+15550100001", "+15550100002"
@@ -101,3 +102,26 @@ def test_no_page_from_the_spool_while_sql_is_up(live_app, app_ctx, cfg, tmp_path
     [esc] = db.session.scalars(select(Escalation)).all()
     assert esc.pages_sent == 0 and db.session.scalars(select(Page)).all() == []
     assert pages_to(live_app, DANA) == []
+
+
+def test_a_page_whose_outcome_was_unknown_is_looked_up_not_sent_twice(live_app, app_ctx, cfg, tmp_path):
+    """Twilio took the page but the answer was lost (a 500 after storing it): the drain records it
+    "unconfirmed", and the outbox sweep finds it at Twilio instead of paging again."""
+    cfg["SPOOL_DIR"] = str(tmp_path / "spool")
+    cfg["OUTBOUND_SWEEP_AFTER_SECONDS"] = 0
+    make_user(db.session, "dana@example.org", role="supervisor", pager_phone=DANA, on_shift=True)
+    escalation.rota()
+    inject_faults(live_app.base_url, live_app.account_sid, live_app.auth_token, {"status": 500, "store": True})
+    page = spool_pages.page_spooled_text(TEXTER, "SM-lost-answer")  # as the webhook's background task does
+    assert (page.status, page.twilio_sid) == ("unconfirmed", None)
+    assert len(pages_to(live_app, DANA)) == 1  # it did go out
+    spool.append("inbound", {"MessageSid": "SM-lost-answer", "From": TEXTER, "Body": HIGH, "training": False,
+                             "high": True})
+    assert spool_drain.drain()["stored"] == 1
+    [row] = db.session.scalars(select(Page)).all()
+    assert (row.seq, row.status) == (0, "unconfirmed")
+    sweep_outbox()
+    db.session.expire_all()
+    [row] = db.session.scalars(select(Page)).all()
+    [sent] = pages_to(live_app, DANA)
+    assert row.twilio_sid == sent.sid and row.status != "unconfirmed"
