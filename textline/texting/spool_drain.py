@@ -181,6 +181,15 @@ def _shared_lock():
                 pass
 
 
+def _stopped(app_id: int, exc: Exception, waiting: list[spool.Entry]) -> None:
+    """A database error: what is left waits for the next drain, and adults are paged for its high risk."""
+    rollback()
+    if app_id not in _sql_down:
+        log.warning("spool drain stopped, the database is still unavailable: %s", exc.__class__.__name__)
+    _sql_down.add(app_id)
+    page_waiting(waiting)
+
+
 def drain() -> dict:
     """Replay the spool into SQL, oldest first. Returns counts (nothing about the texts)."""
     folder, app_id = spool.directory(), id(current_app._get_current_object())
@@ -197,15 +206,11 @@ def drain() -> dict:
         done: set[tuple[str, int]] = set()
         try:
             try:
-                erased = _erased(entries)
-            except DATABASE_ERRORS:
-                rollback()
-                _sql_down.add(app_id)
-                page_waiting(entries)
-                erased, entries_to_replay = set(), []
-            else:
-                entries_to_replay = entries
-            for n, entry in enumerate(entries_to_replay):
+                erased, to_replay = _erased(entries), entries
+            except DATABASE_ERRORS as exc:
+                _stopped(app_id, exc, entries)
+                erased, to_replay = set(), []
+            for n, entry in enumerate(to_replay):
                 if (entry.path.name, entry.line) in erased:
                     done.add((entry.path.name, entry.line))  # its texter was erased after it arrived
                     result["erased"] += 1
@@ -215,12 +220,7 @@ def drain() -> dict:
                     result["stored"] += 1
                     _sql_down.discard(app_id)
                 except DATABASE_ERRORS as exc:
-                    rollback()
-                    if app_id not in _sql_down:
-                        log.warning("spool drain stopped, the database is still unavailable: %s",
-                                    exc.__class__.__name__)
-                    _sql_down.add(app_id)
-                    page_waiting(entries[n:])
+                    _stopped(app_id, exc, entries[n:])
                     break
                 except Exception as exc:
                     rollback()
