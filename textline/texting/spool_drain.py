@@ -69,7 +69,8 @@ def sql_known_down() -> bool:
 def spool_inbound(number: str, body: str, sid: str, training: bool,
                   media: tuple[tuple[str, str | None], ...] = (), sql_down: bool = False) -> None:
     """Keep a text durably (raises OSError if the disk will not), then make sure adults hear of high risk:
-    over Socket.IO at once, and by a page if SQL is down (`sql_down`: this webhook's write just failed)."""
+    over Socket.IO at once, and by a page if SQL is down (`sql_down`: this webhook's write just failed;
+    or this process's last drain did)."""
     high = score_text(body).level == "high"
     fields = {"MessageSid": sid, "From": number, "Body": body, "training": training,
               "media": [list(item) for item in media]}

@@ -127,8 +127,7 @@ def inbound():
     media = _media()
     training = _training_requested()
     # Earlier texts still wait for SQL: this one goes after them, so a conversation stays in order.
-    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, address, body, sid, training, media,
-                                    spool_drain.sql_known_down()):
+    if spool.waiting() and _spooled(spool_drain.spool_inbound, None, address, body, sid, training, media):
         spool_drain.kick()
         return twiml()
     try:
