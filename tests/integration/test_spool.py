@@ -16,7 +16,7 @@ from tests.support.servers import app_env, free_port, wait_until, web_process
 from tests.support.stack import Stack, use_stack
 from tests.support.state import settings
 from tests.support.texting import new_sid
-from textline.models import Conversation, Escalation, Message
+from textline.models import Conversation, Escalation, Message, Page
 
 pytestmark = pytest.mark.integration
 
@@ -124,6 +124,46 @@ def test_a_minute_without_postgres_loses_nothing_and_high_risk_alerts_at_once(sp
     assert len(crisis) == 1
     wait_until(lambda: [m.body for m in stack.sent_to(high_number)].count(crisis[0].body) == 1, timeout=60,
                interval=0.5, what="the crisis text sent")
+
+
+def test_a_high_risk_text_while_postgres_is_down_pages_the_on_call_adult_once(spooled):
+    """Safety does not wait for SQL: the page goes out from the rota mirrored in Redis, and the drain
+    records it as the escalation's first page instead of paging again."""
+    stack = spooled
+    pager, number, sid = "+15550129999", "+15550123333", new_sid()
+    stack.user("ada@example.org", role="supervisor", pager_phone=pager)
+    wait_until(lambda: pager in (stack.redis().get("tl:pagers:rota") or ""), timeout=30, interval=0.5,
+               what="beat's escalation sweep mirrored the rota into Redis")
+    stack.pg.stop()
+    try:
+        started = time.monotonic()
+        assert stack.text_in(number, HIGH_RISK, sid=sid).status_code == 200
+        wait_until(lambda: len(stack.sent_to(pager)) == 1, timeout=10, interval=0.1, what="the adult paged")
+        paged_in = time.monotonic() - started
+        # Twilio's retry of it and another high-risk text from the same texter page nobody again.
+        assert stack.text_in(number, HIGH_RISK, sid=sid).status_code == 200
+        assert stack.text_in(number, "i mean it, tonight i will kill myself").status_code == 200
+        time.sleep(2)  # the web process's upkeep drain finds the database down meanwhile
+    finally:
+        stack.pg.start()
+    back_at = time.monotonic()
+    stack.engine.dispose()
+    [page] = stack.sent_to(pager)
+    assert number[2:] not in page.body and "kill" not in page.body
+
+    def first_page():
+        with stack.db() as s:
+            return s.scalar(select(Page).where(Page.twilio_sid == page.sid))
+
+    wait_until(lambda: first_page() is not None, timeout=120, interval=0.5, what="the page recorded in SQL")
+    recorded_in = time.monotonic() - back_at
+    with stack.db() as s:
+        [esc] = s.scalars(select(Escalation).where(Escalation.reason == "risk")).all()
+        assert (esc.pages_sent, first_page().seq) == (1, 0)
+    time.sleep(12)  # two escalation sweeps (ESCALATION_SWEEP_SECONDS = 5): nothing more is sent
+    assert len(stack.sent_to(pager)) == 1
+    print(f"paged {paged_in * 1000:.0f} ms after the webhook with PostgreSQL down; the page recorded in SQL "
+          f"{recorded_in:.1f} s after it returned; one page in all")
 
 
 def test_a_web_process_killed_right_after_a_spooled_200_loses_nothing(spooled):

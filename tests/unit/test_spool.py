@@ -76,7 +76,7 @@ def test_rejected_entries_are_erased_by_retention_and_by_a_texters_erasure(tmp_p
         spool.reject(entry, "ValueError", folder)
     rejected = folder / spool.REJECTED
     assert oct(rejected.stat().st_mode & 0o777) == "0o600"
-    assert spool.erase_number("+15550107001", folder) == 1
+    assert spool.erase_rejected(lambda fields: fields["From"] == "+15550107001", folder) == 1
     assert "+15550107001" not in rejected.read_text() and "+15550107002" in rejected.read_text()
     assert spool.erase_older_than(utcnow() - timedelta(days=1), folder) == 0
     assert spool.erase_older_than(utcnow() + timedelta(seconds=1), folder) == 1

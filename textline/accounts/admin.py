@@ -17,7 +17,8 @@ from textline.extensions import db
 from textline.models import AuditEvent, Role, User
 from textline.ops import retention
 from textline.ops.request_args import get_or_404, int_arg
-from textline.texting.privacy import SMS, WHATSAPP, parse_address
+from textline.texting import spool_drain
+from textline.texting.privacy import SMS, WHATSAPP, parse_address, phone_hash
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 100
@@ -163,15 +164,29 @@ def _texter_from_form():
     return texter, None if texter else "No texter with that number (or their data was already erased)."
 
 
+def _spooled_from_form() -> int:
+    """Texts from the form's number still waiting in this host's spool (not yet in SQL)."""
+    try:
+        _, number = parse_address(request.form.get("number", ""))
+        return spool_drain.waiting_from(phone_hash(number, current_app.config["PHONE_HASH_KEY"]))
+    except ValueError:
+        return 0
+
+
 @bp.route("/texters", methods=["GET", "POST"])
 @admin_required
 def texters():
-    texter, error = (None, None)
+    texter, error, spooled = (None, None, 0)
     if request.method == "POST":
         texter, error = _texter_from_form()
         if texter is not None:
             audit.record("texter_lookup", current_user, "texter", texter.id)
-    return render_template("accounts/texters.html", texter=texter, error=error), 404 if error else 200
+        else:
+            spooled = _spooled_from_form()  # the database was down when they texted: erasable all the same
+            if spooled:
+                error = "Nothing from that number is stored in the database yet."
+    return (render_template("accounts/texters.html", texter=texter, error=error, spooled=spooled),
+            404 if error else 200)
 
 
 @bp.post("/texters/export")
@@ -191,11 +206,17 @@ def export_texter():
 @admin_required
 def erase_texter():
     texter, error = _texter_from_form()
-    if texter is None:
+    if texter is None and not _spooled_from_form():
         flash(error, "error")
         return redirect(url_for("admin.texters")), 303
     if request.form.get("confirm") != "ERASE":
         flash('Type ERASE to confirm: this cannot be undone.', "error")
+        return redirect(url_for("admin.texters")), 303
+    if texter is None:  # known only to the spool: its entries go, and no drain will store them
+        _, number = parse_address(request.form["number"])
+        gone = retention.erase_unstored(number, current_app.config["PHONE_HASH_KEY"])
+        audit.record("texter_erase", current_user, "texter", None, spooled=gone)
+        flash(f"Erased {gone} text(s) that waited for the database; none will be stored.", "info")
         return redirect(url_for("admin.texters")), 303
     count, held = retention.erase_texter(texter)
     audit.record("texter_erase", current_user, "texter", texter.id, conversations=count, duty_records_held=held)

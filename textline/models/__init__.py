@@ -11,12 +11,12 @@ from textline.models.survey import SurveyResponse
 from textline.models.wellbeing import DebriefTask, ShiftCheckout
 from textline.models.texting import (
     ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
-    Conversation, DeliveryReceipt, Message, MessageMedia, Texter, TexterPhone,
+    Conversation, DeliveryReceipt, Message, MessageMedia, SpoolErasure, Texter, TexterPhone,
 )
 
 __all__ = [
     "AuditEvent", "Base", "CannedResponse", "EmergencyRecord", "ReportDecision", "CONSULTED", "DECISIONS", "NOT_REQUIRED", "REPORTED",
     "REPORTED_TO", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
-    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
+    "DeliveryReceipt", "SpoolErasure", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES", "ShiftCheckout", "DebriefTask",
 ]

@@ -38,6 +38,18 @@ class Texter(Base):
     phone: Mapped["TexterPhone | None"] = relationship(back_populates="texter", cascade="all, delete-orphan")
 
 
+class SpoolErasure(Base):
+    """A texter erased on request, remembered by their key (the HMAC of their number, as Texter.phone_hash
+    was) for as long as retention keeps anything: texts of theirs that arrived before the erasure and
+    still wait in a spool on any web host are dropped by the drain, never stored
+    (textline/texting/spool_drain.py). Only the key and the time: no number, no alias."""
+
+    __tablename__ = "spool_erasures"
+
+    texter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class TexterPhone(Base):
     """The only copy of a texter's number: needed to text back, erased by retention or on request."""
 

@@ -10,7 +10,9 @@ rows, times, directions, delivery states, risk levels, dispositions — anonymou
 Duty records (report decisions, emergency records: textline/duty/records.py) follow their own, longer
 REPORT_RETENTION_DAYS and legal holds, and are exported and erased with the texter's conversations.
 The spool (textline/texting/spool.py) is erased as it is drained; what it set aside as unstorable is
-erased after the same retention period, and with a texter's erasure.
+erased after the same retention period, and with a texter's erasure. A texter's erasure also deletes
+what of theirs still waits in this host's spool, and leaves a tombstone that every host's drain honours
+(the rule: textline/texting/spool_drain.py); tombstones go after the retention period.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from textline.console import wrap_up
 from textline.duty import records as duty_records
 from textline.extensions import db
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
-from textline.texting import conversations, spool
+from textline.texting import conversations, spool, spool_drain
 from textline.texting.privacy import phone_hash
 
 
@@ -69,6 +71,7 @@ def apply_retention(days: int, now: datetime | None = None) -> dict:
                                                       exists().where(Conversation.texter_id == Texter.id))).all()
     for texter in texters:
         unlink_texter(texter, now)
+    spool_drain.forget_erasures_before(cutoff)
     db.session.commit()
     spool.erase_older_than(cutoff)
     return {"conversations_erased": len(old), "texters_unlinked": len(texters)}
@@ -134,20 +137,34 @@ def export_texter(texter: Texter) -> dict:
 
 def erase_texter(texter: Texter) -> tuple[int, int]:
     """Erasure on request: close what is open, erase every conversation's words and the duty records not on
-    legal hold, forget the number. Returns (conversations, duty records kept on legal hold)."""
-    now = utcnow()
-    number = texter.phone.number if texter.phone else None
-    convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
-    for conv in convs:
-        if conv.status != CLOSED:
-            conversations.close(conv, disposition=wrap_up.system("erased"))
-        erase_conversation(conv, now)
-    held = duty_records.erase_for([c.id for c in convs])["duty_records_held"]
-    unlink_texter(texter, now)
-    db.session.commit()
-    if number:
-        spool.erase_number(number)
+    legal hold, forget the number; and whatever of theirs still waits in a spool is never stored
+    (spool_drain's tombstone, while no drain runs). Returns (conversations, duty records kept on legal hold)."""
+    key = texter.phone_hash
+    with spool_drain.drains_paused():
+        now = utcnow()
+        convs = db.session.scalars(select(Conversation).where(Conversation.texter_id == texter.id)).all()
+        for conv in convs:
+            if conv.status != CLOSED:
+                conversations.close(conv, disposition=wrap_up.system("erased"))
+            erase_conversation(conv, now)
+        held = duty_records.erase_for([c.id for c in convs])["duty_records_held"]
+        spool_drain.remember_erasure(key, now)
+        unlink_texter(texter, now)
+        db.session.commit()
+        spool_drain.forget_spooled(key, now)
     return len(convs), held
+
+
+def erase_unstored(number: str, key: str) -> int:
+    """Erasure on request of someone SQL does not know yet: texts of theirs may still wait in a spool
+    (the database was down when they texted). The same tombstone as erase_texter; returns how many
+    entries went from this host's spool (other hosts' drains drop theirs)."""
+    texter_key = phone_hash(number, key)
+    with spool_drain.drains_paused():
+        now = utcnow()
+        spool_drain.remember_erasure(texter_key, now)
+        db.session.commit()
+        return spool_drain.forget_spooled(texter_key, now)
 
 
 def counts() -> dict:

@@ -45,3 +45,10 @@ def page(alias: str, reason_text: str, conversation_id: int) -> str:
     base = current_app.config["PUBLIC_BASE_URL"]
     return (f"Textline alert: {alias} needs an adult ({reason_text}). Please open "
             f"{base}/supervise?conversation={conversation_id}")
+
+
+def spool_page(alias: str) -> str:
+    """The page sent while SQL is down (textline/safety/spool_pages.py): no conversation to link to yet."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return (f"Textline alert: {alias} needs an adult (High risk). The database is down: the text waits in "
+            f"the spool and reaches {base}/supervise when it is back.")

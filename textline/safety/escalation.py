@@ -28,7 +28,7 @@ from textline.accounts import audit
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, WAITING, Conversation, Escalation, Page, Role, User, utcnow
 from textline.ops import metrics
-from textline.safety import auto_texts, deadlines, opening_hours, timers
+from textline.safety import auto_texts, deadlines, opening_hours, pager_cache, spool_pages, timers
 from textline.safety.deadlines import DEADLINE_SETTINGS, episode_at, seconds
 
 # Reasons whose cause can go away by itself (claimed, answered): they resolve without an adult.
@@ -40,11 +40,14 @@ SWEEP_BATCH = 500  # per kind of deadline and pass: bounds one sweep's work
 
 def rota() -> list[User]:
     """The advisors to page, in paging order: adults on shift first, then every other active adult with a
-    pager phone (the on-call list for when nobody is at a console), each group in a stable order."""
-    return list(db.session.scalars(
+    pager phone (the on-call list for when nobody is at a console), each group in a stable order. Every
+    read is mirrored into Redis (pager_cache), for paging while SQL is down."""
+    advisors = list(db.session.scalars(
         select(User).where(User.active.is_(True), User.role.in_([Role.SUPERVISOR.value, Role.ADMIN.value]),
                            User.pager_phone.is_not(None), User.pager_phone != "")
         .order_by(User.on_shift.desc(), User.id)))
+    pager_cache.mirror(advisors)
+    return advisors
 
 
 # ---- opening ------------------------------------------------------------------------------------
@@ -94,10 +97,17 @@ def _forget_rolled_back(session):
     session.info.pop(_TO_COUNT, None)
 
 
-def for_high_risk(conv: Conversation, now: datetime | None = None) -> Escalation | None:
+def for_high_risk(conv: Conversation, now: datetime | None = None, paged=None) -> Escalation | None:
     """Risk crossed the high threshold (called in the inbound transaction). Once per conversation. When
-    the line is closed nobody is at a console to acknowledge, so the on-call advisor is paged at once."""
-    return open_escalation(conv, "risk", "1", now=now, page_at_once=not opening_hours.is_open(now))
+    the line is closed nobody is at a console to acknowledge, so the on-call advisor is paged at once.
+    `paged`: the page already sent about this text while it waited in the spool (spool_pages.SpoolPage),
+    recorded as this escalation's first page instead of paging again."""
+    if paged is None:
+        return open_escalation(conv, "risk", "1", now=now, page_at_once=not opening_hours.is_open(now))
+    esc = open_escalation(conv, "risk", "1", now=now)
+    if esc is not None:
+        spool_pages.record(esc, paged)
+    return esc
 
 
 def ask_adult(conv: Conversation, user: User) -> tuple[Escalation, bool]:
@@ -209,13 +219,12 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
     return [e for e in opened if e is not None]
 
 
-def _page_due(now: datetime) -> tuple[list[Escalation], list[Page]]:
+def _page_due(now: datetime, advisors: list[User]) -> tuple[list[Escalation], list[Page]]:
     """Page the next advisor for each unacknowledged escalation whose page is due. One page per
     (escalation, pages_sent): the conditional UPDATE decides who sends it."""
     due = db.session.scalars(select(Escalation).where(*deadlines.pages(), Escalation.next_page_at <= now).order_by(Escalation.next_page_at).limit(SWEEP_BATCH)).all()
     if not due:
         return [], []
-    advisors = rota()
     repeat = seconds("PAGE_REPEAT_SECONDS")
     changed, pages = [], []
     for esc in due:
@@ -256,9 +265,10 @@ def _page_due(now: datetime) -> tuple[list[Escalation], list[Page]]:
 def sweep(now: datetime | None = None) -> dict:
     """One pass over every deadline. Safe to run in several processes at once."""
     now = now or utcnow()
+    advisors = rota()  # read every pass, pages due or not: it keeps the Redis mirror of the rota current
     resolved = _resolve_stale(now)
     opened = _open_deadlines(now)
-    paged, pages = _page_due(now)
+    paged, pages = _page_due(now, advisors)
     for esc in {e.id: e for e in [*resolved, *opened, *paged]}.values():
         db.session.refresh(esc)
         announce(esc)

@@ -263,6 +263,22 @@ def record_receipt(sid: str, status: str, error_code: str | None):
     return row
 
 
+def catch_up(sid: str) -> None:
+    """A row that got its SID after Twilio's callbacks for it were kept (a page sent from the spool,
+    recorded when the drain stored its text): apply them, as _record_sid does for our own sends."""
+    for outbox in OUTBOXES:
+        row = db.session.scalar(select(outbox.model).where(outbox.model.twilio_sid == sid, *outbox.ours))
+        if row is not None:
+            break
+    else:
+        return
+    receipts = db.session.scalars(select(DeliveryReceipt).where(DeliveryReceipt.twilio_sid == sid)).all()
+    changed = [advance(row, r.status, r.error_code) for r in receipts]
+    db.session.commit()
+    if any(changed):
+        _changed(outbox, row)
+
+
 def stuck_ids(older_than: timedelta, outbox: Outbox = MESSAGES) -> list[int]:
     """Outbox rows whose task was lost (broker wiped, enqueue failed): the sweep re-sends them."""
     model = outbox.model

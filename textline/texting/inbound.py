@@ -44,6 +44,7 @@ class Inbound:
     level_before: str = "none"    # the conversation's risk level before this text
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
     reports_owed: bool = False    # a report decision became owed (abuse disclosed): the adults' work list changed
+    spool_page: object = None     # replayed from the spool: the page already sent about it (spool_pages)
 
 
 def _texter_for(number: str) -> Texter:
@@ -118,14 +119,15 @@ def _already_stored(message_sid: str) -> Inbound | None:
 
 def receive_inbound(number: str, body: str, message_sid: str, training: bool = False,
                     received_at: datetime | None = None,
-                    media: tuple[tuple[str, str | None], ...] = ()) -> Inbound:
+                    media: tuple[tuple[str, str | None], ...] = (), paged=None) -> Inbound:
     """Store one texter message durably. Safe to call again with the same MessageSid: the unique
     twilio_sid makes a retry's INSERT fail, the transaction is rolled back and the stored one returned
     (no look-up first: retries are rare, and every webhook would pay for it).
 
     `training` marks a conversation it opens as practice (simulator, training deployments only);
     `received_at`: when the webhook really arrived, for a text replayed from the spool (waits, deadlines);
-    `media` is what came with the text, (URL, content type) in Twilio's order."""
+    `media` is what came with the text, (URL, content type) in Twilio's order; `paged`: for a text
+    replayed from the spool, the page already sent about it (its escalation records it, pages nobody)."""
     channel, number = parse_address(number)
     body, replaced = storable(body)
     assessment = score_text(body).to_dict()
@@ -158,7 +160,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             level_before = conv.risk_level
             rose = raise_risk(conv, risk)
             result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
-                             needs_review=conv.risk_level == "medium" and level_before in ("none", "low"))
+                             needs_review=conv.risk_level == "medium" and level_before in ("none", "low"),
+                             spool_page=paged)
             inbound_rules.apply(result, texter, risk)  # keywords, automatic texts, risk escalation
             result.changed = opened or payloads.conversation_shown(conv) != shown_before
             _commit_keeping_values()

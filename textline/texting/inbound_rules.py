@@ -44,7 +44,7 @@ def apply(result, texter: Texter, assessment: dict) -> None:
     # Whatever else happens (even STOP), adults hear about high risk. Once per conversation: if it was high
     # already, the text that made it so recorded the escalation in the same transaction (no INSERT to try).
     if high and result.level_before != "high":
-        esc = escalation.for_high_risk(conv, now)
+        esc = escalation.for_high_risk(conv, now, paged=result.spool_page)
         if esc is not None:
             result.escalations.append(esc)
     # Abuse disclosed: an adult owes a decision whether to report it (textline/duty/owed.py).

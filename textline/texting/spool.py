@@ -17,7 +17,8 @@ Why files, and how they are laid out:
   that is still growing, and no line is written into a file after it was read.
 - A line cut short by a crash was never fsynced, so never answered 200: it is skipped when read.
 - Entries the drain could not store for good (not a database outage) move to `rejected.jsonl` with the
-  reason; retention erases them (erase_older_than) and a texter's erasure covers them (erase_number).
+  reason; retention erases them (erase_older_than) and a texter's erasure covers them (erase_rejected,
+  with what still waits: spool_drain.forget_spooled).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import json
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -236,8 +238,9 @@ class drain_lock:
     textline/texting/spool_drain.py adds a Redis lock for drains on other hosts. `acquired` is False
     when another drain holds it: skip this round."""
 
-    def __init__(self, folder: Path | None = None):
+    def __init__(self, folder: Path | None = None, wait: float = 0):
         self.folder = folder or directory()
+        self.wait = wait  # seconds to wait for a drain under way (an erasure waits; a drain does not)
         self.fd = None
         self.acquired = False
 
@@ -245,12 +248,16 @@ class drain_lock:
         if not self.folder.exists():
             return self
         self.fd = os.open(self.folder / DRAIN_LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.acquired = True
-        except BlockingIOError:
-            pass
-        return self
+        give_up = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.acquired = True
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    return self
+                time.sleep(0.05)  # polled, not blocking: under gevent a blocking flock would stall the process
 
     def __exit__(self, *exc):
         if self.fd is not None:
@@ -266,10 +273,15 @@ class Depth:
         return max(0.0, ((now or _now()) - self.oldest).total_seconds()) if self.oldest else 0.0
 
 
-def depth(folder: Path | None = None) -> Depth:
-    """Entries waiting for SQL (live and batch files; not rejected ones) and the oldest's arrival."""
+def waiting_entries(folder: Path | None = None) -> list[Entry]:
+    """Entries waiting for SQL (live and batch files; not rejected ones), read without taking them."""
     folder = folder or directory()
-    entries = [e for prefix in (LIVE_PREFIX, BATCH_PREFIX) for p in _files(folder, prefix) for e in _read(p)]
+    return [e for prefix in (LIVE_PREFIX, BATCH_PREFIX) for p in _files(folder, prefix) for e in _read(p)]
+
+
+def depth(folder: Path | None = None) -> Depth:
+    """How many entries wait for SQL, and the oldest's arrival."""
+    entries = waiting_entries(folder)
     return Depth(len(entries), min((e.at for e in entries), default=None))
 
 
@@ -301,8 +313,8 @@ def erase_older_than(cutoff: datetime, folder: Path | None = None) -> int:
     return _filter_file(folder / REJECTED, lambda r: datetime.fromisoformat(r["at"]) >= cutoff)
 
 
-def erase_number(number: str, folder: Path | None = None) -> int:
-    """A texter's erasure on request: whatever of theirs is left in the spool goes too. Only rejected
-    entries are rewritten; one still waiting for SQL is erased with the texter once it is stored."""
+def erase_rejected(matches, folder: Path | None = None) -> int:
+    """A texter's erasure on request: their entries set aside as unstorable go (`matches(fields)` says
+    whose). Those still waiting for SQL: textline/texting/spool_drain.py, forget_spooled."""
     folder = folder or directory()
-    return _filter_file(folder / REJECTED, lambda r: r.get("fields", {}).get("From") != number)
+    return _filter_file(folder / REJECTED, lambda r: not matches(r.get("fields", {})))

@@ -133,7 +133,7 @@ def inbound():
     try:
         result = receive_inbound(address, body, sid, training=training, media=media)
     except spool_drain.DATABASE_ERRORS as exc:
-        return _spooled(spool_drain.spool_inbound, exc, address, body, sid, training, media)
+        return _spooled(spool_drain.spool_inbound, exc, address, body, sid, training, media, True)
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
     else:
