@@ -12,13 +12,14 @@ from textline.config import ROOT, SQLITE_BUSY_TIMEOUT_OFF_THE_EVENT_LOOP, engine
 from textline.console import web as console
 from textline.extensions import csrf, db, login_manager, migrate, socketio
 from textline.insights import web as insights
+from textline.media import web as media
 from textline.ops import logs
 from textline.ops import web as ops
 from textline.safety import web as safety
 from textline.texting import web as texting
 
 # The features: each package's web.py adds its pages, socket events and commands to the app.
-FEATURES = (ops, accounts, texting, safety, console, insights)
+FEATURES = (ops, accounts, texting, safety, console, insights, media)
 
 
 def _async_mode() -> str:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
+
 from textline.console import wrap_up
-from textline.models import Conversation, ConversationNote, Escalation, Message, User
+from textline.media import kinds
+from textline.models import Conversation, ConversationNote, Escalation, Message, MessageMedia, User
 from textline.safety import danger
 from textline.safety.deadlines import due_at
 
@@ -31,7 +34,18 @@ def message(msg: Message) -> dict:
         "error_code": msg.error_code,
         "created_at": _iso(msg.created_at),
         "risk": {k: risk[k] for k in ("score", "level", "reasons", "matches") if k in risk} or None,
+        "media": [media(item) for item in msg.media],
     }
+
+
+def media(item: MessageMedia) -> dict:
+    """A picture or file from a texter, as consoles list it: never Twilio's URL (the browser asks our own
+    /media routes, which check who is asking). `held` = volunteers wait until an adult has looked
+    (MEDIA_ADULT_FIRST); `preview` = a blurred preview exists."""
+    return {"id": item.id, "kind": kinds.kind_of(item.content_type), "content_type": kinds.base_type(item.content_type),
+            "size": item.size, "state": item.state, "preview": item.preview_key is not None,
+            "adult_viewed": item.adult_viewed_at is not None,
+            "held": bool(current_app.config["MEDIA_ADULT_FIRST"]) and item.adult_viewed_at is None}
 
 
 def message_status(msg: Message) -> dict:
