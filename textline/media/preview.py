@@ -7,7 +7,7 @@ import io
 from PIL import Image, ImageFilter, UnidentifiedImageError
 
 SIDE = 240          # the preview's longest side, in pixels
-SAMPLE = 12         # the picture is first shrunk to this: nothing recognisable survives
+SAMPLE = 8          # the picture is first shrunk to this: colours survive, nothing recognisable
 Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs (a 5 MB PNG can claim gigapixels)
 
 
@@ -23,7 +23,7 @@ def blurred(data: bytes) -> bytes | None:
         return None
     scale = SIDE / max(width, height)
     big = small.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BILINEAR)
-    big = big.filter(ImageFilter.GaussianBlur(radius=SIDE / 16))
+    big = big.filter(ImageFilter.GaussianBlur(radius=SIDE / 12))
     out = io.BytesIO()
     big.save(out, format="JPEG", quality=60)
     return out.getvalue()

@@ -25,7 +25,9 @@
       if (!res.ok) throw new Error(res.status === 403 ? "You cannot see this picture." : `Could not load it (${res.status}).`);
       const url = URL.createObjectURL(await res.blob());
       revealed.set(item.id, url);
-      figure.replaceWith(shown(item, url));
+      // The transcript may have been drawn again meanwhile (an adult's first look is broadcast): replace
+      // whatever shows this picture now.
+      for (const node of document.querySelectorAll(`figure[data-media-id="${item.id}"]`)) node.replaceWith(shown(item, url));
     } catch (err) {
       status.textContent = err.message;
       button.disabled = false;
@@ -40,7 +42,7 @@
 
   function picture(item, adult) {
     const label = el("p", {class: "media-label"}, el("strong", {}, "Texter sent a picture"),
-      item.size != null ? ` · ${size(item.size)}` : "");
+      item.size != null ? el("span", {class: "nowrap"}, ` · ${size(item.size)}`) : null);
     if (revealed.has(item.id)) return shown(item, revealed.get(item.id));
     if (item.state === "pending" || item.state === "fetching")
       return el("figure", {class: "media", dataset: {testid: "media-pending"}}, label,
