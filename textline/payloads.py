@@ -11,7 +11,7 @@ from flask import current_app
 
 from textline.console import wrap_up
 from textline.media import kinds
-from textline.models import Conversation, ConversationNote, Escalation, Message, MessageMedia, User
+from textline.models import INBOUND, Conversation, ConversationNote, Escalation, Message, MessageMedia, User
 from textline.safety import danger
 from textline.safety.deadlines import due_at
 
@@ -34,7 +34,8 @@ def message(msg: Message) -> dict:
         "error_code": msg.error_code,
         "created_at": _iso(msg.created_at),
         "risk": {k: risk[k] for k in ("score", "level", "reasons", "matches") if k in risk} or None,
-        "media": [media(item) for item in msg.media],
+        # Only texters send media: an outbound message's (empty) list is not even loaded.
+        "media": [media(item) for item in msg.media] if msg.direction == INBOUND else [],
     }
 
 
