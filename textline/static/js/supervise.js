@@ -193,7 +193,7 @@
     $("sv-first").hidden = true;
     if (!node) return;
     $("sv-first").replaceChildren(el("strong", {}, `First text · ${new Date(first.created_at).toLocaleTimeString()}: `),
-      first.body);
+      first.body || ((first.media || []).length ? "(a picture or file, no words)" : ""));
     firstInView.observe(node);
   }
 
