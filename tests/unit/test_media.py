@@ -141,13 +141,14 @@ def test_a_failing_fetch_is_retried_and_still_fetched_once(live_app, app_ctx):
 def test_media_twilio_no_longer_has_is_failed_not_retried_for_ever(live_app, app_ctx):
     sid = new_sid()
     params = {**inbound_params(live_app.account_sid, TEXTER, "gone", sid), "NumMedia": "2",
-              "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/{live_app.account_sid}/Messages/{sid}/Media/MEgone",
+              "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/{live_app.account_sid}/Messages/{sid}/Media/ME{'0' * 32}",
               "MediaContentType0": "image/png",
               # Not this account's media: never called with the account's credentials.
               "MediaUrl1": "https://example.org/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
               "MediaContentType1": "image/png"}
     assert post_signed(live_app.base_url, "/sms/inbound", params, live_app.auth_token).status_code == 200
-    assert [(m.state, m.attempts) for m in media_rows()] == [("failed", 1), ("failed", 1)]
+    assert [(m.state, m.attempts, m.error) for m in media_rows()] == \
+        [("failed", 1, "gone: 404"), ("failed", 1, "gone: not a media URL of this account")]
 
 
 def test_the_sweep_finds_media_whose_task_was_lost(live_app, app_ctx):

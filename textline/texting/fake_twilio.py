@@ -256,7 +256,9 @@ def fetch_media(account_sid, message_sid, media_sid):
 
 @bp.delete(API + "/Messages/<message_sid>/Media/<media_sid>")
 def delete_media(account_sid, message_sid, media_sid):
+    """Twilio's Media resource: the twilio library deletes `.../Media/ME….json`."""
     _check_auth(account_sid)
+    media_sid = media_sid.removesuffix(".json")
     fault = _next_fault("media_delete")
     if fault.get("status"):
         return _fault_response(fault)

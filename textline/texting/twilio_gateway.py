@@ -1,6 +1,7 @@
 """The Twilio boundary: webhook signatures in, REST calls out, through the official `twilio` library."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -119,8 +120,9 @@ class MediaDownload:
 def _checked_media_url(url: str) -> str:
     """A media URL from a webhook, checked to be this account's media on Twilio's API: it came signed,
     but the server must never call an arbitrary address with the account's credentials."""
-    prefix = f"{TWILIO_API}/2010-04-01/Accounts/{current_app.config['TWILIO_ACCOUNT_SID']}/Messages/"
-    if not url.startswith(prefix) or "/Media/" not in url or any(c in url for c in "?#\\") or ".." in url:
+    account = re.escape(current_app.config["TWILIO_ACCOUNT_SID"])
+    if not re.fullmatch(rf"{re.escape(TWILIO_API)}/2010-04-01/Accounts/{account}/Messages/\w{{34}}/Media/\w{{34}}", url,
+                        flags=re.ASCII):
         raise MediaGone("not a media URL of this account")
     return url
 
@@ -156,14 +158,20 @@ def fetch_media(url: str, max_bytes: int) -> MediaDownload:
 
 
 def delete_media(url: str) -> None:
-    """DELETE the media at Twilio once the line has its own copy (or will never fetch it). Already gone
-    counts as done."""
+    """DELETE the media at Twilio (the library's Media resource) once the line has its own copy, or will
+    never fetch it. Already gone counts as done."""
     try:
-        response = rest_client().request("DELETE", _checked_media_url(url))
+        parts = _checked_media_url(url).split("/")
     except MediaGone:
         return
-    if response.status_code not in (200, 204, 404):
-        raise TwilioRestException(response.status_code, url, f"media delete answered {response.status_code}")
+    message_sid, media_sid = parts[-3], parts[-1]  # .../Messages/<MM…>/Media/<ME…>
+    client = rest_client()
+    try:
+        client.api.v2010.accounts(current_app.config["TWILIO_ACCOUNT_SID"]).messages(message_sid) \
+            .media(media_sid).delete()
+    except TwilioRestException as exc:
+        if exc.status != 404:
+            raise
 
 
 def is_permanent(exc: Exception) -> bool:
