@@ -400,3 +400,21 @@ def test_postgres_a_fetch_whose_worker_died_is_redone_onto_the_same_file(pg_app)
         with pytest.raises(fetch.TransientFailure):
             fetch.fetch(media_id)
         db.session.remove()
+
+
+def test_the_simulator_attaches_its_sample_picture_as_an_mms(live_app, app_ctx):
+    browser = Browser(live_app.base_url)
+    token = csrf_token(browser, "/simulator")
+    assert 'id="sim-picture"' in browser.get("/simulator").text
+    sent = browser.post("/simulator/send", json={"number": TEXTER, "body": "", "picture": True},
+                        headers={"X-CSRFToken": token})
+    assert sent.status_code == 200, sent.text
+    [row] = media_rows()
+    sample = Path(live_app.app.root_path, "data", "sample_picture.png").read_bytes()
+    assert (row.content_type, row.state, (media_dir(live_app) / row.storage_key).read_bytes()) == \
+        ("image/png", "stored", sample)
+    thread = browser.get("/simulator/thread", params={"number": TEXTER}).json()["messages"]
+    assert [(m["body"], m["media"]) for m in thread if m["direction"] == "out"] == [("", 1)]
+    bad = browser.post("/simulator/send", json={"number": TEXTER, "body": "", "picture": "yes"},
+                       headers={"X-CSRFToken": token})
+    assert bad.status_code == 400
