@@ -3,11 +3,13 @@ only after one click (which the server audits), never a Twilio URL, with axe on 
 1280x720 (console) and 390x844 (dashboard on a phone) are left in test-artifacts/browser/screens/."""
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.browser.conftest import ARTIFACTS, axe_violations, sign_in
-from tests.support.servers import wait_until
+from tests.browser.conftest import ARTIFACTS, Pages, axe_violations, sign_in
+from tests.support.servers import RedisServer, wait_until
+from tests.support.stack import Stack, running, use_stack
 from tests.support.state import PASSWORD
 from tests.support.web import Browser, csrf_token
 from textline.models import AuditEvent, MessageMedia
@@ -84,3 +86,45 @@ def test_adult_sees_the_picture_on_the_dashboard_on_a_phone(live, pages):
     page.get_by_test_id("media-shown").scroll_into_view_if_needed()
     look(page, "supervise-picture-shown")
     assert reveals(live) == 1
+
+
+@pytest.fixture(scope="module")
+def adults_first_stack(tmp_path_factory):
+    """The production shape with MEDIA_ADULT_FIRST=1 (its own Redis, so its worker takes only its tasks)."""
+    tmp = tmp_path_factory.mktemp("adults-first")
+    redis_server = RedisServer(tmp).start()
+    with running(Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'stack.sqlite3'}", MEDIA_ADULT_FIRST=1),
+                 redis_server) as s:
+        yield s
+
+
+def test_adults_first_the_volunteer_sees_no_preview_until_an_adult_has_looked(adults_first_stack, chromium, request):
+    live = next(use_stack(adults_first_stack, request))
+    live.user("sam@example.org", display_name="Sam")
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    pages = Pages(chromium, live.base_url)
+    try:
+        picture_from_the_simulator(live, "can you see this")
+        sam = pages.new(viewport=LAPTOP)
+        asked = []
+        sam.on("request", lambda r: asked.append(r.url))
+        sign_in(sam, "sam@example.org", PASSWORD)
+        sam.get_by_role("button", name="Claim Texter").first.click()
+        held = sam.get_by_test_id("media-held")
+        expect(held).to_contain_text("An adult advisor looks at pictures first")
+        expect(held.get_by_role("img")).to_have_count(0)
+        look(sam, "console-picture-held")
+        assert not [u for u in asked if "/media/" in u], asked  # not even the blurred preview
+
+        dana = pages.new(viewport=LAPTOP)
+        sign_in(dana, "dana@example.org", PASSWORD)
+        dana.goto("/supervise")
+        dana.get_by_test_id("live-row").get_by_role("button").first.click()
+        dana.get_by_role("button", name="Show picture").click()
+        expect(dana.get_by_test_id("media-shown").get_by_role("img")).to_be_visible()
+        # Sam's console learns an adult has looked: now the blurred preview and the button.
+        expect(sam.get_by_test_id("media-blurred").get_by_role("button", name="Show picture")).to_be_visible()
+        assert reveals(live) == 1
+        assert not pages.problems, pages.problems
+    finally:
+        pages.close()
