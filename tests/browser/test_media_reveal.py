@@ -43,6 +43,24 @@ def reveals(live) -> int:
         return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "media.reveal"))
 
 
+def test_the_simulator_sends_a_picture(live, pages):
+    phone = pages.new("/simulator", viewport=LAPTOP)
+    phone.get_by_label("This phone's number").fill(TEXTER)
+    phone.get_by_label("This phone's number").press("Tab")
+    phone.get_by_label("Attach a picture").check()
+    phone.get_by_label("Text message").fill("this is what they posted")
+    phone.get_by_label("Text message").press("Enter")
+    expect(phone.get_by_test_id("sim-sent")).to_contain_text("Picture")
+    expect(phone.get_by_label("Attach a picture")).not_to_be_checked()
+    expect(phone.get_by_test_id("sim-received")).to_have_count(1)  # the welcome
+    look(phone, "simulator-picture")
+
+    def stored():
+        with live.db() as s:
+            return s.scalar(select(MessageMedia.state))
+    wait_until(lambda: stored() == "stored", timeout=30, what="the simulator's picture fetched")
+
+
 def test_volunteer_reveals_a_picture_with_one_click(live, pages):
     live.user("sam@example.org", display_name="Sam")
     media_id = picture_from_the_simulator(live, "this is what they posted about me")

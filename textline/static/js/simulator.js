@@ -50,7 +50,8 @@
     const time = new Date(m.at).toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
     li.append(node("span", "visually-hidden", `${sent ? "You" : "Textline"}, ${time}: `));
     const body = node("p", "bubble", m.body || "");
-    if (m.media) body.prepend(node("span", "sim-attached", `📷 Picture${m.media > 1 ? ` ×${m.media}` : ""}`), m.body ? " " : "");
+    // No emoji: phones' fonts have them, a headless or kiosk browser often does not.
+    if (m.media) body.prepend(node("span", "sim-attached", m.media > 1 ? `${m.media} pictures` : "Picture"), m.body ? " " : "");
     body.title = time;
     li.append(body);
     // Like a phone: the state shows under your latest text only, and always when a text failed.
