@@ -13,13 +13,14 @@ from textline.console import web as console
 from textline.duty import web as duty
 from textline.extensions import csrf, db, login_manager, migrate, socketio
 from textline.insights import web as insights
+from textline.media import web as media
 from textline.ops import logs
 from textline.ops import web as ops
 from textline.safety import web as safety
 from textline.texting import web as texting
 
 # The features: each package's web.py adds its pages, socket events and commands to the app.
-FEATURES = (ops, accounts, texting, safety, console, duty, insights)
+FEATURES = (ops, accounts, texting, safety, console, duty, insights, media)
 
 
 def _async_mode() -> str:

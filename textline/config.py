@@ -274,4 +274,11 @@ def load_config(env: dict | None = None) -> dict:
         "READYZ_CELERY_TIMEOUT": _float(env, "READYZ_CELERY_TIMEOUT", 1),
         # Webhooks SQL could not take, kept on local disk until it can (textline/texting/spool.py).
         "SPOOL_DIR": env.get("SPOOL_DIR") or str(instance / "spool"),
+        # Pictures and files texters send (textline/media/): where they are kept (owner-only), the largest
+        # fetched (Twilio's own MMS limit is 5 MB), whether volunteers wait until an adult has looked, and
+        # how often a failed fetch is retried.
+        "MEDIA_DIR": env.get("MEDIA_DIR") or str(instance / "media"),
+        "MEDIA_MAX_BYTES": _int(env, "MEDIA_MAX_BYTES", 5 * 1024 * 1024),
+        "MEDIA_ADULT_FIRST": _bool(env.get("MEDIA_ADULT_FIRST")),
+        "MEDIA_FETCH_MAX_RETRIES": _int(env, "MEDIA_FETCH_MAX_RETRIES", 8),
     }

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
+
 from textline.console import wrap_up
-from textline.models import Conversation, ConversationNote, DebriefTask, Escalation, Message, User
+from textline.media import kinds
+from textline.models import (INBOUND, Conversation, ConversationNote, DebriefTask, Escalation, Message, MessageMedia,
+                             User)
 from textline.safety import danger
 from textline.safety.deadlines import due_at
 
@@ -31,7 +35,19 @@ def message(msg: Message) -> dict:
         "error_code": msg.error_code,
         "created_at": _iso(msg.created_at),
         "risk": {k: risk[k] for k in ("score", "level", "reasons", "matches") if k in risk} or None,
+        # Only texters send media: an outbound message's (empty) list is not even loaded.
+        "media": [media(item) for item in msg.media] if msg.direction == INBOUND else [],
     }
+
+
+def media(item: MessageMedia) -> dict:
+    """A picture or file from a texter, as consoles list it: never Twilio's URL (the browser asks our own
+    /media routes, which check who is asking). `held` = volunteers wait until an adult has looked
+    (MEDIA_ADULT_FIRST); `preview` = a blurred preview exists."""
+    return {"id": item.id, "kind": kinds.kind_of(item.content_type), "content_type": kinds.base_type(item.content_type),
+            "size": item.size, "state": item.state, "preview": item.preview_key is not None,
+            "adult_viewed": item.adult_viewed_at is not None,
+            "held": bool(current_app.config["MEDIA_ADULT_FIRST"]) and item.adult_viewed_at is None}
 
 
 def message_status(msg: Message) -> dict:

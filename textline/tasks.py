@@ -27,6 +27,7 @@ from textline.ops.logs import current_request_id
 SEND_MESSAGE = "workers.outbound.send_message"
 SEND_PAGE = "workers.outbound.send_page"
 SWEEP_ESCALATIONS = "workers.escalation.sweep_escalations"
+FETCH_MEDIA = "workers.media.fetch_media"
 
 
 def init_app(app: Flask) -> Celery:
@@ -118,6 +119,22 @@ def send_page(page_id: int) -> None:
         sig.delay()
     except Exception:
         current_app.logger.exception("could not enqueue page %s; the outbox sweep will retry", page_id)
+
+
+def fetch_media(*media_ids: int) -> None:
+    """Fetch a texter's pictures and files from Twilio (workers/media.py). If they cannot be queued now,
+    the media sweep finds the rows still pending."""
+    if not media_ids:
+        return
+    sigs = [_signature(FETCH_MEDIA, mid) for mid in media_ids]
+    if _broker_down():
+        current_app.logger.warning("broker unreachable: media %s left to the sweep", list(media_ids))
+        return
+    try:
+        for sig in sigs:
+            sig.delay()
+    except Exception:
+        current_app.logger.exception("could not enqueue media %s; the sweep will retry", list(media_ids))
 
 
 def sweep_escalations_at(eta) -> None:

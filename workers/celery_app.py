@@ -8,13 +8,15 @@ from flask import Flask
 
 from textline.ops import metrics
 # Imported for their tasks: each registers itself with the Celery app.
-from workers import escalation, ops, outbound, presence, retention, spool  # noqa: F401
+from workers import escalation, media, ops, outbound, presence, retention, spool  # noqa: F401
 from workers.broker import transport_for
 from workers.timers import Heartbeat
 
 # Periodic sweeps: each re-reads SQL, so a restarted worker or beat loses no timer.
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workers.outbound.sweep_outbox", "schedule": 15.0},
+    # Texters' pictures whose fetch task was lost, or whose deletion at Twilio is still owed.
+    "media-sweep": {"task": "workers.media.sweep_media", "schedule": 60.0, "options": {"expires": 120}},
     # Every ESCALATION_SWEEP_SECONDS (set in init_app). Sweeps queued while no worker was up
     # expire instead of piling up: the next one does all their work.
     "escalation-sweep": {"task": "workers.escalation.sweep_escalations", "schedule": 5.0,

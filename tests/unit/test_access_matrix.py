@@ -59,6 +59,10 @@ ROUTES = {
     "duty.decide": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/decision"),
     "duty.emergency": (SUPERVISOR, "POST", "/duty/conversations/{conversation_id}/emergency"),
     "duty.hold": (ADMIN, "POST", "/duty/conversations/{conversation_id}/hold"),
+    # A texter's picture: signed in, then the conversation's volunteer or an adult (tests/unit/test_media.py
+    # checks who per conversation; here an unknown id is a 404 for everyone signed in).
+    "media.preview": (VOLUNTEER, "GET", "/media/999999/preview"),
+    "media.reveal": (VOLUNTEER, "POST", "/media/999999/reveal"),
     "insights.page": (SUPERVISOR, "GET", "/insights"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
@@ -68,6 +72,8 @@ ROUTES = {
     "fake_twilio.create_message": (FAKE_TWILIO, "POST", "/fake-twilio/2010-04-01/Accounts/{sid}/Messages.json"),
     "fake_twilio.list_messages": (FAKE_TWILIO, "GET", "/fake-twilio/2010-04-01/Accounts/{sid}/Messages.json"),
     "fake_twilio.fetch_message": (FAKE_TWILIO, "GET", "/fake-twilio/2010-04-01/Accounts/{sid}/Messages/SMx.json"),
+    "fake_twilio.fetch_media": (FAKE_TWILIO, "GET", "/fake-twilio/2010-04-01/Accounts/{sid}/Messages/SMx/Media/MEx"),
+    "fake_twilio.delete_media": (FAKE_TWILIO, "DELETE", "/fake-twilio/2010-04-01/Accounts/{sid}/Messages/SMx/Media/MEx"),
     "fake_twilio.control": (FAKE_TWILIO, "POST", "/fake-twilio/_control"),
 }
 RANK = {VOLUNTEER: 1, SUPERVISOR: 2, ADMIN: 3}

@@ -145,3 +145,14 @@ def test_a_spool_directory_that_cannot_be_written_is_an_error_in_every_environme
     spool.prepare(made)
     assert oct(made.stat().st_mode & 0o777) == "0o700"  # owner only: it holds texts and numbers
     assert "SPOOL_DIR" not in errors({**SAFE_PRODUCTION, "SPOOL_DIR": str(made)})
+
+
+def test_a_media_directory_that_cannot_be_written_or_a_zero_limit_is_an_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    found = errors({**SAFE_PRODUCTION, "MEDIA_DIR": str(blocker / "media"), "MEDIA_MAX_BYTES": "0"})
+    assert "not writable" in found["MEDIA_DIR"] and str(blocker / "media") in found["MEDIA_DIR"]
+    assert "at least 1" in found["MEDIA_MAX_BYTES"]
+    made = tmp_path / "instance" / "media"
+    assert "MEDIA_DIR" not in errors({**SAFE_PRODUCTION, "MEDIA_DIR": str(made)})
+    assert not made.exists()

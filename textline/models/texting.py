@@ -148,22 +148,43 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
-    media: Mapped[list["MessageMedia"]] = relationship(order_by="MessageMedia.position",
+    media: Mapped[list["MessageMedia"]] = relationship(order_by="MessageMedia.position", back_populates="message",
                                                        cascade="all, delete-orphan")
 
 
+# A media item's fetch (textline/media/fetch.py): pending -> fetching -> stored | too_large | failed.
+MEDIA_PENDING, MEDIA_FETCHING, MEDIA_STORED, MEDIA_TOO_LARGE, MEDIA_FAILED = (
+    "pending", "fetching", "stored", "too_large", "failed")
+
+
 class MessageMedia(Base):
-    """A picture or file that came with a texter's message: where Twilio keeps it and its type, so
-    nothing sent is lost (fetching and showing it is a separate piece of work)."""
+    """A picture or file that came with a texter's message: where Twilio keeps it (never shown to a
+    browser), its type, and once fetched where the line keeps it (textline/media/storage.py)."""
 
     __tablename__ = "message_media"
-    __table_args__ = (Index("ix_message_media_message", "message_id", "position"),)
+    __table_args__ = (Index("ix_message_media_message", "message_id", "position"),
+                      Index("ix_message_media_state", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)   # n of Twilio's MediaUrl<n>
     url: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The fetch, moved on by one claim at a time (attempts is the claim's version).
+    state: Mapped[str] = mapped_column(String(16), default=MEDIA_PENDING, server_default=MEDIA_PENDING)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)   # bytes (Twilio's Content-Length if not fetched)
+    storage_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    preview_key: Mapped[str | None] = mapped_column(String(120), nullable=True)  # the blurred preview (images)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fetch_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    removed_from_twilio_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Adults first: the first adult who looked at it (volunteers may wait for this, MEDIA_ADULT_FIRST).
+    adult_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    adult_viewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    message: Mapped["Message"] = relationship(back_populates="media")
 
 
 class DeliveryReceipt(Base):

@@ -146,6 +146,14 @@ def check(env: dict | None = None, binds=()) -> list[Finding]:
         add(ERROR, "SPOOL_DIR", f"{cfg['SPOOL_DIR']} is not writable ({problem}): texts that arrive "
                                 "while the database is down are kept there. Make it a directory owned by the "
                                 "user the web processes run as (it is created with mode 0700).")
+    # Texters' pictures are kept there by workers and read by web processes (the same directory check).
+    problem = spool.unwritable(cfg["MEDIA_DIR"])
+    if problem:
+        add(ERROR, "MEDIA_DIR", f"{cfg['MEDIA_DIR']} is not writable ({problem}): pictures texters send are "
+                                "kept there. Make it a directory owned by the user the app runs as, shared by "
+                                "web processes and workers (it is created with mode 0700).")
+    if cfg["MEDIA_MAX_BYTES"] < 1:
+        add(ERROR, "MEDIA_MAX_BYTES", "must be at least 1: every picture would be recorded as too large.")
     if prod and cfg["LOG_FORMAT"] != "json":
         add(WARNING, "LOG_FORMAT", "text logs in production: log collectors expect LOG_FORMAT=json.")
     if prod and cfg["LOG_LEVEL"] == "DEBUG":

@@ -52,6 +52,7 @@ COUNTER_HELP = {
     "notices": ("Notices sent to supervisors (failed deliveries, hand-backs), by kind", ("kind",)),
     "pages": ("SMS pages to advisors' phones accepted by Twilio", ("direction",)),
     "task_failures": ("Celery tasks that failed (raised, or gave up after retries)", ("task",)),
+    "media": ("Media items from texters, by how their fetch ended", ("outcome",)),
 }
 
 

@@ -3,7 +3,8 @@
 A conversation nobody writes in any more is closed by the server after IDLE_CLOSE_DAYS, as of its last
 message, so retention reaches it like any other (an open conversation is never erased).
 
-What is erased: message bodies, the words in risk reasons, wrap-up notes, private notes (whispers and
+What is erased: message bodies, pictures and files texters sent (the files and their rows: textline/media/),
+the words in risk reasons, wrap-up notes, private notes (whispers and
 transfer handover notes, which retell what the texter said), and the phone-number
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
 rows, times, directions, delivery states, risk levels, dispositions — anonymous counts.
@@ -16,6 +17,7 @@ what of theirs still waits in this host's spool, and leaves a tombstone that eve
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -25,9 +27,12 @@ from textline.accounts import audit
 from textline.console import wrap_up
 from textline.duty import records as duty_records
 from textline.extensions import db
+from textline.media import storage as media_storage
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
-from textline.texting import conversations, spool, spool_drain
+from textline.texting import conversations, spool, spool_drain, twilio_gateway
 from textline.texting.privacy import phone_hash
+
+log = logging.getLogger(__name__)
 
 
 def _strip_risk(risk: dict | None) -> dict | None:
@@ -40,6 +45,8 @@ def _strip_risk(risk: dict | None) -> dict | None:
 def erase_conversation(conv: Conversation, now: datetime) -> None:
     for msg in conv.messages:
         msg.body = None
+        for item in msg.media:
+            _forget_media(item)
         msg.media.clear()  # where a picture is kept is content too (the rows go: delete-orphan)
         msg.risk = _strip_risk(msg.risk)
     for note in conv.notes:
@@ -47,6 +54,17 @@ def erase_conversation(conv: Conversation, now: datetime) -> None:
     conv.wrap_up_note = None
     conv.risk_reasons = []
     conv.content_erased_at = now
+
+
+def _forget_media(item) -> None:
+    """The files go from the line's storage; one not yet fetched is deleted at Twilio (best effort: if
+    Twilio cannot be reached now, its own media retention applies)."""
+    media_storage.remove_files(item)
+    if item.removed_from_twilio_at is None:
+        try:
+            twilio_gateway.delete_media(item.url)
+        except Exception as exc:
+            log.warning("could not delete media %s at Twilio while erasing: %s", item.id, exc.__class__.__name__)
 
 
 def unlink_texter(texter: Texter, now: datetime) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask import Flask, request
 
 # No inline scripts or styles anywhere: templates pass data through data- attributes.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# blob: images: a texter's picture, fetched by POST when someone chooses to see it (static/js/media.js).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "media-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Pages and data that carry transcripts, accounts or audit entries: never stored by browsers or proxies.
-PRIVATE_PREFIXES = ("/console", "/supervise", "/admin", "/insights", "/login", "/set-password", "/socket.io")
+PRIVATE_PREFIXES = ("/console", "/supervise", "/admin", "/insights", "/login", "/set-password", "/socket.io",
+                    "/media")
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ sees the same phone. Tests inject faults (5xx, 4xx, slow responses) through /_co
 """
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import time
@@ -14,14 +15,14 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import requests
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from textline import broadcast
 from textline.extensions import csrf, socketio
 from textline.ops.request_args import whole_number
 from textline.redis_store import get_redis, key
 from textline.texting.privacy import WHATSAPP, parse_address
-from textline.texting.twilio_gateway import sign
+from textline.texting.twilio_gateway import TWILIO_API, sign
 from textline.texting.webhooks import TRAINING_PARAM
 
 bp = Blueprint("fake_twilio", __name__, url_prefix="/fake-twilio")
@@ -50,6 +51,14 @@ def _handed_over_key(number: str) -> str:
     return key("fake", "handed", number)
 
 
+def _media_key(media_sid: str) -> str:
+    return key("fake", "media", media_sid)
+
+
+def _media_gets_key(media_sid: str) -> str:
+    return key("fake", "media_gets", media_sid)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -69,8 +78,12 @@ def _check_auth(account_sid: str):
         abort(_error(401, 20003, "Authenticate"))
 
 
+# Kinds of call a fault can be queued for: messages.create, messages.list, a media GET, a media DELETE.
+FAULT_CALLS = ("create", "list", "media", "media_delete")
+
+
 def _next_fault(call: str) -> dict:
-    """Pop the next injected fault for this kind of call ("create" or "list"): {"delay": s} answers
+    """Pop the next injected fault for this kind of call (FAULT_CALLS): {"delay": s} answers
     slowly; {"status": 500} answers with an error instead of doing the work; with "store": true the
     message is created and the error still returned (Twilio did the work, but the answer was lost);
     {"report": "undelivered", "error_code": "30003"} ends the delivery callbacks with that status."""
@@ -197,6 +210,64 @@ def fetch_message(account_sid, sid):
     return jsonify(_resource(m))
 
 
+# ---- media: what a texter's MMS carried, served at Twilio's media URL until the line deletes it ----
+
+MEDIA_TTL = 7 * 24 * 3600
+
+
+def keep_media(account_sid: str, message_sid: str, data: bytes, content_type: str) -> str:
+    """Hold one media item as Twilio would; returns its URL in Twilio's form (api.twilio.com), which the
+    app's REST client sends here (twilio_gateway.RebasedHttpClient)."""
+    media_sid = "ME" + secrets.token_hex(16)
+    get_redis().set(_media_key(media_sid), json.dumps({"content_type": content_type, "message_sid": message_sid,
+                                                       "data": base64.b64encode(data).decode()}), ex=MEDIA_TTL)
+    return f"{TWILIO_API}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}"
+
+
+def media_gets(media_sid: str) -> int:
+    """How many times the media's bytes were served (tests: fetched exactly once)."""
+    return int(get_redis().get(_media_gets_key(media_sid)) or 0)
+
+
+def media_held(media_sid: str) -> bool:
+    return bool(get_redis().exists(_media_key(media_sid)))
+
+
+def _load_media(message_sid: str, media_sid: str) -> dict | None:
+    raw = get_redis().get(_media_key(media_sid))
+    item = json.loads(raw) if raw else None
+    return item if item and item["message_sid"] == message_sid else None
+
+
+@bp.get(API + "/Messages/<message_sid>/Media/<media_sid>")
+def fetch_media(account_sid, message_sid, media_sid):
+    """The bytes, as Twilio serves a media URL to the account (Twilio redirects to its storage first)."""
+    _check_auth(account_sid)
+    fault = _next_fault("media")
+    if fault.get("status"):
+        return _fault_response(fault)
+    item = _load_media(message_sid, media_sid)
+    if item is None:
+        return _error(404, 20404, f"The requested resource /Media/{media_sid} was not found")
+    get_redis().incr(_media_gets_key(media_sid))
+    data = base64.b64decode(item["data"])
+    return Response(data, mimetype=item["content_type"], headers={"Content-Length": str(len(data))})
+
+
+@bp.delete(API + "/Messages/<message_sid>/Media/<media_sid>")
+def delete_media(account_sid, message_sid, media_sid):
+    """Twilio's Media resource: the twilio library deletes `.../Media/ME….json`."""
+    _check_auth(account_sid)
+    media_sid = media_sid.removesuffix(".json")
+    fault = _next_fault("media_delete")
+    if fault.get("status"):
+        return _fault_response(fault)
+    if _load_media(message_sid, media_sid) is None:
+        return _error(404, 20404, f"The requested resource /Media/{media_sid} was not found")
+    get_redis().delete(_media_key(media_sid))
+    return Response(status=204)
+
+
 @bp.post("/_control")
 def control():
     """Test hook: replace the queued faults, e.g. {"faults": [{"status": 500}, {"delay": 3},
@@ -205,7 +276,7 @@ def control():
     _check_auth(current_app.config["TWILIO_ACCOUNT_SID"])
     faults = (request.get_json(silent=True) or {}).get("faults", [])
     r = get_redis()
-    r.delete(_faults_key("create"), _faults_key("list"))
+    r.delete(*(_faults_key(call) for call in FAULT_CALLS))
     for fault in faults:
         r.rpush(_faults_key(fault.get("on", "create")), json.dumps(fault))
     return jsonify({"queued": len(faults)})
@@ -231,9 +302,11 @@ def _mark_handed_over(number: str, sid: str, status: str) -> None:
 
 
 def send_inbound(from_number: str, body: str, message_sid: str | None = None,
-                 training: bool = False) -> requests.Response:
+                 training: bool = False, media: tuple[tuple[bytes, str], ...] = ()) -> requests.Response:
     """Deliver a text from a texter to our webhook exactly as Twilio would: same fields, same signature.
-    `training` adds the simulator's practice flag (webhooks.TRAINING_PARAM), signed like the rest."""
+    `training` adds the simulator's practice flag (webhooks.TRAINING_PARAM), signed like the rest;
+    `media` ((bytes, content type), ...) is held here and listed as NumMedia / MediaUrl<n> /
+    MediaContentType<n>, as in a Twilio MMS webhook."""
     cfg = current_app.config
     url = cfg["PUBLIC_BASE_URL"] + "/sms/inbound"
     sid = message_sid or "SM" + secrets.token_hex(16)
@@ -244,9 +317,13 @@ def send_inbound(from_number: str, body: str, message_sid: str | None = None,
         params.update(To=cfg["TWILIO_WHATSAPP_FROM"], WaId=from_number.split("+", 1)[1], ProfileName="Sim")
     if training:
         params[TRAINING_PARAM] = "1"
+    params["NumMedia"] = str(len(media))
+    for n, (data, content_type) in enumerate(media):
+        params[f"MediaUrl{n}"] = keep_media(cfg["TWILIO_ACCOUNT_SID"], sid, data, content_type)
+        params[f"MediaContentType{n}"] = content_type
     # On the phone before the webhook runs: the welcome it triggers must not overtake it.
     _append_thread(from_number, {"direction": "out", "body": body, "sid": sid, "at": _now().isoformat(),
-                                 "status": "sending"})
+                                 "status": "sending", "media": len(media)})
     signature = sign(url, params, cfg["TWILIO_AUTH_TOKEN"])
     try:
         response = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from textline import broadcast, payloads
+from textline import broadcast, payloads, tasks
 from textline.extensions import db
 from textline.models import (
     ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterPhone, utcnow,
@@ -198,3 +198,4 @@ def announce_inbound(result: Inbound) -> None:
         broadcast.conversation_changed(conv)
     outgoing.send(*result.outbound)
     timers.schedule(deadlines.next_for(conv))
+    tasks.fetch_media(*(item.id for item in msg.media))  # pictures: fetched from Twilio by a worker

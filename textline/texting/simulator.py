@@ -9,11 +9,14 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_socketio import Namespace
 
 from textline import broadcast
+from textline.config import ROOT
 from textline.texting import fake_twilio
 from textline.texting.privacy import SMS, WHATSAPP, parse_address
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 NAMESPACE = broadcast.SIMULATOR
+# The picture "Attach a picture" sends (a drawn landscape: nothing anyone could be upset by).
+SAMPLE_PICTURE = ROOT / "textline" / "data" / "sample_picture.png"
 
 
 def _number(raw) -> str | None:
@@ -36,7 +39,10 @@ def send():
     number, body = _number(data.get("number")), (data.get("body") or "").strip()
     if number is None:
         return jsonify(error="Use a phone number in +15551234567 form."), 400
-    if not body:
+    picture = data.get("picture", False)
+    if not isinstance(picture, bool):
+        return jsonify(error="picture must be true or false."), 400
+    if not body and not picture:
         return jsonify(error="Type a message first."), 400
     training = data.get("training", False)
     if not isinstance(training, bool):
@@ -44,7 +50,8 @@ def send():
     if training and not current_app.config["TRAINING_MODE_ENABLED"]:
         return jsonify(error="Training conversations are switched off on this server."), 400
     try:
-        response = fake_twilio.send_inbound(number, body[:1600], training=training)
+        media = ((SAMPLE_PICTURE.read_bytes(), "image/png"),) if picture else ()
+        response = fake_twilio.send_inbound(number, body[:1600], training=training, media=media)
     except requests.RequestException:
         return jsonify(error="The text line did not answer. Try again."), 502
     if response.status_code != 200:

@@ -1,6 +1,8 @@
 """The Twilio boundary: webhook signatures in, REST calls out, through the official `twilio` library."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -100,6 +102,76 @@ def find_sent(to: str, body: str, since: datetime, exclude_sids: set[str]) -> tu
         if created is None or created >= since:
             return msg.sid, msg.status
     return None
+
+
+# ---- media (MediaUrl<n> of an inbound MMS) -------------------------------------------------------
+
+class MediaGone(Exception):
+    """Twilio no longer has this media (deleted, or never there): fetching again cannot help."""
+
+
+@dataclass
+class MediaDownload:
+    content_type: str | None
+    size: int | None         # Twilio's Content-Length, or the bytes read
+    data: bytes | None       # None: larger than the limit, not read
+
+
+def _checked_media_url(url: str) -> str:
+    """A media URL from a webhook, checked to be this account's media on Twilio's API: it came signed,
+    but the server must never call an arbitrary address with the account's credentials."""
+    account = re.escape(current_app.config["TWILIO_ACCOUNT_SID"])
+    if not re.fullmatch(rf"{re.escape(TWILIO_API)}/2010-04-01/Accounts/{account}/Messages/\w{{34}}/Media/\w{{34}}", url,
+                        flags=re.ASCII):
+        raise MediaGone("not a media URL of this account")
+    return url
+
+
+def _media_api_url(url: str) -> str:
+    """Where to GET it: where the REST client sends everything (the fake Twilio in demo and tests)."""
+    url = _checked_media_url(url)
+    http = rest_client().http_client
+    return http.base_url + url[len(TWILIO_API):] if isinstance(http, RebasedHttpClient) else url
+
+
+def fetch_media(url: str, max_bytes: int) -> MediaDownload:
+    """GET one media item with the account's credentials, through the twilio client's HTTP session
+    (Twilio answers with a redirect to its storage; requests drops the credentials on the way there).
+    A file over `max_bytes` is not read. Raises MediaGone on 404, requests/HTTP errors otherwise."""
+    cfg = current_app.config
+    session = rest_client().http_client.session
+    with session.get(_media_api_url(url), auth=(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]),
+                     timeout=cfg["TWILIO_HTTP_TIMEOUT"], stream=True, allow_redirects=True) as response:
+        if response.status_code == 404:
+            raise MediaGone("404")
+        response.raise_for_status()
+        kind = response.headers.get("Content-Type")
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            return MediaDownload(kind, int(declared), None)
+        data = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            data.extend(chunk)
+            if len(data) > max_bytes:
+                return MediaDownload(kind, int(declared) if declared and declared.isdigit() else None, None)
+        return MediaDownload(kind, len(data), bytes(data))
+
+
+def delete_media(url: str) -> None:
+    """DELETE the media at Twilio (the library's Media resource) once the line has its own copy, or will
+    never fetch it. Already gone counts as done."""
+    try:
+        parts = _checked_media_url(url).split("/")
+    except MediaGone:
+        return
+    message_sid, media_sid = parts[-3], parts[-1]  # .../Messages/<MM…>/Media/<ME…>
+    client = rest_client()
+    try:
+        client.api.v2010.accounts(current_app.config["TWILIO_ACCOUNT_SID"]).messages(message_sid) \
+            .media(media_sid).delete()
+    except TwilioRestException as exc:
+        if exc.status != 404:
+            raise
 
 
 def is_permanent(exc: Exception) -> bool:

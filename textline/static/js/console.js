@@ -210,7 +210,7 @@
     const body = m.body == null ? el("em", {}, "(erased)")
       : matches.length ? TextlineHighlight.render(document, m.body, matches) : m.body;  // risk spans marked
     return el("li", {class: `msg ${mine ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
-      el("div", {class: "bubble"}, body),
+      el("div", {class: "bubble"}, body, ...TextlineMedia.render(m, !!state.me && state.me.role !== "volunteer")),
       el("div", {class: "meta small muted"}, who, " · ", new Date(m.created_at).toLocaleTimeString(),
         mine ? el("span", {class: `tick status-${m.status}`, dataset: {testid: "status"}}, " ",
           (m.status === "refused" && REFUSED[m.error_code]) || TICKS[m.status] || m.status) : null,

@@ -49,7 +49,9 @@
     li.dataset.sid = m.sid || "";
     const time = new Date(m.at).toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
     li.append(node("span", "visually-hidden", `${sent ? "You" : "Textline"}, ${time}: `));
-    const body = node("p", "bubble", m.body);
+    const body = node("p", "bubble", m.body || "");
+    // No emoji: phones' fonts have them, a headless or kiosk browser often does not.
+    if (m.media) body.prepend(node("span", "sim-attached", m.media > 1 ? `${m.media} pictures` : "Picture"), m.body ? " " : "");
     body.title = time;
     li.append(body);
     // Like a phone: the state shows under your latest text only, and always when a text failed.
@@ -132,15 +134,17 @@
   $("sim-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = $("sim-body").value.trim();
-    if (!body) return;
+    const picture = $("sim-picture").checked;
+    if (!body && !picture) return;
     $("sim-send").disabled = true;
     try {
       const res = await fetch("/simulator/send", {method: "POST",
         headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-        body: JSON.stringify({number: number(), body, training: training()})});
+        body: JSON.stringify({number: number(), body, training: training(), picture})});
       const data = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(data.error || `Send failed (${res.status})`);
       $("sim-body").value = "";
+      $("sim-picture").checked = false;
       grow();
       $("sim-error").textContent = "";
     } catch (err) {

@@ -165,7 +165,7 @@
   function messageItem(m) {
     const out = m.direction === "out";
     return el("li", {class: `msg ${out ? "out" : "in"} author-${m.author}`, dataset: {id: m.id, testid: "message"}},
-      el("div", {class: "bubble"}, bodyOf(m)),
+      el("div", {class: "bubble"}, bodyOf(m), ...TextlineMedia.render(m, true)),
       el("div", {class: "meta small muted"}, WHO[m.author] || m.author, m.kind ? ` (${m.kind})` : "", " · ",
         new Date(m.created_at).toLocaleTimeString(), out ? ` · ${m.status}` : "",
         m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", adultReasons(m.risk.reasons).join("; ")) : null));
@@ -194,7 +194,7 @@
     $("sv-first").hidden = true;
     if (!node) return;
     $("sv-first").replaceChildren(el("strong", {}, `First text · ${new Date(first.created_at).toLocaleTimeString()}: `),
-      first.body);
+      first.body || ((first.media || []).length ? "(a picture or file, no words)" : ""));
     firstInView.observe(node);
   }
 
