@@ -209,6 +209,14 @@ def notice_raised(kind: str, level: str, text: str, conv: Conversation | None = 
     return data
 
 
+def notice_to_user(user_id: int, kind: str, level: str, text: str, conv: Conversation | None = None,
+                   **details) -> dict:
+    """Tell one person (every console of theirs): a volunteer about their own conversation."""
+    data = payloads.notice(uuid.uuid4().hex, kind, level, text, utcnow(), conv, **details)
+    _emit(NOTICE, data, to=user_room(user_id))
+    return data
+
+
 def spool_changed(count: int, oldest_seconds: float) -> None:
     """How many texts wait in the spool for the database (textline/texting/spool_drain.py)."""
     _emit(SPOOL, payloads.spool(count, oldest_seconds), to=SUPERVISORS)

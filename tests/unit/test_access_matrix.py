@@ -55,6 +55,9 @@ ROUTES = {
     "canned.update": (ADMIN, "POST", "/admin/saved-replies/{reply_id}"),
     "canned.set_active": (ADMIN, "POST", "/admin/saved-replies/{reply_id}/active"),
     "insights.page": (SUPERVISOR, "GET", "/insights"),
+    "blocklist.review": (SUPERVISOR, "GET", "/supervise/blocks"),
+    "blocklist.change": (SUPERVISOR, "POST", "/supervise/blocks/999"),  # an unknown block: refused after the role check
+    "blocklist.lift": (SUPERVISOR, "POST", "/supervise/blocks/999/lift"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
@@ -160,7 +163,7 @@ SOCKET_EVENTS = {
         "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
         "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
-        "adult_join": SUPERVISOR, "take_over": SUPERVISOR,
+        "adult_join": SUPERVISOR, "take_over": SUPERVISOR, "block_texter": SUPERVISOR,
     },
     "/simulator": {"connect": DEMO, "watch": DEMO},  # only registered usefully with SIMULATOR_ENABLED
 }

@@ -23,7 +23,8 @@ from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, Conversation
 from textline.ops import web_upkeep
 from textline.safety.sockets import SupervisionEvents
-from textline.texting import conversations, queue_sync
+from textline.blocklist.sockets import BlocklistEvents
+from textline.texting import conversations, queue_sync, returning
 from textline.texting.conversations import ConversationError
 
 
@@ -96,7 +97,7 @@ class ConversationEvents:
         conv = conversations.claim(data.get("conversation_id"), current_user)
         audit.record("conversation.claim", current_user, "conversation", conv.id)
         broadcast.following(conv.id)
-        return payloads.transcript(conv)
+        return {**payloads.transcript(conv), "history": returning.history(conv)}
 
     @action()
     def on_open(self, data):
@@ -105,7 +106,7 @@ class ConversationEvents:
             raise ConversationError("That conversation is not yours to open.", "forbidden")
         audit.record("conversation.view", current_user, "conversation", conv.id)
         broadcast.following(conv.id)
-        return payloads.transcript(conv)
+        return {**payloads.transcript(conv), "history": returning.history(conv)}
 
     @action()
     def on_reply(self, data):
@@ -120,5 +121,6 @@ class ConversationEvents:
         return {"conversation": payloads.conversation(conv)}
 
 
-class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, Namespace):
+class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, BlocklistEvents,
+                       Namespace):
     """Every console event, volunteers' and adults'."""

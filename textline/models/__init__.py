@@ -1,17 +1,18 @@
 """All SQLAlchemy models, importable from one place (Alembic autogenerate sees them here)."""
 from textline.models.audit import AuditEvent
+from textline.models.blocklist import TexterBlock
 from textline.models.base import Base, UTCDateTime, utcnow
 from textline.models.canned import CannedResponse
 from textline.models.people import Role, User, UserSession
 from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, ConversationNote, Escalation, Page
 from textline.models.survey import SurveyResponse
 from textline.models.texting import (
-    ACTIVE, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
+    ACTIVE, BLOCKED, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
     Conversation, DeliveryReceipt, Message, MessageMedia, Texter, TexterPhone,
 )
 
 __all__ = [
     "AuditEvent", "Base", "CannedResponse", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
-    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE",
+    "DeliveryReceipt", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE", "BLOCKED", "TexterBlock",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES",
 ]

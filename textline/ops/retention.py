@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select, update
 
 from textline.accounts import audit
+from textline.blocklist import blocks
 from textline.console import wrap_up
 from textline.extensions import db
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
@@ -137,6 +138,7 @@ def erase_texter(texter: Texter) -> int:
         if conv.status != CLOSED:
             conversations.close(conv, disposition=wrap_up.system("erased"))
         erase_conversation(conv, now)
+    blocks.lift_for_erased(texter)  # a block names the texter: forgotten with them
     unlink_texter(texter, now)
     db.session.commit()
     if number:
