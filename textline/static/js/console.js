@@ -6,7 +6,7 @@
 
   const $ = (id) => document.getElementById(id);
   const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    unread: new Map(), counted: new Set(), queueSeen: null};
+    unread: new Map(), counted: new Set(), queueSeen: null, history: new Map(), flood: new Map()};
   const myId = Number($("console").dataset.me);
   const socket = io({transports: ["websocket", "polling"]});
 
@@ -119,6 +119,7 @@
       state.mine.set(res.conversation.id, res.conversation);
       state.messages.set(res.conversation.id, res.messages);
       state.notes.set(res.conversation.id, res.notes || []);
+      state.history.set(res.conversation.id, res.history);
       renderMine();
       show(res.conversation.id);
     });
@@ -180,6 +181,7 @@
       state.mine.set(id, res.conversation);
       state.messages.set(id, res.messages);
       state.notes.set(id, res.notes || []);
+      state.history.set(id, res.history);
       render();
     });
   }
@@ -246,6 +248,9 @@
     $("end-open").hidden = $("resources").hidden = takenOver;
     $("end-open").textContent = conv.status === "closed" ? "Wrap up…" : "End conversation…";
     $("notice-ended").hidden = !conv.wrap_up_pending;
+    $("notice-flood").hidden = !state.flood.has(conv.id);
+    $("notice-flood").textContent = state.flood.get(conv.id) || "";
+    TextlineHistory.show($("history"), state.history.get(conv.id));  // history.js: earlier wrap-ups
     document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
 
@@ -380,6 +385,12 @@
     const list = state.notes.get(n.conversation_id);
     if (!list || list.some((x) => x.id === n.id)) return;
     list.push(n);
+    if (n.conversation_id === state.openId) renderChat();
+  });
+  // The texter is writing faster than the line's flood rate (textline/blocklist/floods.py): said once.
+  socket.on(EVENTS.NOTICE, (n) => {
+    if (n.kind !== "flood" || !state.mine.has(n.conversation_id)) return;
+    state.flood.set(n.conversation_id, n.text);
     if (n.conversation_id === state.openId) renderChat();
   });
   socket.on(EVENTS.TAKEN_OVER, (t) => {

@@ -41,6 +41,7 @@
     WHISPER: "whisper",
     ADULT_JOIN: "adult_join",
     TAKE_OVER: "take_over",
+    BLOCK_TEXTER: "block_texter",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

@@ -8,7 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const me = Number($("supervise").dataset.me);
   const state = {convs: new Map(), alerts: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    heard: new Set()};
+    heard: new Set(), history: new Map(), blocks: new Map()};
   const socket = io({transports: ["websocket", "polling"]});
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
@@ -106,7 +106,7 @@
     const board = boardAlerts(c.id);
     if (board.some((a) => a.state === "open")) return "escalated";
     if (board.length) return "escalated (acknowledged)";
-    return c.status === "waiting" ? "waiting" : "active";
+    return c.status === "waiting" || c.status === "blocked" ? c.status : "active";
   }
 
   function rank(c) {
@@ -150,6 +150,8 @@
       upsertConv(res.conversation);
       state.messages.set(id, res.messages);
       state.notes.set(id, res.notes);
+      state.history.set(id, res.history);
+      state.blocks.set(id, res.block);
       renderChat();
       renderLive();
       if (opening && oneColumn.matches) $("sv-chat").scrollIntoView({block: "start"});
@@ -222,6 +224,12 @@
     $("sv-take").hidden = c.volunteer_id === me;
     $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
     $("sv-reply-form").hidden = closed;
+    const block = state.blocks.get(c.id);
+    $("sv-block").hidden = !block;
+    $("sv-block").textContent = block ? `Blocked by ${block.by || "an adult"} until ${new Date(block.expires_at)
+      .toLocaleString([], {dateStyle: "medium", timeStyle: "short"})}: ${block.reason}. Their texts stay out of the queue.` : "";
+    $("sv-block-open").hidden = closed || !!block;
+    TextlineHistory.show($("sv-history"), state.history.get(c.id), (id) => show(id));  // history.js
   }
 
   function addTo(map, item) {
@@ -250,6 +258,30 @@
       state.messages.set(res.conversation.id, res.messages);
       state.notes.set(res.conversation.id, res.notes);
       renderChat();
+    });
+  });
+
+  // Block the texter (textline/blocklist/blocks.py): a reason and how long; changed or lifted on /supervise/blocks.
+  $("sv-block-open").addEventListener("click", () => {
+    $("sv-block-error").textContent = "";
+    $("sv-block-dialog").showModal();
+  });
+  $("sv-block-cancel").addEventListener("click", () => $("sv-block-dialog").close());
+  $("sv-block-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = state.openId;
+    socket.emit(ACTIONS.BLOCK_TEXTER, {conversation_id: id, reason: $("sv-block-reason").value,
+      days: $("sv-block-days").value}, (res) => {
+      if (!res.ok) {
+        $("sv-block-error").textContent = res.error;
+        const field = {reason: "sv-block-reason", days: "sv-block-days"}[res.field];
+        if (field) $(field).focus();
+        return;
+      }
+      $("sv-block-dialog").close();
+      $("sv-block-form").reset();
+      state.blocks.set(id, res.block);
+      upsertConv(res.conversation);
     });
   });
 
