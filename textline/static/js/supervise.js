@@ -221,13 +221,15 @@
     const closed = c.status === "closed";
     for (const id of ["sv-join", "sv-take", "sv-end"]) $(id).disabled = closed;
     $("sv-join").hidden = c.adult_name != null;
-    $("sv-take").hidden = c.volunteer_id === me;
+    $("sv-take").hidden = c.volunteer_id === me || c.status === "blocked";  // blocked: join and write instead
     $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
     $("sv-reply-form").hidden = closed;
     const block = state.blocks.get(c.id);
     $("sv-block").hidden = !block;
-    $("sv-block").textContent = block ? `Blocked by ${block.by || "an adult"} until ${new Date(block.expires_at)
-      .toLocaleString([], {dateStyle: "medium", timeStyle: "short"})}: ${block.reason}. Their texts stay out of the queue.` : "";
+    $("sv-block").replaceChildren(...(block ? [el("strong", {}, `Blocked until ${new Date(block.expires_at)
+      .toLocaleString([], {dateStyle: "medium", timeStyle: "short"})}`), ` by ${block.by || "an adult"}: their texts ` +
+      "stay out of the queue. ", el("span", {class: "muted"}, "Reason: ", block.reason), " ",
+      el("a", {href: "/supervise/blocks"}, "Review blocks")] : []));
     $("sv-block-open").hidden = closed || !!block;
     TextlineHistory.show($("sv-history"), state.history.get(c.id), (id) => show(id));  // history.js
   }
