@@ -6,7 +6,8 @@ open conversation has status "blocked"), and they get at most one automatic repl
 crisis resources (inbound_rules.py). Risk is still scored and a high-risk text still escalates: safety
 beats the block. Every block, change and lift is an audit event; the adults' review page lists them.
 
-When a block is lifted (or has expired and the texter writes again) their conversation joins the queue.
+When a block is lifted, or expires (beat's minute sweep, or the texter's next text, whichever is first),
+their held-back conversation joins the queue.
 Erasing a texter (retention.erase_texter) lifts their block: the line no longer knows who they are.
 """
 from __future__ import annotations
@@ -167,6 +168,28 @@ def announce_released(conv: Conversation) -> None:
     queue_sync.publish_queue()
     broadcast.conversation_changed(conv)
     timers.schedule(deadlines.next_for(conv))
+
+
+def expire_due(now: datetime | None = None) -> int:
+    """Blocks past their expiry are marked so (lifted_at = expires_at, by nobody, audited as the system's),
+    and each texter's held-back conversation joins the queue. Run by beat every minute; safe to repeat."""
+    now = now or utcnow()
+    due = db.session.scalars(select(TexterBlock).where(TexterBlock.lifted_at.is_(None),
+                                                       TexterBlock.expires_at <= now)).all()
+    expired = 0
+    for entry in due:
+        won = db.session.execute(update(TexterBlock).where(TexterBlock.id == entry.id, TexterBlock.lifted_at.is_(None))
+                                 .values(lifted_at=entry.expires_at).execution_options(synchronize_session=False)
+                                 ).rowcount
+        if won:
+            audit.record("texter.block_lift", None, "texter", entry.texter_id, commit=False, block_id=entry.id,
+                         why="expired")
+        db.session.commit()
+        if won:
+            expired += 1
+            if in_force(entry.texter_id, now) is None:
+                release_held(entry.texter_id, now)
+    return expired
 
 
 def lift_for_erased(texter: Texter) -> None:
