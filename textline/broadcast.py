@@ -21,6 +21,7 @@ from textline.accounts import presence
 from textline.extensions import db, socketio
 from textline.models import Conversation, ConversationNote, Escalation, Message, Page, User, utcnow
 from textline.redis_store import MessageQueue
+from textline.texting import returning
 
 # ---- what the server sends (static/js/events.js mirrors these) ------------------------------------
 HELLO = "hello"                          # to a console that just connected: who it is, its conversations
@@ -183,7 +184,8 @@ def conversation_transferred(conv: Conversation, note: ConversationNote, by: Use
         _emit(TRANSFERRED_AWAY, payloads.transferred_away(conv, by), to=user_room(previous_id))
         holder_changed(conv.id, previous_id)
     presence.for_each_socket(conv.volunteer_id, lambda sid: join_room(room, sid=sid, namespace="/"))
-    _emit(TRANSFERRED_IN, payloads.transferred_in(conv, by), to=user_room(conv.volunteer_id))
+    _emit(TRANSFERRED_IN, {**payloads.transferred_in(conv, by), "history": returning.history(conv)},
+          to=user_room(conv.volunteer_id))
     _emit(CONVERSATION, payloads.conversation(conv), to=[room, SUPERVISORS])
     _emit(NOTE, payloads.note(note), to=SUPERVISORS)
 

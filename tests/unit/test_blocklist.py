@@ -178,6 +178,16 @@ def test_a_block_made_while_a_volunteer_holds_it_holds_back_the_next_conversatio
     assert nxt.id != conv.id and nxt.status == BLOCKED and nxt.id not in queue.ordered_ids()
 
 
+def test_an_adult_ending_a_blocked_conversation_sends_no_survey(live_app, team):
+    conv = text(live_app, "hey")
+    blocks.block(conv.id, team["dana"], "abuse", 7)
+    conversations.reply(conv.id, team["dana"], "An adult here: we can talk if you are in danger.")  # adults may
+    conversations.end(conv.id, team["dana"], {"outcome": "prank"}, None)
+    db.session.expire_all()
+    assert db.session.get(Conversation, conv.id).status == "closed"
+    assert kinds(conv.id) == ["welcome", None]  # the adult's reply; no survey text to a blocked texter
+
+
 def test_erasing_a_texter_lifts_their_block(live_app, team):
     conv = text(live_app, "hey")
     blocks.block(conv.id, team["dana"], "abuse", 7)

@@ -67,7 +67,19 @@ def test_the_volunteer_who_claims_sees_earlier_wrap_ups_not_transcripts(live_app
     refused = kim.call("open", {"conversation_id": first.id})  # the earlier transcript: adults only
     assert refused["ok"] is False and refused["code"] == "forbidden"
     dana = open_console("dana")
-    assert dana.call("watch", {"conversation_id": first.id})["messages"]  # adults can open it
+    assert dana.call("watch", {"conversation_id": now.id})["history"]["count"] == 2  # the dashboard lists them
+    assert dana.call("watch", {"conversation_id": first.id})["messages"]  # and adults can open one
+
+
+def test_a_volunteer_given_the_conversation_by_transfer_sees_the_history_too(live_app, team, open_console):
+    earlier_conversation(live_app, team["sam"], "hello", topics=["bullying"])
+    now = text(live_app, "back again")
+    sam, kim = open_console("sam"), open_console("kim")
+    assert sam.call("claim", {"conversation_id": now.id})["history"]["count"] == 1
+    assert sam.call("transfer", {"conversation_id": now.id, "volunteer_id": team["kim"].id,
+                                 "note": "they want to talk about bullying"})["ok"]
+    passed = kim.wait_for("transferred_in")
+    assert passed["history"]["conversations"][0]["topics"] == ["Bullying"]
 
 
 def test_a_first_time_texter_has_no_history_and_the_setting_turns_it_off(live_app, team, cfg, open_console):

@@ -405,6 +405,7 @@
     state.mine.set(t.conversation.id, t.conversation);
     state.messages.set(t.conversation.id, t.messages);
     state.notes.set(t.conversation.id, t.notes || []);
+    state.history.set(t.conversation.id, t.history);
     if (state.openId == null) show(t.conversation.id); else renderMine();
   }
 
