@@ -112,6 +112,8 @@ def test_a_block_is_made_from_the_dashboard_changed_and_lifted_on_the_review_pag
     assert done["ok"] and done["conversation"]["status"] == BLOCKED and done["block"]["reason"] == "spam"
     again = dana.call("block_texter", {"conversation_id": conv.id, "reason": "spam", "days": 7})
     assert again["code"] == "already_blocked"
+    assert dana.call("take_over", {"conversation_id": conv.id})["code"] == "blocked"  # join and write instead
+    assert dana.call("adult_join", {"conversation_id": conv.id})["ok"]
     watched = dana.call("watch", {"conversation_id": conv.id})
     assert watched["block"]["id"] == done["block"]["id"]
     assert TEXTER not in str(done) + str(watched)  # the key, never the number
