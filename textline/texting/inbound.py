@@ -143,7 +143,9 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     body, replaced = storable(body)
     assessment = score_text(body).to_dict()
     texter_key = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
-    flooding = floods.flooding(texter_key)  # counted before the transaction: Redis must not hold SQL's lock
+    # Counted before the transaction (a Redis call must not hold SQLite's write lock), and only as texts
+    # arrive: a backlog replayed from the spool after an outage is not the texter flooding.
+    flooding = floods.flooding(texter_key) if received_at is None else False
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
             now = received_at or utcnow()
