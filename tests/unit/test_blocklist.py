@@ -151,6 +151,7 @@ def test_an_expired_block_lets_the_next_text_into_the_queue(live_app, team):
     # and a new block can be made: the expired one no longer holds the texter's place
     blocks.block(conv.id, team["dana"], "again", 1)
     assert db.session.scalar(select(TexterBlock).where(TexterBlock.reason == "spam")).lifted_at is not None
+    assert actions() == ["texter.block", "texter.block_lift", "texter.block"]  # the expiry is on record too
 
 
 def test_beat_s_expiry_sweep_queues_a_held_back_conversation_without_waiting_for_a_text(live_app, team):

@@ -95,10 +95,22 @@ def block(conversation_id, user: User, reason, days) -> TexterBlock:
 
 
 def _close_expired(texter_id: int, now: datetime) -> None:
-    """An expired block still holds the texter's one unlifted place: mark it lifted by time."""
-    db.session.execute(update(TexterBlock).where(
-        TexterBlock.texter_id == texter_id, TexterBlock.lifted_at.is_(None), TexterBlock.expires_at <= now)
-        .values(lifted_at=TexterBlock.expires_at).execution_options(synchronize_session=False))
+    """An expired block still holds the texter's one unlifted place (beat's sweep has not marked it yet)."""
+    for entry in db.session.scalars(select(TexterBlock).where(
+            TexterBlock.texter_id == texter_id, TexterBlock.lifted_at.is_(None), TexterBlock.expires_at <= now)):
+        _mark_expired(entry)
+
+
+def _mark_expired(entry: TexterBlock) -> bool:
+    """In the caller's transaction: lifted at its expiry, by nobody, audited as the system's. True if this
+    call did it (a conditional UPDATE: overlapping sweeps mark it once)."""
+    won = db.session.execute(update(TexterBlock).where(TexterBlock.id == entry.id, TexterBlock.lifted_at.is_(None))
+                             .values(lifted_at=entry.expires_at).execution_options(synchronize_session=False)
+                             ).rowcount == 1
+    if won:
+        audit.record("texter.block_lift", None, "texter", entry.texter_id, commit=False, block_id=entry.id,
+                     why="expired")
+    return won
 
 
 def _get(block_id) -> TexterBlock:
@@ -178,12 +190,7 @@ def expire_due(now: datetime | None = None) -> int:
                                                        TexterBlock.expires_at <= now)).all()
     expired = 0
     for entry in due:
-        won = db.session.execute(update(TexterBlock).where(TexterBlock.id == entry.id, TexterBlock.lifted_at.is_(None))
-                                 .values(lifted_at=entry.expires_at).execution_options(synchronize_session=False)
-                                 ).rowcount
-        if won:
-            audit.record("texter.block_lift", None, "texter", entry.texter_id, commit=False, block_id=entry.id,
-                         why="expired")
+        won = _mark_expired(entry)
         db.session.commit()
         if won:
             expired += 1

@@ -8,11 +8,12 @@ from textline import payloads
 from textline.blocklist import blocks
 from textline.console.actions import action
 from textline.models import Role
+from textline.texting import conversations
 
 
 class BlocklistEvents:
     @action(Role.SUPERVISOR.value)
     def on_block_texter(self, data):
         entry = blocks.block(data.get("conversation_id"), current_user, data.get("reason"), data.get("days"))
-        conv = blocks.get_conversation(entry.conversation_id)
+        conv = conversations.get_conversation(entry.conversation_id)
         return {"conversation": payloads.conversation(conv), "block": blocks.summary(conv)}
