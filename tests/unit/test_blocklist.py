@@ -121,7 +121,8 @@ def test_a_block_is_made_from_the_dashboard_changed_and_lifted_on_the_review_pag
     browser = Browser(live_app.base_url)
     sign_in(browser, "dana@example.org", PASSWORD)
     page = browser.get("/supervise/blocks")
-    assert page.status_code == 200 and conv.texter.alias in page.text and "spam" in page.text and "in force" in page.text
+    assert page.status_code == 200
+    assert conv.texter.alias in page.text and "spam" in page.text and "in force" in page.text
     token = csrf_token(browser, "/supervise/blocks")
     block_id = done["block"]["id"]
     assert browser.post(f"/supervise/blocks/{block_id}", data={"reason": "spam, repeated", "days": "2",

@@ -17,7 +17,8 @@ from textline import broadcast, payloads
 from textline.blocklist import blocks, floods
 from textline.extensions import db
 from textline.models import (
-    ACTIVE, BLOCKED, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterBlock, TexterPhone, utcnow,
+    ACTIVE, BLOCKED, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterBlock, TexterPhone,
+    utcnow,
 )
 from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
@@ -81,8 +82,8 @@ def _open_conversation(texter: Texter, now: datetime, training: bool = False,
         # loaded objects only weakly) for the payloads built after the commit.
         set_committed_value(conv, "texter", texter)
         return conv, False
-    conv = Conversation(texter=texter, status=BLOCKED if blocked else WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
-                        priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
+    conv = Conversation(texter=texter, status=BLOCKED if blocked else WAITING, opened_at=now, queued_at=now,
+                        last_inbound_at=now, priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
     db.session.add(conv)
     db.session.flush()
     return conv, True

@@ -26,7 +26,8 @@ def _remembered(conv: Conversation):
 
 def _wrap_up(c: Conversation) -> dict:
     rec = wrap_up.read(c.disposition)
-    return {"id": c.id, "opened_at": c.opened_at.isoformat(), "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+    return {"id": c.id, "opened_at": c.opened_at.isoformat(),
+            "closed_at": c.closed_at.isoformat() if c.closed_at else None,
             "outcome": wrap_up.label(rec.outcome) if rec.outcome else None,
             "topics": [wrap_up.label(t) for t in rec.topics],
             "risk": wrap_up.RISK_LEVELS.get(rec.risk, rec.risk) if rec.risk else None,
