@@ -169,10 +169,13 @@ def test_beat_s_expiry_sweep_queues_a_held_back_conversation_without_waiting_for
     assert actions() == ["texter.block", "texter.block_lift"]
 
 
-def test_a_block_made_while_a_volunteer_holds_it_holds_back_the_next_conversation(live_app, team):
+def test_a_block_made_while_a_volunteer_holds_it_holds_back_the_next_conversation(live_app, team, open_console):
     conv = text(live_app, "hey")
-    conversations.claim(conv.id, team["sam"])
+    sam = open_console("sam")
+    assert sam.call("claim", {"conversation_id": conv.id})["ok"]
     blocks.block(conv.id, team["dana"], "abuse", 7)
+    told = sam.wait_for("notice", lambda n: n["kind"] == "blocked")  # the volunteer knows
+    assert told["conversation_id"] == conv.id and "stays with you" in told["text"]
     text(live_app, "still talking")
     db.session.expire_all()
     assert db.session.get(Conversation, conv.id).status == "active"  # the volunteer keeps it until it ends

@@ -22,9 +22,9 @@ from textline import broadcast
 from textline.accounts import audit
 from textline.accounts.permissions import can_supervise
 from textline.extensions import db
-from textline.models import BLOCKED, WAITING, Conversation, Texter, TexterBlock, User, utcnow
+from textline.models import ACTIVE, BLOCKED, WAITING, Conversation, Texter, TexterBlock, User, utcnow
 from textline.ops.request_args import whole_number
-from textline.safety import deadlines, timers
+from textline.safety import deadlines, notices, timers
 from textline.texting import queue, queue_sync
 from textline.texting.conversations import ConversationError, get_conversation
 
@@ -90,6 +90,8 @@ def block(conversation_id, user: User, reason, days) -> TexterBlock:
         with queue_sync.after_commit(f"blocked conversation {conv.id} leaves Redis at the next repair"):
             queue.remove(conv.id)
         queue_sync.publish_queue()
+    elif conv.status == ACTIVE and conv.volunteer_id not in (None, user.id):
+        notices.blocked_while_held(conv)
     broadcast.conversation_changed(conv)
     return entry
 

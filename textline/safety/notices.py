@@ -64,6 +64,15 @@ def transferred(conv: Conversation, by_name: str, from_name: str | None, to_name
                               level="info")
 
 
+def blocked_while_held(conv: Conversation) -> dict:
+    """An adult blocked the texter of a conversation a volunteer holds: it stays theirs until it ends."""
+    metrics.inc("notices", "blocked")
+    return broadcast.notice_to_user(
+        conv.volunteer_id, "blocked", "info",
+        f"An adult blocked {conv.texter.alias}. This conversation stays with you until you end it; their next "
+        f"texts will not reach the queue.", conv)
+
+
 def flood(conv: Conversation) -> dict:
     """A texter is writing faster than FLOOD_RATE (textline/blocklist/floods.py): the volunteer holding the
     conversation hears it once; while nobody holds it, the adults do."""

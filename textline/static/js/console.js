@@ -6,7 +6,7 @@
 
   const $ = (id) => document.getElementById(id);
   const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    unread: new Map(), counted: new Set(), queueSeen: null, history: new Map(), flood: new Map()};
+    unread: new Map(), counted: new Set(), queueSeen: null, history: new Map(), told: new Map()};
   const myId = Number($("console").dataset.me);
   const socket = io({transports: ["websocket", "polling"]});
 
@@ -248,8 +248,8 @@
     $("end-open").hidden = $("resources").hidden = takenOver;
     $("end-open").textContent = conv.status === "closed" ? "Wrap up…" : "End conversation…";
     $("notice-ended").hidden = !conv.wrap_up_pending;
-    $("notice-flood").hidden = !state.flood.has(conv.id);
-    $("notice-flood").textContent = state.flood.get(conv.id) || "";
+    $("notice-texter").hidden = !state.told.has(conv.id);
+    $("notice-texter").textContent = state.told.get(conv.id) || "";
     TextlineHistory.show($("history"), state.history.get(conv.id));  // history.js: earlier wrap-ups
     document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
@@ -387,10 +387,11 @@
     list.push(n);
     if (n.conversation_id === state.openId) renderChat();
   });
-  // The texter is writing faster than the line's flood rate (textline/blocklist/floods.py): said once.
+  // About the texter of a conversation I hold (textline/safety/notices.py): writing faster than the
+  // line's flood rate, or blocked by an adult. Shown above its transcript.
   socket.on(EVENTS.NOTICE, (n) => {
-    if (n.kind !== "flood" || !state.mine.has(n.conversation_id)) return;
-    state.flood.set(n.conversation_id, n.text);
+    if (!["flood", "blocked"].includes(n.kind) || !state.mine.has(n.conversation_id)) return;
+    state.told.set(n.conversation_id, n.text);
     if (n.conversation_id === state.openId) renderChat();
   });
   socket.on(EVENTS.TAKEN_OVER, (t) => {
