@@ -59,6 +59,30 @@ def test_the_volunteer_sees_a_returning_texter_s_earlier_wrap_ups(live, pages):
     assert box is not None and box["y"] + box["height"] <= 720
 
 
+def test_an_adult_opens_an_earlier_transcript_from_the_dashboard_history(live, pages):
+    live.user("dana@example.org", "supervisor", display_name="Dana")
+    live.user("sam@example.org", display_name="Sam")
+    sam = live.console("sam@example.org")
+    live.track(sam)
+    sam.wait_for("hello")
+    live.text_in(TEXTER, "my parents keep fighting and i can't sleep")
+    first = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    assert sam.call("claim", {"conversation_id": first})["ok"]
+    assert sam.call("end", {"conversation_id": first, "disposition": wrap_up(topics=["family"])})["ok"]
+    live.text_in(TEXTER, "hi again")
+    page = pages.new()
+    sign_in(page, "dana@example.org", PASSWORD)
+    page.goto("/supervise")
+    page.get_by_test_id("live-row").get_by_role("button").first.click()
+    history = page.get_by_test_id("sv-history")
+    expect(history).to_contain_text("Has texted before: 1 earlier conversation")
+    history.locator("summary").click()
+    no_violations(page, "supervise-history")
+    page.get_by_role("button", name=re.compile("^Open transcript of")).click()
+    expect(page.get_by_test_id("sv-transcript")).to_contain_text("parents keep fighting")  # adults may
+    expect(page.get_by_test_id("sv-alias")).to_contain_text("(ended)")
+
+
 def test_an_adult_blocks_a_texter_from_the_dashboard(live, pages):
     live.user("dana@example.org", "supervisor", display_name="Dana")
     live.text_in(TEXTER, "you are all useless")

@@ -16,7 +16,7 @@
       el("strong", {}, day(c.opened_at)), " — ", facts.join(" · "),
       c.note ? el("div", {class: "history-note"}, "Wrap-up note: ", c.note) : null,
       open ? el("button", {type: "button", class: "link small", onclick: () => open(c.id),
-        "aria-label": `Open the conversation of ${day(c.opened_at)}`}, "Open transcript") : null);
+        "aria-label": `Open transcript of ${day(c.opened_at)}`}, "Open transcript") : null);
   }
 
   // Fill a <details> holding a <summary> and an <ol>; hidden when there is no history.
