@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from textline import broadcast, tasks
 from textline.accounts import web as accounts
+from textline.blocklist import web as blocklist
 from textline.config import ROOT, SQLITE_BUSY_TIMEOUT_OFF_THE_EVENT_LOOP, engine_options, load_config
 from textline.console import web as console
 from textline.duty import web as duty
@@ -20,7 +21,7 @@ from textline.safety import web as safety
 from textline.texting import web as texting
 
 # The features: each package's web.py adds its pages, socket events and commands to the app.
-FEATURES = (ops, accounts, texting, safety, console, duty, insights, media)
+FEATURES = (ops, accounts, texting, safety, console, duty, insights, media, blocklist)
 
 
 def _async_mode() -> str:

@@ -21,6 +21,7 @@ from textline.accounts import presence
 from textline.extensions import db, socketio
 from textline.models import Conversation, ConversationNote, Escalation, Message, Page, User, utcnow
 from textline.redis_store import MessageQueue
+from textline.texting import returning
 
 # ---- what the server sends (static/js/events.js mirrors these) ------------------------------------
 HELLO = "hello"                          # to a console that just connected: who it is, its conversations
@@ -188,7 +189,8 @@ def conversation_transferred(conv: Conversation, note: ConversationNote, by: Use
         _emit(TRANSFERRED_AWAY, payloads.transferred_away(conv, by), to=user_room(previous_id))
         holder_changed(conv.id, previous_id)
     presence.for_each_socket(conv.volunteer_id, lambda sid: join_room(room, sid=sid, namespace="/"))
-    _emit(TRANSFERRED_IN, payloads.transferred_in(conv, by), to=user_room(conv.volunteer_id))
+    _emit(TRANSFERRED_IN, {**payloads.transferred_in(conv, by), "history": returning.history(conv)},
+          to=user_room(conv.volunteer_id))
     _emit(CONVERSATION, payloads.conversation(conv), to=[room, SUPERVISORS])
     _emit(NOTE, payloads.note(note), to=SUPERVISORS)
 
@@ -211,6 +213,14 @@ def notice_raised(kind: str, level: str, text: str, conv: Conversation | None = 
     """Tell every adult now; returns what they were sent."""
     data = payloads.notice(uuid.uuid4().hex, kind, level, text, utcnow(), conv, **details)
     _emit(NOTICE, data, to=SUPERVISORS)
+    return data
+
+
+def notice_to_user(user_id: int, kind: str, level: str, text: str, conv: Conversation | None = None,
+                   **details) -> dict:
+    """Tell one person (every console of theirs): a volunteer about their own conversation."""
+    data = payloads.notice(uuid.uuid4().hex, kind, level, text, utcnow(), conv, **details)
+    _emit(NOTICE, data, to=user_room(user_id))
     return data
 
 

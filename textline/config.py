@@ -225,12 +225,18 @@ def load_config(env: dict | None = None) -> dict:
         "PRESENCE_GRACE_SECONDS": _int(env, "PRESENCE_GRACE_SECONDS", 60),
         "PRESENCE_TTL_SECONDS": _int(env, "PRESENCE_TTL_SECONDS", 90),
         "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
-        "IDLE_CLOSE_DAYS": _int(env, "IDLE_CLOSE_DAYS", 14),
+        "IDLE_CLOSE_DAYS": _int(env, "IDLE_CLOSE_DAYS", 14),  # no message this long: the server closes it
         # Duty of care (textline/duty/): report decisions and emergency records are kept this long after their
         # conversation closed (longer than transcripts: legal holds), unless an admin holds one for good.
         "REPORT_RETENTION_DAYS": _int(env, "REPORT_RETENTION_DAYS", 7 * 365),
         # A report decision still owed this long after it became owed: adults are reminded.
-        "REPORT_REMINDER_MINUTES": _int(env, "REPORT_REMINDER_MINUTES", 60),  # no message this long: the server closes it
+        "REPORT_REMINDER_MINUTES": _int(env, "REPORT_REMINDER_MINUTES", 60),
+        # Blocklist and floods (textline/blocklist/): the longest block an adult may set; the rate above which
+        # a texter's texts are throttled in the queue ("10 per minute"; empty = never).
+        "BLOCK_MAX_DAYS": _int(env, "BLOCK_MAX_DAYS", 90),
+        "FLOOD_RATE": env.get("FLOOD_RATE", "10 per minute").strip(),
+        # Returning texters: the volunteer who claims a conversation sees the texter's earlier wrap-ups.
+        "RETURNING_TEXTER_HISTORY": _bool(env.get("RETURNING_TEXTER_HISTORY"), default=True),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
         # Safety: when adults are pulled in, and when the line is staffed.
         "ESCALATE_WAIT_SECONDS": _int(env, "ESCALATE_WAIT_SECONDS", 180),          # unclaimed this long

@@ -8,7 +8,7 @@ from flask import Flask
 
 from textline.ops import metrics
 # Imported for their tasks: each registers itself with the Celery app.
-from workers import escalation, media, ops, outbound, presence, retention, spool  # noqa: F401
+from workers import blocklist, escalation, media, ops, outbound, presence, retention, spool  # noqa: F401
 from workers.broker import transport_for
 from workers.timers import Heartbeat
 
@@ -23,6 +23,8 @@ BEAT_SCHEDULE = {
                          "options": {"expires": 30}},
     "presence-sweep": {"task": "workers.presence.sweep_absent", "schedule": 5.0},
     "retention": {"task": "workers.retention.apply_retention", "schedule": 3600.0},
+    # Blocks past their expiry: the texter's held-back conversation joins the queue.
+    "block-expiry": {"task": "workers.blocklist.expire_blocks", "schedule": 60.0, "options": {"expires": 120}},
     "queue-reconcile": {"task": "workers.ops.reconcile_queue", "schedule": 30.0},
     # Webhooks kept on disk while SQL was down (web processes also drain their own on recovery).
     "spool-drain": {"task": "workers.spool.drain_spool", "schedule": 30.0, "options": {"expires": 60}},

@@ -64,6 +64,9 @@ ROUTES = {
     "media.preview": (VOLUNTEER, "GET", "/media/999999/preview"),
     "media.reveal": (VOLUNTEER, "POST", "/media/999999/reveal"),
     "insights.page": (SUPERVISOR, "GET", "/insights"),
+    "blocklist.review": (SUPERVISOR, "GET", "/supervise/blocks"),
+    "blocklist.change": (SUPERVISOR, "POST", "/supervise/blocks/999"),  # an unknown block: refused after the role check
+    "blocklist.lift": (SUPERVISOR, "POST", "/supervise/blocks/999/lift"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
@@ -180,7 +183,7 @@ SOCKET_EVENTS = {
         "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
         "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
-        "adult_join": SUPERVISOR, "take_over": SUPERVISOR, "work_list": SUPERVISOR,
+        "adult_join": SUPERVISOR, "take_over": SUPERVISOR, "work_list": SUPERVISOR, "block_texter": SUPERVISOR,
         # Volunteer wellbeing (textline/wellbeing/sockets.py): a volunteer's own state and choices...
         "wellbeing": VOLUNTEER, "ready_to_go_on": VOLUNTEER, "need_moment": VOLUNTEER, "check_out": VOLUNTEER,
         # ...and the adults' panel, debriefs and sending a conversation back to the queue.

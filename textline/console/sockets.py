@@ -24,7 +24,8 @@ from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, Conversation
 from textline.ops import web_upkeep
 from textline.safety.sockets import SupervisionEvents
-from textline.texting import conversations, queue_sync
+from textline.blocklist.sockets import BlocklistEvents
+from textline.texting import conversations, queue_sync, returning
 from textline.texting.conversations import ConversationError
 from textline.wellbeing.sockets import WellbeingEvents
 
@@ -98,7 +99,7 @@ class ConversationEvents:
         conv = conversations.claim(data.get("conversation_id"), current_user)
         audit.record("conversation.claim", current_user, "conversation", conv.id)
         broadcast.following(conv.id)
-        return payloads.transcript(conv)
+        return {**payloads.transcript(conv), "history": returning.history(conv)}
 
     @action()
     def on_open(self, data):
@@ -107,7 +108,7 @@ class ConversationEvents:
             raise ConversationError("That conversation is not yours to open.", "forbidden")
         audit.record("conversation.view", current_user, "conversation", conv.id)
         broadcast.following(conv.id)
-        return payloads.transcript(conv)
+        return {**payloads.transcript(conv), "history": returning.history(conv)}
 
     @action()
     def on_reply(self, data):
@@ -123,5 +124,5 @@ class ConversationEvents:
 
 
 class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, WellbeingEvents,
-                       DutyEvents, Namespace):
+                       DutyEvents, BlocklistEvents, Namespace):
     """Every console event, volunteers' and adults'."""

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from textline.models.base import Base, UTCDateTime, utcnow
 
 WAITING, ACTIVE, CLOSED = "waiting", "active", "closed"
+# Open, but held out of the queue: the texter is blocked (textline/blocklist/). Adults see it; volunteers do not.
+BLOCKED = "blocked"
 INBOUND, OUTBOUND = "in", "out"
 
 # Outbound delivery states in the order they can only move forward. "pending" and "submitting" are

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select, update
 
 from textline.accounts import audit
+from textline.blocklist import blocks
 from textline.console import wrap_up
 from textline.duty import records as duty_records
 from textline.extensions import db
@@ -166,6 +167,7 @@ def erase_texter(texter: Texter) -> tuple[int, int]:
                 conversations.close(conv, disposition=wrap_up.system("erased"))
             erase_conversation(conv, now)
         held = duty_records.erase_for([c.id for c in convs])["duty_records_held"]
+        blocks.lift_for_erased(texter)  # a block names the texter: forgotten with them
         spool_drain.remember_erasure(key, now)
         unlink_texter(texter, now)
         db.session.commit()

@@ -1,7 +1,7 @@
 """The words of every text the line sends on its own (besides the configurable welcome), built from the
 resource directory (data/resources.yaml) and the opening hours, so a hotline number lives in one place.
 
-Kinds (Message.kind): help, off_hours, crisis, opt_out_confirmation, opt_in_confirmation. Pages to
+Kinds (Message.kind): help, off_hours, crisis, blocked, opt_out_confirmation, opt_in_confirmation. Pages to
 advisors are here too: they must never carry a texter's number or words, only the alias.
 """
 from __future__ import annotations
@@ -28,6 +28,12 @@ def help_text() -> str:
 def off_hours() -> str:
     return (f"Thanks for texting Textline. Our teen volunteers are not on right now; text us again "
             f"{next_opening_text()}. If you need someone now:\n"
+            + default_directory().crisis_sms(OFF_HOURS_IDS))
+
+
+def blocked() -> str:
+    """The one automatic reply a day a blocked texter gets (textline/blocklist/): crisis resources still."""
+    return ("Textline can't continue a conversation with this number right now. If you need help now:\n"
             + default_directory().crisis_sms(OFF_HOURS_IDS))
 
 

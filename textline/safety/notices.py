@@ -66,3 +66,24 @@ def transferred(conv: Conversation, by_name: str, from_name: str | None, to_name
     origin = f" from {from_name}" if from_name and from_name != by_name else ""
     return notify_supervisors("transfer", f"{by_name} passed {conv.texter.alias}{origin} to {to_name}.", conv,
                               level="info")
+
+
+def blocked_while_held(conv: Conversation) -> dict:
+    """An adult blocked the texter of a conversation a volunteer holds: it stays theirs until it ends."""
+    metrics.inc("notices", "blocked")
+    return broadcast.notice_to_user(
+        conv.volunteer_id, "blocked", "info",
+        f"An adult blocked {conv.texter.alias}. This conversation stays with you until you end it; their next "
+        f"texts will not reach the queue.", conv)
+
+
+def flood(conv: Conversation) -> dict:
+    """A texter is writing faster than FLOOD_RATE (textline/blocklist/floods.py): the volunteer holding the
+    conversation hears it once; while nobody holds it, the adults do."""
+    text = (f"{conv.texter.alias} is sending many texts quickly. Every text is kept in the conversation; "
+            f"take your time, and ask an adult if it feels like abuse.")
+    if conv.status == "active" and conv.volunteer_id is not None:
+        metrics.inc("notices", "flood")
+        return broadcast.notice_to_user(conv.volunteer_id, "flood", "info", text, conv)
+    return notify_supervisors("flood", f"{conv.texter.alias} is sending many texts quickly (all are kept).", conv,
+                              level="info")

@@ -11,7 +11,9 @@ from flask_login import current_user
 from textline import broadcast, payloads
 from textline.console.actions import action
 from textline.models import Role
+from textline.blocklist import blocks
 from textline.safety import supervision
+from textline.texting import returning
 
 SUPERVISOR = Role.SUPERVISOR.value
 
@@ -25,7 +27,7 @@ class SupervisionEvents:
     def on_watch(self, data):
         conv = supervision.watch(data.get("conversation_id"), current_user)
         broadcast.following(conv.id)
-        return payloads.transcript(conv)
+        return {**payloads.transcript(conv), "history": returning.history(conv), "block": blocks.summary(conv)}
 
     @action(SUPERVISOR)
     def on_acknowledge(self, data):

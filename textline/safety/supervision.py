@@ -13,7 +13,7 @@ from textline import broadcast, payloads
 from textline.accounts import audit
 from textline.accounts.permissions import can_ask_adult, can_supervise
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, WAITING, Conversation, ConversationNote, Escalation, User
+from textline.models import ACTIVE, BLOCKED, CLOSED, WAITING, Conversation, ConversationNote, Escalation, User
 from textline.safety import danger, escalation
 from textline.texting import conversations, queue
 from textline.texting.conversations import ConversationError, adult_joins, announce_adult, get_conversation
@@ -112,6 +112,9 @@ def join(conversation_id, user: User) -> Conversation:
 def take_over(conversation_id, user: User) -> Conversation:
     """The supervisor becomes the conversation's handler; the volunteer is released and told."""
     conv = _supervised(conversation_id, user)
+    if conv.status == BLOCKED:
+        raise ConversationError("This texter is blocked: join as an adult to write to them, or lift the block "
+                                "so their conversation joins the queue.", "blocked")
     if conv.status == WAITING:  # nobody holds it yet: taking over is claiming it
         conv = conversations.claim(conv.id, user)
         acked = adult_joins(conv, user)

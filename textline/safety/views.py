@@ -1,7 +1,7 @@
 """Pages and JSON of the safety features: the supervisor dashboard and the crisis resource directory."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
 from textline.accounts.access import role_required, supervisor_required
@@ -17,7 +17,7 @@ bp = Blueprint("safety", __name__)
 @supervisor_required
 def supervise():
     return render_template("safety/supervise.html", me=current_user, outcomes=wrap_up.OUTCOMES,
-                           timers_running=timers.running())
+                           timers_running=timers.running(), block_max_days=current_app.config["BLOCK_MAX_DAYS"])
 
 
 @bp.get("/api/resources")

@@ -12,7 +12,7 @@ from textline.accounts import audit
 from textline.accounts.permissions import can_reply, can_view
 from textline.console import wrap_up
 from textline.extensions import db
-from textline.models import ACTIVE, CLOSED, OUTBOUND, WAITING, Conversation, Message, User, utcnow
+from textline.models import ACTIVE, BLOCKED, CLOSED, OUTBOUND, WAITING, Conversation, Message, User, utcnow
 from textline.ops import metrics
 from textline.ops.request_args import whole_number
 from textline.safety import deadlines, escalation, notices, timers
@@ -167,13 +167,14 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
           note: str | None = None) -> None:
     """Close it now. People go through end() (which checks the wrap-up); the server's own closes (erasure)
     pass wrap_up.system(...)."""
-    was_waiting = conv.status == WAITING
+    was_waiting, was_blocked = conv.status == WAITING, conv.status == BLOCKED
     conv.status = CLOSED
     conv.closed_at = utcnow()
     conv.closed_by_id = by.id if by else None
     conv.disposition = disposition or conv.disposition
     conv.wrap_up_note = (note or "").strip()[:4000] or conv.wrap_up_note
-    survey_text = survey.offer(conv, ended_by=by)
+    # A blocked texter gets no survey: their one automatic reply a day is all (textline/blocklist/).
+    survey_text = None if was_blocked else survey.offer(conv, ended_by=by)
     db.session.commit()
     after_close(conv, was_waiting)
     if survey_text is not None:

@@ -14,9 +14,11 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from textline import broadcast, payloads, tasks
+from textline.blocklist import blocks, floods
 from textline.extensions import db
 from textline.models import (
-    ACTIVE, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterPhone, utcnow,
+    ACTIVE, BLOCKED, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterBlock, TexterPhone,
+    utcnow,
 )
 from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
@@ -45,6 +47,9 @@ class Inbound:
     closed_from: str | None = None  # the text closed the conversation (STOP); its status before
     reports_owed: bool = False    # a report decision became owed (abuse disclosed): the adults' work list changed
     spool_page: object = None     # replayed from the spool: the page already sent about it (spool_pages)
+    block: TexterBlock | None = None  # the texter is blocked: stored, not queued (textline/blocklist/)
+    unqueued: bool = False        # it was waiting and is held back now (its texter was blocked meanwhile)
+    flooding: bool = False        # over FLOOD_RATE: no queue re-announcement, no repeated keyword replies
 
 
 def _texter_for(number: str) -> Texter:
@@ -68,7 +73,7 @@ def _seen(texter: Texter, now: datetime) -> None:
 
 
 def _open_conversation(texter: Texter, now: datetime, training: bool = False,
-                       channel: str = "sms") -> tuple[Conversation, bool]:
+                       channel: str = "sms", blocked: bool = False) -> tuple[Conversation, bool]:
     # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
         select(Conversation).options(joinedload(Conversation.volunteer))
@@ -79,11 +84,21 @@ def _open_conversation(texter: Texter, now: datetime, training: bool = False,
         # loaded objects only weakly) for the payloads built after the commit.
         set_committed_value(conv, "texter", texter)
         return conv, False
-    conv = Conversation(texter=texter, status=WAITING, opened_at=now, queued_at=now, last_inbound_at=now,
-                        priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
+    conv = Conversation(texter=texter, status=BLOCKED if blocked else WAITING, opened_at=now, queued_at=now,
+                        last_inbound_at=now, priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
     db.session.add(conv)
     db.session.flush()
     return conv, True
+
+
+def _hold_or_release(result: Inbound, now: datetime) -> None:
+    """An open conversation follows its texter's block: held back while one is in force, queued again
+    once it has expired (a lifted block queued it already: blocks.lift)."""
+    conv = result.conversation
+    if result.block is not None and conv.status == WAITING:
+        conv.status, result.unqueued = BLOCKED, True
+    elif result.block is None and conv.status == BLOCKED:
+        conv.status, conv.queued_at, result.reordered = WAITING, now, True
 
 
 def raise_risk(conv: Conversation, assessment: dict) -> bool:
@@ -131,6 +146,10 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     channel, number = parse_address(number)
     body, replaced = storable(body)
     assessment = score_text(body).to_dict()
+    texter_key = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
+    # Counted before the transaction (a Redis call must not hold SQLite's write lock), and only as texts
+    # arrive: a backlog replayed from the spool after an outage is not the texter flooding.
+    flooding = floods.flooding(texter_key) if received_at is None else False
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
             now = received_at or utcnow()
@@ -141,7 +160,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 _commit_keeping_values()
                 msg, thanks = answer
                 return Inbound(msg.conversation, msg, outbound=[thanks])
-            conv, opened = _open_conversation(texter, now, training, channel)
+            block = blocks.in_force(texter.id, now)
+            conv, opened = _open_conversation(texter, now, training, channel, blocked=block is not None)
             risk = assessment if opened else risk_in_conversation(conv.id, body, assessment, now)
             shown_before = None if opened else payloads.conversation_shown(conv)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
@@ -161,7 +181,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             rose = raise_risk(conv, risk)
             result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"),
-                             spool_page=paged)
+                             spool_page=paged, block=block, flooding=flooding and not opened)
+            _hold_or_release(result, now)
             inbound_rules.apply(result, texter, risk)  # keywords, automatic texts, risk escalation
             result.changed = opened or payloads.conversation_shown(conv) != shown_before
             _commit_keeping_values()
@@ -185,11 +206,15 @@ def announce_inbound(result: Inbound) -> None:
         broadcast.work_changed()
     if result.needs_review and not result.escalations:
         notices.review_needed(conv)
+    if result.unqueued:
+        with queue_sync.after_commit(f"blocked conversation {conv.id} leaves Redis at the next repair"):
+            queue.remove(conv.id)
+        queue_sync.publish_queue()
     if conv.status == WAITING and result.reordered:
         with queue_sync.after_commit(f"conversation {conv.id} will be queued when Redis returns"):
             queue.enqueue(conv.id, conv.priority, conv.queued_at)
         queue_sync.publish_queue()
-    elif conv.status == WAITING:  # same score, same place: no ZADD, and one row to the consoles
+    elif conv.status == WAITING and not result.flooding:  # same score, same place: one row to the consoles
         queue_sync.publish_queue_item(conv)
     broadcast.message_added(msg)
     if result.closed_from is not None:
@@ -199,3 +224,5 @@ def announce_inbound(result: Inbound) -> None:
     outgoing.send(*result.outbound)
     timers.schedule(deadlines.next_for(conv))
     tasks.fetch_media(*(item.id for item in msg.media))  # pictures: fetched from Twilio by a worker
+    if result.flooding and conv.status != CLOSED and floods.first_notice(conv.texter.phone_hash):
+        notices.flood(conv)

@@ -12,6 +12,9 @@ immediate escalation when risk is high. The texts themselves go out after the co
 - High risk: the 988/911 text once per conversation, unless an adult has joined; and an escalation,
   announced to supervisors as soon as the transaction commits.
 - Abuse or violence disclosed (a live lexicon hit): a report decision owed by an adult (textline/duty/).
+- A blocked texter (textline/blocklist/): the escalation and STOP/START as above (safety and the carrier
+  beat the block); otherwise at most one automatic reply a day, with crisis resources, and nothing else.
+- A flood (over FLOOD_RATE): HELP is not answered again while it lasts.
 """
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from textline.accounts import audit
+from textline.blocklist import blocks
 from textline.console import wrap_up
 from textline.duty import owed
 from textline.extensions import db
-from textline.models import CLOSED, Conversation, Message, Texter, utcnow
+from textline.models import BLOCKED, CLOSED, Conversation, Message, Texter, utcnow
 from textline.safety import auto_texts, escalation, opening_hours
 from textline.texting.keywords import Keyword, classify
 from textline.texting.outgoing import system_text
@@ -64,7 +68,13 @@ def apply(result, texter: Texter, assessment: dict) -> None:
     if texter.opted_out:
         return  # the carrier blocks anything else we would send; the text still reaches a volunteer
 
-    if keyword is Keyword.HELP:
+    if conv.status == BLOCKED:
+        if high and _claim_crisis_text(db.session, conv, now):
+            result.outbound.append(system_text(conv, auto_texts.crisis(), "crisis"))
+        elif result.block is not None and blocks.claim_daily_reply(result.block, now):
+            result.outbound.append(system_text(conv, auto_texts.blocked(), "blocked"))
+        return
+    if keyword is Keyword.HELP and not result.flooding:
         result.outbound.append(system_text(conv, auto_texts.help_text(), "help"))
     if not opening_hours.is_open(now):
         if not _told_off_hours_lately(db.session, conv, now):

@@ -6,7 +6,7 @@
 
   const $ = (id) => document.getElementById(id);
   const state = {me: null, queue: [], mine: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    unread: new Map(), counted: new Set(), queueSeen: null};
+    unread: new Map(), counted: new Set(), queueSeen: null, history: new Map(), told: new Map()};
   const myId = Number($("console").dataset.me);
   const socket = io({transports: ["websocket", "polling"]});
 
@@ -129,6 +129,7 @@
       state.mine.set(res.conversation.id, res.conversation);
       state.messages.set(res.conversation.id, res.messages);
       state.notes.set(res.conversation.id, res.notes || []);
+      state.history.set(res.conversation.id, res.history);
       renderMine();
       show(res.conversation.id);
     });
@@ -190,6 +191,7 @@
       state.mine.set(id, res.conversation);
       state.messages.set(id, res.messages);
       state.notes.set(id, res.notes || []);
+      state.history.set(id, res.history);
       render();
     });
   }
@@ -256,6 +258,9 @@
     $("end-open").hidden = $("resources").hidden = takenOver;
     $("end-open").textContent = conv.status === "closed" ? "Wrap up…" : "End conversation…";
     $("notice-ended").hidden = !conv.wrap_up_pending;
+    $("notice-texter").hidden = !state.told.has(conv.id);
+    $("notice-texter").textContent = state.told.get(conv.id) || "";
+    TextlineHistory.show($("history"), state.history.get(conv.id));  // history.js: earlier wrap-ups
     document.dispatchEvent(new CustomEvent("textline:chat", {detail: conv}));
   }
 
@@ -393,6 +398,13 @@
     list.push(n);
     if (n.conversation_id === state.openId) renderChat();
   });
+  // About the texter of a conversation I hold (textline/safety/notices.py): writing faster than the
+  // line's flood rate, or blocked by an adult. Shown above its transcript.
+  socket.on(EVENTS.NOTICE, (n) => {
+    if (!["flood", "blocked"].includes(n.kind) || !state.mine.has(n.conversation_id)) return;
+    state.told.set(n.conversation_id, n.text);
+    if (n.conversation_id === state.openId) renderChat();
+  });
   socket.on(EVENTS.TAKEN_OVER, (t) => {
     const c = state.mine.get(t.conversation_id);
     if (c) state.mine.set(c.id, {...c, taken_by: t.by});
@@ -405,6 +417,7 @@
     state.mine.set(t.conversation.id, t.conversation);
     state.messages.set(t.conversation.id, t.messages);
     state.notes.set(t.conversation.id, t.notes || []);
+    state.history.set(t.conversation.id, t.history);
     if (state.openId == null) show(t.conversation.id); else renderMine();
   }
 

@@ -54,6 +54,7 @@
     DEBRIEF_DONE: "debrief_done",
     HAND_BACK: "hand_back",
     WORK_LIST: "work_list",
+    BLOCK_TEXTER: "block_texter",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

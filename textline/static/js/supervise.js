@@ -8,7 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const me = Number($("supervise").dataset.me);
   const state = {convs: new Map(), alerts: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    heard: new Set()};
+    heard: new Set(), history: new Map(), blocks: new Map()};
   const socket = io({transports: ["websocket", "polling"]});
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
@@ -106,7 +106,7 @@
     const board = boardAlerts(c.id);
     if (board.some((a) => a.state === "open")) return "escalated";
     if (board.length) return "escalated (acknowledged)";
-    return c.status === "waiting" ? "waiting" : "active";
+    return c.status === "waiting" || c.status === "blocked" ? c.status : "active";
   }
 
   function rank(c) {
@@ -150,6 +150,8 @@
       upsertConv(res.conversation);
       state.messages.set(id, res.messages);
       state.notes.set(id, res.notes);
+      state.history.set(id, res.history);
+      state.blocks.set(id, res.block);
       renderChat();
       renderLive();
       if (opening && oneColumn.matches) $("sv-chat").scrollIntoView({block: "start"});
@@ -220,12 +222,20 @@
     const closed = c.status === "closed";
     for (const id of ["sv-join", "sv-take", "sv-end"]) $(id).disabled = closed;
     $("sv-join").hidden = c.adult_name != null;
-    $("sv-take").hidden = c.volunteer_id === me;
+    $("sv-take").hidden = c.volunteer_id === me || c.status === "blocked";  // blocked: join and write instead
     // "I need a moment" leaves the choice to the adult: take it over, or back to the front of the queue.
     $("sv-hand-back").hidden = closed || c.status !== "active" || !c.volunteer_id || c.volunteer_id === me;
     $("sv-whisper-form").hidden = closed || !c.volunteer_id || c.volunteer_id === me;
     $("sv-reply-form").hidden = closed;
     $("sv-duty").href = `/duty/conversations/${c.id}`;  // its report decision and emergency records (adults only)
+    const block = state.blocks.get(c.id);
+    $("sv-block").hidden = !block;
+    $("sv-block").replaceChildren(...(block ? [el("strong", {}, `Blocked until ${new Date(block.expires_at)
+      .toLocaleString([], {dateStyle: "medium", timeStyle: "short"})}`), ` by ${block.by || "an adult"}: their texts ` +
+      "stay out of the queue. ", el("span", {class: "muted"}, "Reason: ", block.reason), " ",
+      el("a", {href: "/supervise/blocks"}, "Review blocks")] : []));
+    $("sv-block-open").hidden = closed || !!block;
+    TextlineHistory.show($("sv-history"), state.history.get(c.id), (id) => show(id));  // history.js
   }
 
   function addTo(map, item) {
@@ -261,6 +271,30 @@
     const c = state.convs.get(state.openId);
     if (!c || !confirm(`Send ${c.alias} back to the front of the queue, away from ${c.volunteer_name}?`)) return;
     act(ACTIONS.HAND_BACK, {conversation_id: state.openId}, (res) => upsertConv(res.conversation));
+  });
+
+  // Block the texter (textline/blocklist/blocks.py): a reason and how long; changed or lifted on /supervise/blocks.
+  $("sv-block-open").addEventListener("click", () => {
+    $("sv-block-error").textContent = "";
+    $("sv-block-dialog").showModal();
+  });
+  $("sv-block-cancel").addEventListener("click", () => $("sv-block-dialog").close());
+  $("sv-block-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = state.openId;
+    socket.emit(ACTIONS.BLOCK_TEXTER, {conversation_id: id, reason: $("sv-block-reason").value,
+      days: $("sv-block-days").value}, (res) => {
+      if (!res.ok) {
+        $("sv-block-error").textContent = res.error;
+        const field = {reason: "sv-block-reason", days: "sv-block-days"}[res.field];
+        if (field) $(field).focus();
+        return;
+      }
+      $("sv-block-dialog").close();
+      $("sv-block-form").reset();
+      state.blocks.set(id, res.block);
+      upsertConv(res.conversation);
+    });
   });
 
   $("sv-whisper-form").addEventListener("submit", (event) => {
