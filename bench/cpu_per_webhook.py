@@ -47,7 +47,7 @@ APPS = ("bare", "floor", "textline")
 # Steps of Textline's inbound path for --profile: label -> the functions (file ending, name) whose inclusive
 # CPU time it is. Indented labels are inside the step above them.
 STEPS = [
-    ("whole request through the test client", [("werkzeug/test.py", "run_wsgi_app")]),
+    ("whole request through the test client", [("bench/cpu_per_webhook.py", "post")]),
     ("the webhook view (texting/webhooks.py inbound)", [("texting/webhooks.py", "inbound")]),
     ("  signature check (twilio RequestValidator)", [("texting/twilio_gateway.py", "request_is_from_twilio")]),
     ("  receive_inbound: store it (one transaction)", [("texting/inbound.py", "receive_inbound")]),
