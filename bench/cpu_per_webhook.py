@@ -44,6 +44,7 @@ from bench.workload import body, texter_number
 
 TEXTERS, CLAIMED = 25, 20
 APPS = ("bare", "floor", "textline")
+OPENS = 20  # new conversations opened after the rounds, to time what an opening text costs
 # Steps of Textline's inbound path for --profile: label -> the functions (file ending, name) whose inclusive
 # CPU time it is. Indented labels are inside the step above them.
 STEPS = [
@@ -180,6 +181,15 @@ def main(argv=None) -> int:
         print("ratios: " + ", ".join(f"{k.replace('_over_', ' ÷ ')} {v}" for k, v in ratios.items() if v))
         out = {"db": args.db, "webhooks_per_round": args.webhooks, "texters": TEXTERS, "claimed": CLAIMED,
                "waiting": waiting, "median_cpu_ms": median, "ratios": ratios, "rounds": rounds}
+        if "textline" in apps:
+            # A text from a new texter opens a conversation, which re-sends the whole queue to the consoles:
+            # what that costs at this queue length (each one makes the queue one longer).
+            first_new = TEXTERS + extra_waiting
+            opening = one_round("textline", list(range(first_new, first_new + OPENS)))
+            out["opening"] = opening
+            print(f"  {OPENS} texts opening new conversations: {opening['cpu_ms']:.3f} ms CPU per webhook, "
+                  f"{opening['sql']:.2f} SQL statements; Redis: "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in opening["redis"].items()))
         if args.profile:
             profile = cProfile.Profile(time.process_time)  # CPU time, as measured above, not waiting
             texters = [rng.randrange(TEXTERS) for _ in range(args.webhooks)]

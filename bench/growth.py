@@ -27,7 +27,7 @@ def measure(db: str, waiting: int, webhooks: int, rounds: int) -> dict:
         out = Path(tmp) / "cpu.json"
         subprocess.run([sys.executable, "-m", "bench.cpu_per_webhook", "--db", db, "--apps", "textline",
                         "--waiting", str(waiting), "--webhooks", str(webhooks), "--rounds", str(rounds),
-                        "--json", str(out)], check=True, stderr=subprocess.DEVNULL)
+                        "--json", str(out)], check=True, stderr=subprocess.DEVNULL)  # the app's logs
         return json.loads(out.read_text())
 
 
@@ -38,6 +38,8 @@ def summary(runs: list[dict]) -> list[dict]:
         rows.append({"waiting": run["waiting"], "cpu_ms_median": run["median_cpu_ms"]["textline"],
                      "cpu_ms_min": min(r["cpu_ms"] for r in rounds), "cpu_ms_max": max(r["cpu_ms"] for r in rounds),
                      "sql_per_webhook": statistics.median(r["sql"] for r in rounds),
+                     "opening_cpu_ms": run.get("opening", {}).get("cpu_ms"),
+                     "opening_sql": run.get("opening", {}).get("sql"),
                      "redis_per_webhook": {k: statistics.median(r["redis"].get(k, 0) for r in rounds)
                                            for k in sorted({k for r in rounds for k in r["redis"]})}})
     return rows
@@ -55,12 +57,15 @@ def plot(rows: list[dict], title: str, path: Path) -> None:
                 yerr=[[r["cpu_ms_median"] - r["cpu_ms_min"] for r in rows],
                       [r["cpu_ms_max"] - r["cpu_ms_median"] for r in rows]], marker="o", capsize=4,
                 label="ms CPU per webhook (median, min-max of rounds)")
-    ax.set(xscale="log", xlabel="conversations waiting in the queue", ylabel="ms CPU per webhook", ylim=(0, None))
+    if all(r.get("opening_cpu_ms") for r in rows):
+        ax.plot(xs, [r["opening_cpu_ms"] for r in rows], marker="^", color="tab:red",
+                label="ms CPU per text that opens a conversation (whole queue re-sent)")
+    ax.set(xscale="log", yscale="log", xlabel="conversations waiting in the queue", ylabel="ms CPU per webhook")
     ax2 = ax.twinx()
     ax2.plot(xs, [r["sql_per_webhook"] for r in rows], marker="s", color="tab:orange", linestyle=":",
              label="SQL statements per webhook")
     ax2.set(ylabel="SQL statements per webhook", ylim=(0, None))
-    fig.legend(loc="lower center", fontsize=8, ncol=2)
+    fig.legend(loc="lower center", fontsize=7, ncol=2)
     ax.set_title(title, fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
@@ -94,7 +99,8 @@ def main(argv=None) -> int:
          Path(f"{stem}.png"))
     for r in rows:
         print(f"{r['waiting']:5} waiting: {r['cpu_ms_median']:.3f} ms CPU/webhook ({r['cpu_ms_min']:.3f}-"
-              f"{r['cpu_ms_max']:.3f}), {r['sql_per_webhook']:.2f} SQL/webhook, Redis "
+              f"{r['cpu_ms_max']:.3f}), {r['sql_per_webhook']:.2f} SQL/webhook; a text opening a conversation "
+              f"{r.get('opening_cpu_ms')} ms, {r.get('opening_sql')} SQL; Redis "
               + ", ".join(f"{k} {v:.2f}" for k, v in r["redis_per_webhook"].items()))
     print(f"written {stem}.json, {stem}.png")
     return 0
