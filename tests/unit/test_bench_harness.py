@@ -145,3 +145,21 @@ def test_the_floor_refuses_a_bad_signature_and_stores_nothing(floor):
     assert client.post("/sms/inbound", data=params).status_code == 403
     with floor.extensions["floor_engine"].connect() as conn:
         assert conn.scalar(select(func.count()).select_from(inbound_texts)) == 0
+
+
+def test_ratios_put_textline_over_the_floor_and_the_floor_over_bare_at_the_same_rates():
+    from bench.run import ratios
+
+    def ramp(app, db, max_rps, cpu_by_rate):
+        return {"app": app, "db": db, "server": "gevent x1", "max_sustained_rps": max_rps,
+                "steps": [{"offered_rps": rate, "web_cpu_ms_per_req": cpu} for rate, cpu in cpu_by_rate.items()]}
+
+    runs = [ramp("textline", "sqlite", 100, {50: 6.0, 100: 5.0}),
+            ramp("floor", "sqlite", 400, {50: 1.0, 100: 1.0, 200: 0.9}),
+            ramp("bare", None, 1600, {50: 0.25, 100: 0.2, 200: 0.2, 400: 0.2})]
+    [r] = ratios(runs)
+    assert (r["textline_max_rps"], r["floor_max_rps"], r["bare_max_rps"]) == (100, 400, 1600)
+    assert r["textline_over_floor_max"] == 4.0 and r["floor_over_bare_max"] == 4.0 and r["capacity_ratio"] == 16.0
+    assert r["textline_over_floor_cpu"] == 5.5  # median of 6/1 and 5/1: only the rates both ran
+    assert r["floor_over_bare_cpu"] == 4.5      # median of 4, 5, 4.5
+    assert r["cpu_ratio"] == 24.5               # median of 24 and 25
