@@ -42,11 +42,17 @@ def table(results: dict) -> str:
                    "client cores", "cold 1st ms", "others' cores", "load avg"], rows)
     if results.get("ratios"):
         out.append("")
-        out.append("Headline: cost of a Textline webhook relative to the bare Flask endpoint (same server config)")
-        rows = [[x["db"], x["server"], _f(x["bare_max_rps"], 0), _f(x["textline_max_rps"], 0),
-                 _f(x["capacity_ratio"], 2), _f(x.get("cpu_ratio"), 2)] for x in results["ratios"]]
-        out += _table(["db", "server", "bare max/s", "textline max/s", "ratio (max/s)",
-                       "ratio (web CPU/req, same rates)"], rows)
+        out.append("Headline: cost ratios, same server config, same request bytes. By max/s: how many times more "
+                   "webhooks/s the cheaper one sustained; by web CPU/req: median over the offered rates both ran.")
+        out.append("floor = bench/floor_app.py: signature check, one INSERT committed, one Redis PUBLISH, empty TwiML")
+        rows = [[x["db"], x["server"], _f(x.get("textline_max_rps"), 0), _f(x.get("floor_max_rps"), 0),
+                 _f(x.get("bare_max_rps"), 0),
+                 _f(x.get("textline_over_floor_max"), 2), _f(x.get("textline_over_floor_cpu"), 2),
+                 _f(x.get("floor_over_bare_max"), 2), _f(x.get("floor_over_bare_cpu"), 2),
+                 _f(x.get("capacity_ratio"), 2), _f(x.get("cpu_ratio"), 2)] for x in results["ratios"]]
+        out += _table(["db", "server", "textline max/s", "floor max/s", "bare max/s",
+                       "textline÷floor max/s", "textline÷floor CPU", "floor÷bare max/s", "floor÷bare CPU",
+                       "textline÷bare max/s", "textline÷bare CPU"], rows)
     if results.get("server_choice"):
         out.append(f"server picked for the rest: {results['server_choice']}")
     out.append("")

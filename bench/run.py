@@ -23,10 +23,11 @@ from pathlib import Path
 from bench import escalation, latency, memory, procstat, report
 from bench.consoles import Consoles
 from bench.loadgen import LoadGenerator
-from bench.stack import BareServer, BenchStack, ServerConfig
+from bench.stack import BareServer, BenchStack, FloorServer, ServerConfig
 from bench.throughput import SMOKE_RAMP, RampPlan, ramp
-from bench.workload import INBOUND_PATH, Seq, inbound_specs, texter_number
+from bench.workload import Seq, inbound_specs
 from tests.support.servers import ROOT, PostgresServer, wait_until
+from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 
 RESULTS = ROOT / "bench" / "results"
 SETUP_SERVER = ServerConfig("gevent", 1)  # the production configuration prepares the state for every run
@@ -212,15 +213,39 @@ class TextlineRun:
         self.stack.stop()
 
 
-def bare_throughput(config: ServerConfig, mode: Mode, workdir: Path) -> dict:
+def floor_throughput(run: TextlineRun, config: ServerConfig) -> dict:
+    """The floor on this database, same ramp, same signed request bytes as Textline (its web processes stop
+    meanwhile, so they take no CPU from it)."""
+    run.stack.web.stop()
+    floor = FloorServer(run.stack)
+    floor.web.start(config)
+    gen = LoadGenerator(floor.web.targets())
+    specs = lambda n: inbound_specs(FAKE_ACCOUNT_SID, run.texters, run.seq.take(n), n, pick="random")  # noqa: E731
+    try:
+        first = gen.run(specs(1), 1, run.stack.signer())
+        cold = round((first.done[0] - first.intended[0]) * 1000, 1)
+        gen.run(specs(100), 50, run.stack.signer())  # warm up, as Textline's ramp is
+        result = ramp(gen, specs, run.stack.signer(), floor.cpu_groups, run.mode.ramp,
+                      f"floor {run.db} {config.name}", log)
+    finally:
+        gen.close()
+        floor.stop()
+    return {"app": "floor", "db": run.db, "server": config.name, "cold_first_request_ms": cold, **result}
+
+
+# The bare endpoint checks nothing, but it gets the same signed bytes as Textline and the floor.
+BARE_SIGNER = {"auth_token": FAKE_AUTH_TOKEN, "base_url": "http://127.0.0.1:5000", "host": "127.0.0.1:5000"}
+
+
+def bare_throughput(config: ServerConfig, mode: Mode, workdir: Path, seq: Seq) -> dict:
     bare = BareServer(workdir / "bare")
     bare.web.start(config)
     gen = LoadGenerator(bare.web.targets())
-    params = {"MessageSid": "SM0", "From": texter_number(0), "Body": "x"}
+    texters = list(range(mode.volunteers + mode.waiting))
+    specs = lambda n: inbound_specs(FAKE_ACCOUNT_SID, texters, seq.take(n), n, pick="random")  # noqa: E731
     try:
-        gen.run([(INBOUND_PATH, params)] * 100, 50, None)  # warm up
-        result = ramp(gen, lambda n: [(INBOUND_PATH, {**params, "MessageSid": f"SM{i}"}) for i in range(n)],
-                      None, bare.cpu_groups, mode.ramp, f"bare {config.name}", log)
+        gen.run(specs(100), 50, BARE_SIGNER)  # warm up
+        result = ramp(gen, specs, BARE_SIGNER, bare.cpu_groups, mode.ramp, f"bare {config.name}", log)
     finally:
         gen.close()
         bare.stop()
@@ -239,25 +264,42 @@ def pick_server(by_server: dict[str, dict]) -> tuple[str, str]:
     return best, "highest sustained Textline webhooks/s on 1 process"
 
 
+def _cpu_ratio(top: dict, below: dict) -> float | None:
+    """Median over the offered rates both ramps ran of top's web CPU per request ÷ below's (both ramps start
+    at the same rate and grow by the same factor)."""
+    below_cpu = {s["offered_rps"]: s.get("web_cpu_ms_per_req") for s in below["steps"]}
+    pairs = [s["web_cpu_ms_per_req"] / below_cpu[s["offered_rps"]] for s in top["steps"]
+             if s.get("web_cpu_ms_per_req") and below_cpu.get(s["offered_rps"])]
+    return round(statistics.median(pairs), 2) if pairs else None
+
+
+def _max_ratio(fast: dict | None, slow: dict | None) -> float | None:
+    """How many times more webhooks/s `fast` sustained than `slow`: the cost ratio slow ÷ fast by max/s."""
+    if not fast or not slow or not slow["max_sustained_rps"]:
+        return None
+    return round(fast["max_sustained_rps"] / slow["max_sustained_rps"], 2)
+
+
 def ratios(throughput: list[dict]) -> list[dict]:
-    """Per server config: bare max/s over Textline max/s, and web CPU per request of Textline over the
-    bare endpoint's at the same offered rates (both ramps start at the same rate and grow by the same
-    factor). CPU per request barely depends on what else runs on the machine, so the second ratio is
-    the steadier one on a shared machine."""
+    """Per database and server config, the cost ratios by max/s and by web CPU per request: Textline ÷ floor
+    (what Textline does beyond the least any text line must), floor ÷ bare (what that least costs over the
+    framework) and Textline ÷ bare. CPU per request barely depends on what else runs on the machine, so
+    the CPU ratios are the steadier ones on a shared machine."""
     bare = {r["server"]: r for r in throughput if r["app"] == "bare"}
+    floor = {(r["db"], r["server"]): r for r in throughput if r["app"] == "floor"}
     out = []
     for r in throughput:
-        b = bare.get(r["server"])
-        if r["app"] != "textline" or b is None:
+        if r["app"] != "textline":
             continue
-        bare_cpu = {s["offered_rps"]: s.get("web_cpu_ms_per_req") for s in b["steps"]}
-        pairs = [s["web_cpu_ms_per_req"] / bare_cpu[s["offered_rps"]] for s in r["steps"]
-                 if s.get("web_cpu_ms_per_req") and bare_cpu.get(s["offered_rps"])]
-        t_max, b_max = r["max_sustained_rps"], b["max_sustained_rps"]
-        out.append({"db": r["db"], "server": r["server"], "bare_max_rps": b_max, "textline_max_rps": t_max,
-                    "capacity_ratio": round(b_max / t_max, 2) if t_max else None,
-                    "cpu_ratio": round(statistics.median(pairs), 2) if pairs else None,
-                    "cpu_ratio_rates": sorted(s["offered_rps"] for s in r["steps"] if s["offered_rps"] in bare_cpu)})
+        b, f = bare.get(r["server"]), floor.get((r["db"], r["server"]))
+        out.append({"db": r["db"], "server": r["server"], "textline_max_rps": r["max_sustained_rps"],
+                    "floor_max_rps": f["max_sustained_rps"] if f else None,
+                    "bare_max_rps": b["max_sustained_rps"] if b else None,
+                    "textline_over_floor_max": _max_ratio(f, r), "floor_over_bare_max": _max_ratio(b, f),
+                    "capacity_ratio": _max_ratio(b, r),
+                    "textline_over_floor_cpu": _cpu_ratio(r, f) if f else None,
+                    "floor_over_bare_cpu": _cpu_ratio(f, b) if f and b else None,
+                    "cpu_ratio": _cpu_ratio(r, b) if b else None})
     return out
 
 
@@ -267,7 +309,7 @@ def main(argv=None) -> int:
     ap.add_argument("--db", help="comma-separated: sqlite, postgres (smoke: sqlite)")
     ap.add_argument("--servers", help="gunicorn worker classes to compare: gevent, gthread (smoke: gevent)")
     ap.add_argument("--webs", help="web process counts to measure: 1, 2 (smoke: 1)")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: throughput, bare, latency")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: throughput, floor, bare, latency")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     mode = SMOKE if args.smoke else FULL
@@ -297,6 +339,11 @@ def main(argv=None) -> int:
                         more = webs
                     for w in more:
                         results["throughput"].append(run.throughput(ServerConfig(chosen, w)))
+                    if "floor" not in skip:  # the floor under every configuration Textline ran on this database
+                        for name in [r["server"] for r in results["throughput"] if r["db"] == db]:
+                            worker_class, webs_ = name.split(" x")
+                            results["throughput"].append(floor_throughput(run, ServerConfig(worker_class,
+                                                                                            int(webs_))))
                 if "latency" not in skip:
                     mine = [r for r in results["throughput"] if r["db"] == db and r["server"].startswith(chosen)]
                     best = max(mine, key=lambda r: r["max_sustained_rps"], default=None)
@@ -315,7 +362,7 @@ def main(argv=None) -> int:
             for config in [ServerConfig(s, 1) for s in servers] + [ServerConfig(chosen, w) for w in webs]:
                 if config.name not in done:
                     done.add(config.name)
-                    results["throughput"].append(bare_throughput(config, mode, workdir))
+                    results["throughput"].append(bare_throughput(config, mode, workdir, seq))
         results["ratios"] = ratios(results["throughput"])
     finally:
         results["meta"]["loadavg_end"] = procstat.loadavg()

@@ -120,6 +120,29 @@ class BareServer:
         self.web.stop()
 
 
+class FloorServer:
+    """The floor (bench/floor_app.py) under the same gunicorn configuration, beside a running Textline stack:
+    its database (one table of its own), its Redis and its settings, so the same signed bytes verify."""
+
+    def __init__(self, stack: "BenchStack", max_webs: int = 2):
+        from bench.floor_app import create_table
+
+        create_table(stack.engine)  # before the web processes start: two of them must not race to create it
+        log_dir = stack.workdir / "floor"
+        log_dir.mkdir(exist_ok=True)
+        self.stack = stack
+        self.web = WebGroup("bench.floor_app:from_env()", stack.env, log_dir, [free_port() for _ in range(max_webs)])
+
+    def cpu_groups(self) -> dict[str, list[int]]:
+        groups = {"web": self.web.worker_pids(), "redis": [self.stack.redis_server.proc.pid]}
+        if self.stack.db_kind == "postgres":
+            groups["postgres"] = self.stack._postgres_backends()
+        return groups
+
+    def stop(self) -> None:
+        self.web.stop()
+
+
 class BenchStack:
     """Textline with its Redis, database and Celery worker; web processes restartable per server config."""
 

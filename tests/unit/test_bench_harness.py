@@ -1,16 +1,22 @@
 """The benchmark's own measuring tools (bench/): if they were wrong, every number they print would be."""
 from __future__ import annotations
 
+import json
+import os
 import threading
 
 import pytest
+import redis
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from bench.loadgen import LoadGenerator
 from bench.stats import passes, percentile, summarise_step
 from bench.workload import body, inbound_specs, seq_of
-from tests.support.servers import free_port
-from tests.support.texting import inbound_params
+from tests.support.servers import PostgresServer, free_port
+from tests.support.state import settings
+from tests.support.texting import inbound_params, twilio_signature
+from textline.config import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, load_config
 
 
 def test_nearest_rank_percentile():
@@ -80,3 +86,80 @@ def test_load_generator_signs_webhooks_the_way_textline_checks_them(live_app):
         gen.close()
     assert list(signed.status) == [200] * 6
     assert list(forged.status) == [403]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def floor(request, redis_server, tmp_path):
+    """The floor endpoint (bench/floor_app.py) on a fresh database of each kind, signed for BASE."""
+    from bench.floor_app import create_app as create_floor
+
+    pg = PostgresServer(tmp_path).start() if request.param == "postgres" else None
+    name = f"textline_floor_{os.getpid()}"
+    url = pg.create_database(name) if pg else f"sqlite:///{tmp_path / 'floor.sqlite3'}"
+    app = create_floor(load_config(settings(tmp_path, url, redis_server.url, FLOOR_BASE)))
+    try:
+        yield app
+    finally:
+        app.extensions["floor_engine"].dispose()
+        if pg:
+            pg.drop_database(name)
+            pg.stop()
+
+
+FLOOR_BASE = "http://127.0.0.1:5998"
+
+
+def _signed(params: dict, token: str = FAKE_AUTH_TOKEN) -> dict:
+    return {"X-Twilio-Signature": twilio_signature(token, FLOOR_BASE + "/sms/inbound", params)}
+
+
+def test_the_floor_stores_the_text_once_before_answering_and_publishes_it(floor, redis_server):
+    from bench.floor_app import CHANNEL, inbound_texts
+
+    listener = redis.Redis.from_url(redis_server.url).pubsub()
+    listener.subscribe(CHANNEL)
+    assert listener.get_message(timeout=2)["type"] == "subscribe"  # listening before the webhook
+    params = inbound_params(FAKE_ACCOUNT_SID, "+15552000001", "hello #1")
+    client = floor.test_client()
+    first = client.post("/sms/inbound", data=params, headers=_signed(params))
+    with floor.extensions["floor_engine"].connect() as conn:  # stored by the time the 200 came back
+        rows = conn.execute(select(inbound_texts.c.message_sid, inbound_texts.c.body)).all()
+    retried = client.post("/sms/inbound", data=params, headers=_signed(params))  # Twilio's retry
+    assert first.status_code == retried.status_code == 200
+    assert b"<Response" in first.data and first.mimetype == "text/xml"
+    assert [tuple(r) for r in rows] == [(params["MessageSid"], "hello #1")]
+    with floor.extensions["floor_engine"].connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(inbound_texts)) == 1  # exactly once
+    published = [listener.get_message(timeout=2) for _ in range(2)]
+    listener.close()
+    assert json.loads(published[0]["data"])["sid"] == params["MessageSid"]
+    assert published[1] is None  # the retry stored nothing, so it announced nothing
+
+
+def test_the_floor_refuses_a_bad_signature_and_stores_nothing(floor):
+    from bench.floor_app import inbound_texts
+
+    params = inbound_params(FAKE_ACCOUNT_SID, "+15552000002", "forged")
+    client = floor.test_client()
+    assert client.post("/sms/inbound", data=params, headers=_signed(params, "not-the-token")).status_code == 403
+    assert client.post("/sms/inbound", data=params).status_code == 403
+    with floor.extensions["floor_engine"].connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(inbound_texts)) == 0
+
+
+def test_ratios_put_textline_over_the_floor_and_the_floor_over_bare_at_the_same_rates():
+    from bench.run import ratios
+
+    def ramp(app, db, max_rps, cpu_by_rate):
+        return {"app": app, "db": db, "server": "gevent x1", "max_sustained_rps": max_rps,
+                "steps": [{"offered_rps": rate, "web_cpu_ms_per_req": cpu} for rate, cpu in cpu_by_rate.items()]}
+
+    runs = [ramp("textline", "sqlite", 100, {50: 6.0, 100: 5.0}),
+            ramp("floor", "sqlite", 400, {50: 1.0, 100: 1.0, 200: 0.9}),
+            ramp("bare", None, 1600, {50: 0.25, 100: 0.2, 200: 0.2, 400: 0.2})]
+    [r] = ratios(runs)
+    assert (r["textline_max_rps"], r["floor_max_rps"], r["bare_max_rps"]) == (100, 400, 1600)
+    assert r["textline_over_floor_max"] == 4.0 and r["floor_over_bare_max"] == 4.0 and r["capacity_ratio"] == 16.0
+    assert r["textline_over_floor_cpu"] == 5.5  # median of 6/1 and 5/1: only the rates both ran
+    assert r["floor_over_bare_cpu"] == 4.5      # median of 4, 5, 4.5
+    assert r["cpu_ratio"] == 24.5               # median of 24 and 25

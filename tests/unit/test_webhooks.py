@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 import requests
 from sqlalchemy import func, select
 
@@ -106,6 +107,28 @@ def test_retried_message_sid_is_stored_once_and_welcomed_once(live_app, app_ctx)
     sent = outbox.messages.list(to=TEXTER)
     assert len(sent) == 1
     assert "988" in sent[0].body and "911" in sent[0].body
+
+
+def test_webhooks_share_one_redis_client_and_still_store_once_before_answering(live_app, app_ctx, monkeypatch):
+    """get_redis() hands out one client per URL: building one per call cost ~0.1 ms of CPU, about three
+    times per webhook (metrics, the Socket.IO emit, the escalation timer; bench/README.md, issue 17)."""
+    send(live_app, body="the first text opens the conversation")
+    built = []
+    original = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    sid = new_sid()
+    first, _ = send(live_app, body="are you still there?", sid=sid)
+    stored_when_answered = count(Message, Message.twilio_sid == sid)
+    retried, _ = send(live_app, body="are you still there?", sid=sid)
+    assert first.status_code == retried.status_code == 200
+    assert stored_when_answered == 1 and count(Message, Message.twilio_sid == sid) == 1
+    assert built == []
+    assert get_redis() is get_redis()
 
 
 def test_welcome_goes_to_each_new_conversation_but_not_to_follow_ups(live_app, app_ctx):
