@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, axe_violations, screenshot, sign_in
+from tests.browser.conftest import ARTIFACTS, DESKTOP, axe_violations, screenshot, sign_in
 from tests.support.state import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
@@ -33,6 +33,10 @@ def test_work_list_and_report_form(live, pages):
     expect(work.nth(1)).to_contain_text("Report decision owed")
     expect(work.nth(1)).to_contain_text("no adult yet")
     expect(page.locator("#work-count")).to_have_text("2")
+    # Danger first: the open alerts come above the work list, on a laptop and on a phone.
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        assert page.locator("#alerts-title").bounding_box()["y"] < page.locator("#work-title").bounding_box()["y"]
     check(page, "supervise-work-list")
 
     # A watched conversation links to its duty page too.
