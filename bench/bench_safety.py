@@ -86,7 +86,7 @@ def run(tmp: Path, redis_url: str, args) -> None:
         now = utcnow()
         for n in range(args.conversations):
             db.session.add(Conversation(texter=Texter(phone_hash=f"{n:064x}", alias=f"Texter {n:04X}"),
-                                        status="waiting", queued_at=now, opened_at=now, priority=0,
+                                        status="waiting", queued_at=now, waiting_since=now, opened_at=now, priority=0,
                                         risk_level="none", risk_reasons=[]))
         db.session.commit()
         later = now + timedelta(seconds=app.config["ESCALATE_WAIT_SECONDS"] + 1)

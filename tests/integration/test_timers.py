@@ -62,7 +62,8 @@ def waiting_since(stack, queued_at, count: int = 1) -> list[int]:
         for _ in range(count):
             texter = Texter(phone_hash=secrets.token_hex(32), alias=f"Texter {secrets.token_hex(2).upper()}")
             convs.append(Conversation(texter=texter, status=WAITING, opened_at=queued_at, queued_at=queued_at,
-                                      last_inbound_at=queued_at, priority=0, risk_level="none", risk_reasons=[]))
+                                      waiting_since=queued_at, last_inbound_at=queued_at, priority=0,
+                                      risk_level="none", risk_reasons=[]))
         s.add_all(convs)
         s.commit()
         return [c.id for c in convs]
@@ -80,7 +81,7 @@ def conversation(stack, conv_id) -> Conversation:
 
 def lateness(stack, esc: Escalation) -> float:
     """Seconds from the wait deadline to the escalation's row."""
-    return (esc.opened_at - (conversation(stack, esc.conversation_id).queued_at + timedelta(seconds=WAIT))).total_seconds()
+    return (esc.opened_at - (conversation(stack, esc.conversation_id).waiting_since + timedelta(seconds=WAIT))).total_seconds()
 
 
 def worker_holding(stack, lock_value: str):

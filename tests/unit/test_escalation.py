@@ -127,6 +127,32 @@ def test_wait_escalates_after_its_deadline_once_and_resolves_when_claimed(live_a
     assert received(live_app, DANA) == []
 
 
+def test_a_texter_handed_back_to_the_queue_waits_on_a_new_clock(live_app, people, cfg):
+    """A conversation back in the queue (its volunteer vanished, or an adult sent it back) keeps its place
+    but starts a new wait: no alert at once for a wait that has not happened, and a new alert if nobody
+    claims it in time, even when its first wait had one."""
+    wait = cfg["ESCALATE_WAIT_SECONDS"]
+    slow, quick = text(live_app, "is anyone there"), text(live_app, "hello?", "+15550104445")
+    assert escalation.sweep(later(wait + 1, slow.queued_at))["opened"] == 2  # both waited too long
+    first_place = slow.queued_at
+    for conv in (slow, quick):
+        conversations.claim(conv.id, people["sam"])
+        conversations.reply(conv.id, people["sam"], "hi, I'm Sam")
+    escalation.sweep(later(wait + 2, slow.queued_at))
+    assert [e.state for e in escalations("wait")] == ["resolved", "resolved"]
+
+    back = utcnow()
+    assert sorted(conversations.hand_back_all(people["sam"].id, "absent")) == sorted([slow.id, quick.id])
+    db.session.expire_all()
+    slow = db.session.get(Conversation, slow.id)
+    assert slow.queued_at == first_place  # the front of the queue: its place is kept
+    assert escalation.sweep(later(wait - 5, back))["opened"] == 0
+    assert escalation.sweep(later(wait + 1, back))["opened"] == 2  # the second wait, its own event
+    waits = escalations("wait")
+    assert [e.state for e in waits] == ["resolved", "resolved", "open", "open"]
+    assert all(abs(due(e) - later(wait, back)) < timedelta(seconds=2) for e in waits[2:])
+
+
 def test_wait_does_not_escalate_while_the_line_is_closed(live_app, people, cfg, tmp_path):
     conv = text(live_app, "hello")
     cfg["HOURS"] = str(write_hours(tmp_path / "hours.yaml", CLOSED_SCHEDULE))

@@ -93,7 +93,7 @@ def test_metrics_export_the_timers_ages_and_the_oldest_overdue_deadline(live_app
     conv = text(live_app)
     assert timer_gauges(live_app)["textline_timers_oldest_overdue_seconds"] == 0  # due in a minute
     db.session.execute(update(Conversation).where(Conversation.id == conv.id)
-                       .values(queued_at=utcnow() - timedelta(seconds=90)))
+                       .values(waiting_since=utcnow() - timedelta(seconds=90)))
     db.session.commit()
     overdue = timer_gauges(live_app)["textline_timers_oldest_overdue_seconds"]
     assert 29 <= overdue <= 40
@@ -108,7 +108,7 @@ def test_the_next_deadline_is_what_a_sweep_is_timed_for(live_app, app_ctx, cfg):
     cfg["ESCALATE_WAIT_SECONDS"] = 60
     conv = text(live_app)
     now = utcnow()
-    due = conv.queued_at + timedelta(seconds=60)
+    due = conv.waiting_since + timedelta(seconds=60)
     assert deadlines.next_for(conv) == due
     assert deadlines.earliest(now) == due == deadlines.earliest(now, after=now)
     # Once it has passed it is overdue, not next.

@@ -166,7 +166,7 @@ def release_held(texter_id: int, now: datetime) -> Conversation | None:
     if conv is None:
         return None
     done = db.session.execute(update(Conversation).where(Conversation.id == conv.id, Conversation.status == BLOCKED)
-                              .values(status=WAITING, queued_at=now)
+                              .values(status=WAITING, queued_at=now, waiting_since=now)
                               .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     if not done:

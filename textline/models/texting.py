@@ -85,6 +85,9 @@ class Conversation(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When it (re)entered the queue: the age that orders the queue.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its current wait began: its first text, a hand-back, a block ending. The wait alert counts from
+    # here, each wait its own event; queued_at can be earlier (a handed-back texter keeps their place).
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -41,8 +41,8 @@ def due_at(esc: Escalation) -> datetime | None:
 def next_for(conv: Conversation) -> datetime | None:
     """When this conversation's own timer falls due: its wait if queued, its silence if a texter awaits
     an answer (a sweep timed for it that finds nothing due does no harm)."""
-    if conv.status == WAITING and conv.queued_at is not None:
-        return conv.queued_at + seconds(DEADLINE_SETTINGS["wait"])
+    if conv.status == WAITING and conv.waiting_since is not None:
+        return conv.waiting_since + seconds(DEADLINE_SETTINGS["wait"])
     if conv.status == ACTIVE and conv.awaiting_reply_since is not None:
         return conv.awaiting_reply_since + seconds(DEADLINE_SETTINGS["no_reply"])
     return None
@@ -81,7 +81,7 @@ def earliest(now: datetime, after: datetime | None = None) -> datetime | None:
     """The earliest deadline of any kind (only those later than `after`, if given): what the next sweep
     must act on. Three MIN queries on indexed columns."""
     found = []
-    for column, where, delay in ((Conversation.queued_at, waits(now), seconds(DEADLINE_SETTINGS["wait"])),
+    for column, where, delay in ((Conversation.waiting_since, waits(now), seconds(DEADLINE_SETTINGS["wait"])),
                                  (Conversation.awaiting_reply_since, silences(),
                                   seconds(DEADLINE_SETTINGS["no_reply"])),
                                  (Escalation.next_page_at, pages(), timedelta(0))):

@@ -165,7 +165,7 @@ def still_applies(esc: Escalation, conv: Conversation) -> bool:
     if conv.status == CLOSED:
         return esc.reason not in SELF_RESOLVING and esc.acknowledged_at is None
     if esc.reason == "wait":
-        return conv.status == WAITING and episode_at(conv.queued_at) == esc.episode
+        return conv.status == WAITING and episode_at(conv.waiting_since) == esc.episode
     if esc.reason == "no_reply":
         return (conv.status == ACTIVE and conv.awaiting_reply_since is not None
                 and episode_at(conv.awaiting_reply_since) == esc.episode)
@@ -210,8 +210,8 @@ def _open_deadlines(now: datetime) -> list[Escalation]:
     waiting = deadlines.waits(now)
     if waiting is not None:
         for conv in db.session.scalars(select(Conversation).where(
-                *waiting, Conversation.queued_at <= now - wait_after).limit(SWEEP_BATCH)).all():
-            opened.append(open_escalation(conv, "wait", episode_at(conv.queued_at), now=now))
+                *waiting, Conversation.waiting_since <= now - wait_after).limit(SWEEP_BATCH)).all():
+            opened.append(open_escalation(conv, "wait", episode_at(conv.waiting_since), now=now))
     for conv in db.session.scalars(select(Conversation).where(
             *deadlines.silences(), Conversation.awaiting_reply_since <= now - silence_after).limit(SWEEP_BATCH)).all():
         opened.append(open_escalation(conv, "no_reply", episode_at(conv.awaiting_reply_since), now=now))

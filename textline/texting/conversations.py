@@ -197,15 +197,17 @@ def hand_back_all(volunteer_id: int, reason: str, only: set[int] | None = None) 
     some of them (an adult sent one back after "I need a moment").
 
     They go back at the front for their risk level (queued_at = when the texter first wrote), and
-    the adults are told. Conditional updates make overlapping sweeps harmless."""
-    moved = []
+    the adults are told; their wait alert counts from now (a new wait). Conditional updates make
+    overlapping sweeps harmless."""
+    moved, now = [], utcnow()
     held = select(Conversation).where(Conversation.volunteer_id == volunteer_id, Conversation.status == ACTIVE)
     convs = db.session.scalars(held if only is None else held.where(Conversation.id.in_(only))).all()
     for conv in convs:
         done = db.session.execute(
             update(Conversation).where(Conversation.id == conv.id, Conversation.status == ACTIVE,
                                        Conversation.volunteer_id == volunteer_id)
-            .values(status=WAITING, volunteer_id=None, claimed_at=None, queued_at=conv.opened_at)
+            .values(status=WAITING, volunteer_id=None, claimed_at=None, queued_at=conv.opened_at,
+                    waiting_since=now)
         ).rowcount
         if done:
             audit.record("conversation.requeue", None, "conversation", conv.id, commit=False,

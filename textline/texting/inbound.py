@@ -85,7 +85,8 @@ def _open_conversation(texter: Texter, now: datetime, training: bool = False,
         set_committed_value(conv, "texter", texter)
         return conv, False
     conv = Conversation(texter=texter, status=BLOCKED if blocked else WAITING, opened_at=now, queued_at=now,
-                        last_inbound_at=now, priority=0, risk_level="none", risk_reasons=[], training=training, channel=channel)
+                        waiting_since=now, last_inbound_at=now, priority=0, risk_level="none", risk_reasons=[],
+                        training=training, channel=channel)
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -98,7 +99,7 @@ def _hold_or_release(result: Inbound, now: datetime) -> None:
     if result.block is not None and conv.status == WAITING:
         conv.status, result.unqueued = BLOCKED, True
     elif result.block is None and conv.status == BLOCKED:
-        conv.status, conv.queued_at, result.reordered = WAITING, now, True
+        conv.status, conv.queued_at, conv.waiting_since, result.reordered = WAITING, now, now, True
 
 
 def raise_risk(conv: Conversation, assessment: dict) -> bool:
