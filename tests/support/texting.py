@@ -9,9 +9,12 @@ import time
 
 import requests
 import socketio
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from textline.extensions import db
+from textline.models import Conversation
 from textline.texting.twilio_gateway import RebasedHttpClient
 
 
@@ -40,6 +43,22 @@ def post_signed(base_url: str, path: str, params: dict, auth_token: str, **kwarg
 def fake_twilio_client(base_url: str, account_sid: str, auth_token: str) -> Client:
     """The real twilio client, pointed at the fake Twilio: tests read 'what Twilio received' through it."""
     return Client(account_sid, auth_token, http_client=RebasedHttpClient(base_url + "/fake-twilio"))
+
+
+def text_live(live_app, body: str, number: str):
+    """A texter's signed SMS to the in-process app (tests/conftest.py's live_app), answered 200: returns
+    the newest conversation, fresh from SQL."""
+    response = post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, number, body),
+                           live_app.auth_token)
+    assert response.status_code == 200, response.text
+    db.session.expire_all()
+    return db.session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+
+
+def phone_live(live_app, number: str) -> list[str]:
+    """What the texter's phone received from the in-process app's fake Twilio, oldest first."""
+    got = fake_twilio_client(live_app.base_url, live_app.account_sid, live_app.auth_token).messages.list(to=number)
+    return [m.body for m in reversed(got)]
 
 
 def inject_faults(base_url: str, account_sid: str, auth_token: str, *faults: dict) -> None:

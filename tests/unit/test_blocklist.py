@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.support.pg_app import postgres_app
 from tests.support.team import on_shift
-from tests.support.texting import console_opener, fake_twilio_client, inbound_params, post_signed
+from tests.support.texting import console_opener, phone_live, text_live
 from tests.support.web import Browser, csrf_token, sign_in
 from textline.blocklist import blocks
 from textline.extensions import db
@@ -40,16 +40,11 @@ def open_console(live_app):
 
 
 def text(live_app, body, number=TEXTER) -> Conversation:
-    response = post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, number, body),
-                           live_app.auth_token)
-    assert response.status_code == 200, response.text
-    db.session.expire_all()
-    return db.session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+    return text_live(live_app, body, number)
 
 
 def phone(live_app, number=TEXTER) -> list[str]:
-    got = fake_twilio_client(live_app.base_url, live_app.account_sid, live_app.auth_token).messages.list(to=number)
-    return [m.body for m in reversed(got)]
+    return phone_live(live_app, number)
 
 
 def kinds(conv_id) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.safety import ALWAYS_OPEN, CLOSED_SCHEDULE, write_hours
-from tests.support.texting import fake_twilio_client, inbound_params, post_signed
+from tests.support.texting import phone_live, text_live
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, Message, Texter
 from textline.ops.cli import create_user
@@ -33,18 +33,12 @@ def sam(app_ctx):
     return create_user("sam@example.org", "Sam", "volunteer", "a-long-password")
 
 
-def text(live_app, body, number=TEXTER):
-    response = post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, number, body),
-                           live_app.auth_token)
-    assert response.status_code == 200, response.text
-    db.session.expire_all()
-    return db.session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+def text(live_app, body, number=TEXTER) -> Conversation:
+    return text_live(live_app, body, number)
 
 
 def phone(live_app, number=TEXTER) -> list[str]:
-    """What the texter's phone received, oldest first."""
-    got = fake_twilio_client(live_app.base_url, live_app.account_sid, live_app.auth_token).messages.list(to=number)
-    return [m.body for m in reversed(got)]
+    return phone_live(live_app, number)
 
 
 def outbound_kinds(conv_id=None):

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from tests.support.pg_app import postgres_app
 from tests.support.team import on_shift
-from tests.support.texting import console_opener, inbound_params, post_signed, wrap_up
+from tests.support.texting import console_opener, text_live, wrap_up
 from textline.extensions import db
 from textline.models import CLOSED, Conversation, Texter, utcnow
 from textline.ops import retention
@@ -33,11 +32,7 @@ def open_console(live_app):
 
 
 def text(live_app, body, number=TEXTER) -> Conversation:
-    response = post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, number, body),
-                           live_app.auth_token)
-    assert response.status_code == 200, response.text
-    db.session.expire_all()
-    return db.session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+    return text_live(live_app, body, number)
 
 
 def earlier_conversation(live_app, volunteer, body, **fields) -> Conversation:

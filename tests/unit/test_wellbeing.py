@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.support.pg_app import postgres_app
 from tests.support.state import settings
-from tests.support.texting import console_opener, inbound_params, post_signed, wrap_up
+from tests.support.texting import console_opener, text_live, wrap_up
 from textline.config import load_config
 from textline.extensions import db
 from textline.models import ACTIVE, Base, WAITING, Conversation, DebriefTask, Escalation, ShiftCheckout, User
@@ -44,12 +44,8 @@ def consoles(live_app, team):
     yield from console_opener(live_app.base_url, PASSWORD)
 
 
-def text(live_app, body, number):
-    response = post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, number, body),
-                           live_app.auth_token)
-    assert response.status_code == 200
-    db.session.expire_all()
-    return db.session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+def text(live_app, body, number) -> Conversation:
+    return text_live(live_app, body, number)
 
 
 def board_row(board, name):
