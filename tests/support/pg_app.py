@@ -10,7 +10,8 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from tests.support.servers import PostgresServer
-from textline.config import ROOT
+from tests.support.state import settings
+from textline.config import ROOT, load_config
 from textline.extensions import db, migrate
 
 
@@ -32,3 +33,14 @@ def postgres_app(workdir):
             db.engine.dispose()
         server.drop_database(name)
         server.stop()
+
+
+@contextlib.contextmanager
+def configured_postgres_app(workdir, redis_url: str, base_url: str = "http://127.0.0.1:9"):
+    """postgres_app with Textline's settings loaded (what receive_inbound, the drain, the sweeps read),
+    on that database; base_url is where its fake Twilio answers (unreachable by default)."""
+    with postgres_app(workdir) as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.config.update(load_config(settings(workdir, url, redis_url, base_url)))
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+        yield app

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.pg_app import configured_postgres_app
 from textline.safety.risk import RiskScorer, load_lexicon
 
 
@@ -15,3 +16,11 @@ def scorer():
 @pytest.fixture(scope="module")
 def lexicon_only():
     return RiskScorer(load_lexicon(), model=None)
+
+
+@pytest.fixture
+def pg_app(redis_server, tmp_path):
+    """A bare app on a migrated PostgreSQL with Textline's settings (create_app would rebind the live
+    app's Socket.IO)."""
+    with configured_postgres_app(tmp_path, redis_server.url) as app:
+        yield app

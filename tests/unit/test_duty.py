@@ -9,12 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.support.pg_app import postgres_app
-from tests.support.state import PASSWORD, settings
+from tests.support.state import PASSWORD
 from tests.support.team import on_shift
 from tests.support.texting import ConsoleClient, inbound_params, login, new_sid, post_signed
 from tests.support.web import Browser, csrf_token, sign_in
-from textline.config import load_config
 from textline.duty import decisions, emergencies, owed, records, reminders, work_list
 from textline.duty.forms import DutyError
 from textline.extensions import db
@@ -315,16 +313,6 @@ def test_volunteers_never_see_duty_pages(live_app, app_ctx, team):
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def pg_app(redis_server, tmp_path):
-    """A bare app on a migrated PostgreSQL (create_app would rebind the live app's Socket.IO)."""
-    with postgres_app(tmp_path) as app:
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config.update(load_config(settings(tmp_path, url, redis_server.url, "http://127.0.0.1:9")))
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
-        yield app
-
 
 def test_postgres_owes_decides_reminds_records_and_forgets(pg_app):
     with pg_app.app_context():

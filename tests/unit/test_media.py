@@ -14,11 +14,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.support.pg_app import postgres_app
+from tests.support.pg_app import configured_postgres_app
 from tests.support.state import PASSWORD, make_user, settings
 from tests.support.texting import ConsoleClient, inbound_params, inject_faults, login, new_sid, post_signed
 from tests.support.web import Browser, csrf_token, sign_in
-from textline.config import load_config
 from textline.extensions import db
 from textline.media import fetch, preview
 from textline.models import AuditEvent, Conversation, Message, MessageMedia, Texter, utcnow
@@ -333,10 +332,7 @@ def test_erasing_media_not_yet_fetched_deletes_it_at_twilio(live_app, app_ctx):
 @pytest.fixture
 def pg_app(live_app, redis_server, tmp_path):
     """A bare app on a migrated PostgreSQL, calling the live app's fake Twilio over HTTP."""
-    with postgres_app(tmp_path) as app:
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config.update(load_config(settings(tmp_path, url, redis_server.url, live_app.base_url)))
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    with configured_postgres_app(tmp_path, redis_server.url, live_app.base_url) as app:
         yield app
 
 

@@ -10,10 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.pg_app import postgres_app
-from tests.support.state import settings
 from tests.support.texting import inbound_params, new_sid, post_signed
-from textline.config import load_config
 from textline.extensions import db
 from textline.models import Conversation, Escalation, Message
 from textline.safety.risk import load_lexicon, score_text
@@ -130,17 +127,6 @@ def test_webhook_reads_only_the_same_conversation(live_app, app_ctx):
 
 
 # ---- the same read on PostgreSQL -------------------------------------------------------------------
-
-@pytest.fixture
-def pg_app(redis_server, tmp_path):
-    """A bare app on a migrated PostgreSQL (create_app would rebind the Socket.IO objects the live app's
-    tests use), with the settings receive_inbound reads."""
-    with postgres_app(tmp_path) as app:
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config.update(load_config(settings(tmp_path, url, redis_server.url, "http://127.0.0.1:9")))
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
-        yield app
-
 
 def test_postgres_reads_the_earlier_text_in_the_window(pg_app):
     with pg_app.app_context():

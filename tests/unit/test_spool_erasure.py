@@ -8,10 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.pg_app import postgres_app
-from tests.support.state import settings
 from tests.support.web import signed_in_admin
-from textline.config import load_config
 from textline.extensions import db
 from textline.models import CLOSED, AuditEvent, Conversation, Message, SpoolErasure, Texter, utcnow
 from textline.ops import retention
@@ -81,17 +78,6 @@ def test_retention_forgets_tombstones_with_the_rest(app_ctx, cfg, tmp_path):
     db.session.commit()
     retention.apply_retention(5)
     assert db.session.scalars(select(SpoolErasure.texter_key)).all() == ["b" * 64]
-
-
-@pytest.fixture
-def pg_app(redis_server, tmp_path):
-    """A bare app on a migrated PostgreSQL (create_app would rebind the live app's Socket.IO), with the
-    settings the drain and the erasure read."""
-    with postgres_app(tmp_path) as app:
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config.update(load_config(settings(tmp_path, url, redis_server.url, "http://127.0.0.1:9")))
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
-        yield app
 
 
 def test_on_postgres_the_tombstone_is_written_once_moved_on_and_honoured(pg_app, tmp_path):

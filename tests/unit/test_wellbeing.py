@@ -10,10 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from tests.support.pg_app import postgres_app
-from tests.support.state import settings
 from tests.support.texting import console_opener, text_live, wrap_up
-from textline.config import load_config
 from textline.extensions import db
 from textline.models import ACTIVE, Base, WAITING, Conversation, DebriefTask, Escalation, ShiftCheckout, User
 from textline.ops.cli import create_user
@@ -232,15 +229,6 @@ def test_a_new_shift_starts_its_tally_from_nothing(live_app, team, consoles):
 
 
 # ---- PostgreSQL writes the new tables -------------------------------------------------------------
-
-@pytest.fixture
-def pg_app(tmp_path, redis_server):
-    with postgres_app(tmp_path) as app:
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config.update(load_config(settings(tmp_path, url, redis_server.url, "http://127.0.0.1:9")))
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
-        yield app
-
 
 def test_postgres_stores_check_outs_and_debriefs(pg_app):
     with pg_app.app_context():
