@@ -52,9 +52,9 @@ class Inbound:
     flooding: bool = False        # over FLOOD_RATE: no queue re-announcement, no repeated keyword replies
 
 
-def _texter_for(number: str) -> Texter:
-    """`number` is the texter's address as parse_address gives it (E.164, or whatsapp:+E.164)."""
-    hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
+def _texter_for(number: str, hashed: str) -> Texter:
+    """`number` is the texter's address as parse_address gives it (E.164, or whatsapp:+E.164); `hashed`
+    its texter key (phone_hash)."""
     # The phone row comes in the same query: it is checked on every text (erased numbers come back).
     texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
     if texter is None:
@@ -154,7 +154,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
             now = received_at or utcnow()
-            texter = _texter_for(number)
+            texter = _texter_for(number, texter_key)
             answer = survey.take_answer(texter, body, message_sid, assessment)
             if answer is not None:  # a score for the survey after a closed conversation: no new one
                 _seen(texter, now)
