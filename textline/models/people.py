@@ -27,6 +27,9 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.VOLUNTEER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     capacity: Mapped[int] = mapped_column(Integer, default=2)
+    # Languages this person answers in, ISO 639-1 codes separated by spaces ("en es"): Spanish texters
+    # are offered first to the volunteers who read Spanish.
+    languages: Mapped[str] = mapped_column(String(32), default="en", server_default="en")
     # Only adults on the paging rota have a phone here; never shown to volunteers.
     pager_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -99,6 +99,9 @@ class Conversation(Base):
     training: Mapped[bool] = mapped_column(Boolean, default=False)
     # sms | whatsapp: where the texter wrote from, and so where replies go (privacy.parse_address).
     channel: Mapped[str] = mapped_column(String(12), default="sms", server_default="sms")
+    # ISO 639-1 code of the language the texter writes in ("en", "es"), detected from the first texts, never
+    # from the number; None until known. It picks the automatic texts' language and who is offered it first.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     # Set when retention (or an erasure request) removed the words; counts and times remain.
     content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Safety. Since when the texter has waited for an answer from the volunteer holding the
