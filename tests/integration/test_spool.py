@@ -132,7 +132,7 @@ def test_a_high_risk_text_while_postgres_is_down_pages_the_on_call_adult_once(sp
     stack = spooled
     pager, number, sid = "+15550129999", "+15550123333", new_sid()
     stack.user("ada@example.org", role="supervisor", pager_phone=pager)
-    wait_until(lambda: pager in (stack.redis().get("tl:pagers:rota") or ""), timeout=30, interval=0.5,
+    wait_until(lambda: pager in (stack.redis().hget("tl:pagers:rota", "rota") or ""), timeout=30, interval=0.5,
                what="beat's escalation sweep mirrored the rota into Redis")
     stack.pg.stop()
     try:

@@ -5,9 +5,10 @@ the HTTP level."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.support.servers import wait_until
 from tests.support.state import make_user
@@ -42,12 +43,46 @@ def test_the_rota_is_mirrored_into_redis_without_expiry_and_follows_changes(app_
     assert [p.phone for p in pager_cache.cached()] == [EVE]
 
 
+def test_a_slow_sweep_that_read_sql_before_an_adult_was_added_does_not_overwrite_a_newer_rota(app, app_ctx):
+    """Sweeps overlap (beat's, a worker's stand-in, one timed for a deadline): the slower one's older read
+    of SQL must not replace a newer one in Redis, or the adult just added is not paged during an outage."""
+    make_user(db.session, "dana@example.org", role="supervisor", pager_phone=DANA, on_shift=True)
+    read, go_on = threading.Event(), threading.Event()
+
+    def pause_after_the_rota_read(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread().name == "slow-sweep" and "pager_phone" in statement and not read.is_set():
+            read.set()
+            go_on.wait(10)
+
+    def slow_sweep():
+        with app.app_context():
+            try:
+                escalation.sweep()
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", pause_after_the_rota_read)
+    try:
+        slow = threading.Thread(target=slow_sweep, name="slow-sweep")
+        slow.start()
+        assert read.wait(10), "the slow sweep read the rota"
+        make_user(db.session, "eve@example.org", role="supervisor", pager_phone=EVE)
+        escalation.sweep()
+        assert [p.phone for p in pager_cache.cached()] == [DANA, EVE]
+        go_on.set()
+        slow.join(10)
+    finally:
+        go_on.set()
+        event.remove(db.engine, "after_cursor_execute", pause_after_the_rota_read)
+    assert [p.phone for p in pager_cache.cached()] == [DANA, EVE]  # the older read [Dana] was not kept
+
+
 def test_a_high_risk_text_while_sql_is_down_pages_once_and_the_drain_does_not_page_again(live_app, app_ctx, cfg,
                                                                                           tmp_path):
     cfg["SPOOL_DIR"] = str(tmp_path / "spool")
     make_user(db.session, "dana@example.org", role="supervisor", pager_phone=DANA, on_shift=True)
-    eve = make_user(db.session, "eve@example.org", role="supervisor", pager_phone=EVE)
-    escalation.rota()  # a page lookup while SQL is up mirrors the rota
+    eve_id = make_user(db.session, "eve@example.org", role="supervisor", pager_phone=EVE).id
+    escalation.sweep()  # each sweep while SQL is up mirrors the rota
     db.session.remove()
     sid = "SM-spooled-high"
     params = inbound_params(live_app.account_sid, TEXTER, HIGH, sid)
@@ -91,14 +126,14 @@ def test_a_high_risk_text_while_sql_is_down_pages_once_and_the_drain_does_not_pa
     assert escalation.sweep(now=utcnow() + timedelta(seconds=cfg["PAGE_REPEAT_SECONDS"] + 1))["pages"] == 1
     wait_until(lambda: len(pages_to(live_app, EVE)) == 1, timeout=10, what="the next adult paged")
     assert len(pages_to(live_app, DANA)) == 1
-    assert db.session.scalars(select(Page.user_id).order_by(Page.seq)).all() == [row.user_id, eve.id]
+    assert db.session.scalars(select(Page.user_id).order_by(Page.seq)).all() == [row.user_id, eve_id]
 
 
 def test_no_page_from_the_spool_while_sql_is_up(live_app, app_ctx, cfg, tmp_path):
     """Texts spooled only to keep their order (SQL answers) raise the normal escalation, paged by the sweep."""
     cfg["SPOOL_DIR"] = str(tmp_path / "spool")
     make_user(db.session, "dana@example.org", role="supervisor", pager_phone=DANA, on_shift=True)
-    escalation.rota()
+    escalation.sweep()
     spool_drain.spool_inbound(TEXTER, HIGH, "SM-ordered", False)
     assert spool_drain.drain()["stored"] == 1
     [esc] = db.session.scalars(select(Escalation)).all()
@@ -112,7 +147,7 @@ def test_a_page_whose_outcome_was_unknown_is_looked_up_not_sent_twice(live_app, 
     cfg["SPOOL_DIR"] = str(tmp_path / "spool")
     cfg["OUTBOUND_SWEEP_AFTER_SECONDS"] = 0
     make_user(db.session, "dana@example.org", role="supervisor", pager_phone=DANA, on_shift=True)
-    escalation.rota()
+    escalation.sweep()
     inject_faults(live_app.base_url, live_app.account_sid, live_app.auth_token, {"status": 500, "store": True})
     page = spool_pages.page_spooled_text(TEXTER, "SM-lost-answer")  # as the webhook's background task does
     assert (page.status, page.twilio_sid) == ("unconfirmed", None)

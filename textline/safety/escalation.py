@@ -38,16 +38,23 @@ SWEEP_BATCH = 500  # per kind of deadline and pass: bounds one sweep's work
 
 # ---- the rota -----------------------------------------------------------------------------------
 
-def rota() -> list[User]:
+def rota_query(*columns):
     """The advisors to page, in paging order: adults on shift first, then every other active adult with a
-    pager phone (the on-call list for when nobody is at a console), each group in a stable order. Every
-    read is mirrored into Redis (pager_cache), for paging while SQL is down."""
-    advisors = list(db.session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_([Role.SUPERVISOR.value, Role.ADMIN.value]),
-                           User.pager_phone.is_not(None), User.pager_phone != "")
-        .order_by(User.on_shift.desc(), User.id)))
-    pager_cache.mirror(advisors)
-    return advisors
+    pager phone (the on-call list for when nobody is at a console), each group in a stable order."""
+    return (select(*(columns or (User,)))
+            .where(User.active.is_(True), User.role.in_([Role.SUPERVISOR.value, Role.ADMIN.value]),
+                   User.pager_phone.is_not(None), User.pager_phone != "")
+            .order_by(User.on_shift.desc(), User.id))
+
+
+def rota() -> list[User]:
+    """The advisors to page, as User rows (rota_query)."""
+    return list(db.session.scalars(rota_query()))
+
+
+def mirror_rota() -> bool:
+    """Mirror the rota into Redis (pager_cache), for paging while SQL is down; the newest read wins."""
+    return pager_cache.refresh(db.engine, rota_query(User.id, User.display_name, User.pager_phone))
 
 
 # ---- opening ------------------------------------------------------------------------------------
@@ -265,7 +272,8 @@ def _page_due(now: datetime, advisors: list[User]) -> tuple[list[Escalation], li
 def sweep(now: datetime | None = None) -> dict:
     """One pass over every deadline. Safe to run in several processes at once."""
     now = now or utcnow()
-    advisors = rota()  # read every pass, pages due or not: it keeps the Redis mirror of the rota current
+    mirror_rota()  # every pass, pages due or not: it keeps the Redis mirror of the rota current
+    advisors = rota()
     resolved = _resolve_stale(now)
     opened = _open_deadlines(now)
     paged, pages = _page_due(now, advisors)
