@@ -15,15 +15,6 @@ SECRETS = ("SECRET_KEY", "PHONE_HASH_KEY")
 FAKE_ACCOUNT_SID = "AC" + "0" * 32
 FAKE_AUTH_TOKEN = "demo-auth-token"
 
-DEFAULT_WELCOME = (
-    "Hi, you've reached Textline. Trained teen volunteers answer here, with adults supervising. "
-    "What you share stays confidential unless someone's safety is at risk. "
-    "If you are in danger now call 911, or call/text 988 any time."
-)
-DEFAULT_SURVEY = ("Thanks for texting Textline. How helpful was this conversation? Reply with a number from "
-                  "1 (not at all) to 5 (very). Replying is optional.")
-DEFAULT_SURVEY_THANKS = "Thank you for telling us. Text us any time you want to talk."
-
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
@@ -211,11 +202,16 @@ def load_config(env: dict | None = None) -> dict:
         "FAKE_TWILIO_ENABLED": _bool(env.get("FAKE_TWILIO_ENABLED"), default=not twilio_real),
         "SIMULATOR_ENABLED": _bool(env.get("SIMULATOR_ENABLED"), default=not twilio_real),
         "TWILIO_HTTP_TIMEOUT": float(env.get("TWILIO_HTTP_TIMEOUT") or 10),
-        "WELCOME_TEXT": env.get("WELCOME_TEXT", DEFAULT_WELCOME),
+        # The welcome and survey texts are in textline/data/auto_texts.yaml, per language; these replace them
+        # (English; the _ES ones Spanish). Empty: the bundled words.
+        "WELCOME_TEXT": env.get("WELCOME_TEXT", ""),
+        "WELCOME_TEXT_ES": env.get("WELCOME_TEXT_ES", ""),
         # After a conversation ends: one optional "Reply 1-5" text; a score within the window is its answer.
         "SURVEY_ENABLED": _bool(env.get("SURVEY_ENABLED"), default=True),
-        "SURVEY_TEXT": env.get("SURVEY_TEXT", DEFAULT_SURVEY),
-        "SURVEY_THANKS_TEXT": env.get("SURVEY_THANKS_TEXT", DEFAULT_SURVEY_THANKS),
+        "SURVEY_TEXT": env.get("SURVEY_TEXT", ""),
+        "SURVEY_TEXT_ES": env.get("SURVEY_TEXT_ES", ""),
+        "SURVEY_THANKS_TEXT": env.get("SURVEY_THANKS_TEXT", ""),
+        "SURVEY_THANKS_TEXT_ES": env.get("SURVEY_THANKS_TEXT_ES", ""),
         "SURVEY_WINDOW_HOURS": _int(env, "SURVEY_WINDOW_HOURS", 24),
         # Whether a simulator text may mark its conversation as training (kept out of statistics). Only
         # demo/training deployments: with real Twilio the flag is ignored.

@@ -9,8 +9,10 @@ from sqlalchemy import select
 from tests.browser.conftest import fill_wrap_up, screenshot, sign_in
 from tests.support.servers import wait_until
 from tests.support.state import PASSWORD
-from textline.config import DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS
 from textline.models import Conversation, SurveyResponse
+from textline.texting.wording import default
+
+DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS = default("survey"), default("survey_thanks")
 
 TEXTER = "+15550107001"
 

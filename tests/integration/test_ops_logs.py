@@ -9,7 +9,9 @@ import requests
 
 from tests.integration.test_core_flow import _number_patterns
 from tests.support.texting import inbound_params, twilio_signature
-from textline.config import DEFAULT_WELCOME
+from textline.texting.wording import default
+
+DEFAULT_WELCOME = default("welcome")
 
 TEXTER = "+15550107321"
 FIRST = "my stepdad hits me when he drinks and i cant sleep"

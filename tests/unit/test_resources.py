@@ -105,7 +105,8 @@ def test_to_list_is_json_safe(directory):
     data = directory.to_list()
     assert json.loads(json.dumps(data)) == data  # tuples would come back as lists and differ
     first = data[0]
-    assert set(first) == {"id", "name", "audience", "description", "contacts", "hours", "sms_text", "tags"}
+    assert set(first) == {"id", "name", "audience", "description", "contacts", "hours", "sms_text", "tags",
+                          "translations"}
     assert isinstance(first["contacts"][0], dict)
 
 

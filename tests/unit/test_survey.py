@@ -9,11 +9,13 @@ from sqlalchemy import func, select
 
 from tests.support.state import make_user
 from tests.support.texting import fake_twilio_client, inbound_params, post_signed, wrap_up
-from textline.config import DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS
 from textline.extensions import db
 from textline.models import Conversation, Message, SurveyResponse
 from textline.redis_store import get_redis
 from textline.texting import conversations, survey
+from textline.texting.wording import default
+
+DEFAULT_SURVEY, DEFAULT_SURVEY_THANKS = default("survey"), default("survey_thanks")
 
 TEXTER = "+15550108801"
 FINAL = ("delivered", "undelivered", "failed", "refused", "canceled")

@@ -1,8 +1,11 @@
-"""The words of every text the line sends on its own (besides the configurable welcome), built from the
-resource directory (data/resources.yaml) and the opening hours, so a hotline number lives in one place.
+"""Every text the line sends on its own, built from the words in data/auto_texts.yaml (per language:
+textline/texting/wording.py), the resource directory (data/resources.yaml) and the opening hours, so a
+hotline number lives in one place.
 
-Kinds (Message.kind): help, off_hours, crisis, blocked, opt_out_confirmation, opt_in_confirmation. Pages to
-advisors are here too: they must never carry a texter's number or words, only the alias.
+Kinds (Message.kind): welcome, help, off_hours, crisis, blocked, opt_out_confirmation, opt_in_confirmation
+(and the survey's, textline/texting/survey.py). `language` is the texter's (wording.language_for); a language
+without texts gets English. Pages to advisors are here too, in English: they must never carry a texter's number
+or words, only the alias.
 """
 from __future__ import annotations
 
@@ -10,40 +13,45 @@ from flask import current_app
 
 from textline.safety.opening_hours import next_opening_text
 from textline.safety.resources import default_directory
+from textline.texting.wording import ENGLISH, text_for
 
 # Resources sent when risk is high, and with HELP and off-hours replies.
 CRISIS_IDS = ("988", "911")
 OFF_HOURS_IDS = ("988", "crisis-text-line", "911")
 
 
-def crisis() -> str:
-    return "We want you to be safe right now.\n" + default_directory().crisis_sms(CRISIS_IDS)
+def _resources(ids, language: str) -> str:
+    return default_directory().crisis_sms(ids, language)
 
 
-def help_text() -> str:
-    return ("Textline: free, confidential support by text from trained teen volunteers, with adults "
-            "supervising. Reply STOP to stop texts.\n" + default_directory().crisis_sms(CRISIS_IDS))
+def welcome(language: str = ENGLISH) -> str:
+    return text_for("welcome", language)
 
 
-def off_hours() -> str:
-    return (f"Thanks for texting Textline. Our teen volunteers are not on right now; text us again "
-            f"{next_opening_text()}. If you need someone now:\n"
-            + default_directory().crisis_sms(OFF_HOURS_IDS))
+def crisis(language: str = ENGLISH) -> str:
+    return text_for("crisis", language, resources=_resources(CRISIS_IDS, language))
 
 
-def blocked() -> str:
+def help_text(language: str = ENGLISH) -> str:
+    return text_for("help", language, resources=_resources(CRISIS_IDS, language))
+
+
+def off_hours(language: str = ENGLISH) -> str:
+    return text_for("off_hours", language, next_opening=next_opening_text(language=language),
+                    resources=_resources(OFF_HOURS_IDS, language))
+
+
+def blocked(language: str = ENGLISH) -> str:
     """The one automatic reply a day a blocked texter gets (textline/blocklist/): crisis resources still."""
-    return ("Textline can't continue a conversation with this number right now. If you need help now:\n"
-            + default_directory().crisis_sms(OFF_HOURS_IDS))
+    return text_for("blocked", language, resources=_resources(OFF_HOURS_IDS, language))
 
 
-def opt_out_confirmation() -> str:
-    return ("You are unsubscribed from Textline and will get no more texts from us. Reply START to text "
-            "with us again. In danger? Call 911.")
+def opt_out_confirmation(language: str = ENGLISH) -> str:
+    return text_for("opt_out_confirmation", language)
 
 
-def opt_in_confirmation() -> str:
-    return "You can text with Textline again. Reply HELP for help, STOP to stop texts."
+def opt_in_confirmation(language: str = ENGLISH) -> str:
+    return text_for("opt_in_confirmation", language)
 
 
 def page(alias: str, reason_text: str, conversation_id: int) -> str:

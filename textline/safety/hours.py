@@ -34,7 +34,30 @@ _TZ_LABELS = {
     "America/Anchorage": "Alaska",
     "Pacific/Honolulu": "Hawaii",
 }
-_KEYS = {"timezone", "label", "always_open", "weekly", "closed_dates", "special_openings"}
+# The same zones as a Spanish text names them ("a las 6 p. m., hora del Pacífico").
+_TZ_LABELS_ES = {
+    "America/Los_Angeles": "hora del Pacífico",
+    "America/Denver": "hora de la Montaña",
+    "America/Phoenix": "hora de la Montaña",
+    "America/Chicago": "hora del Centro",
+    "America/New_York": "hora del Este",
+    "America/Anchorage": "hora de Alaska",
+    "Pacific/Honolulu": "hora de Hawái",
+}
+# How a next opening is said, per language of the text it goes in (the texter's: textline/texting/wording.py).
+# Spanish as a US Spanish-speaking teen reads it: lower-case day and month names, "p. m.", "a la 1".
+_SAY = {
+    "en": {"now": "now", "soon": "soon", "today": "today", "tonight": "tonight", "tomorrow": "tomorrow",
+           "days": DAY_NAMES, "months": _MONTHS, "date": "{day}, {month} {n}", "at": "{when} at {clock} {label}",
+           "noon": "noon", "midnight": "midnight", "am": "AM", "pm": "PM"},
+    "es": {"now": "ahora", "soon": "pronto", "today": "hoy", "tonight": "esta noche", "tomorrow": "mañana",
+           "days": ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo"),
+           "months": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+                      "octubre", "noviembre", "diciembre"),
+           "date": "{day} {n} de {month}", "at": "{when} {clock} ({label})",
+           "noon": "al mediodía", "midnight": "a la medianoche", "am": "a. m.", "pm": "p. m."},
+}
+_KEYS = {"timezone", "label", "label_es", "always_open", "weekly", "closed_dates", "special_openings"}
 _ONE_DAY = timedelta(days=1)
 
 
@@ -60,12 +83,13 @@ class Schedule:
     def __init__(self, tz: str, weekly: dict[int, list[Window]] | None = None,
                  closed: dict[date, str] | None = None,
                  special: dict[date, list[Window]] | None = None,
-                 label: str | None = None, always_open: bool = False):
+                 label: str | None = None, always_open: bool = False, label_es: str | None = None):
         try:
             self.tz = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise ScheduleError(f"unknown timezone {tz!r}; use an IANA name like 'America/Los_Angeles'") from None
         self.label = label or _TZ_LABELS.get(tz)
+        self.labels = {"en": self.label, "es": label_es or _TZ_LABELS_ES.get(tz) or self.label}
         self.always = always_open
         self.weekly = {d: sorted((weekly or {}).get(d, []), key=lambda w: w.open) for d in range(7)}
         self.closed = dict(closed or {})
@@ -75,9 +99,10 @@ class Schedule:
     # -- construction -------------------------------------------------------
 
     @classmethod
-    def always_open(cls, tz: str = "America/Los_Angeles", label: str | None = None) -> "Schedule":
+    def always_open(cls, tz: str = "America/Los_Angeles", label: str | None = None,
+                    label_es: str | None = None) -> "Schedule":
         """A 24/7 schedule, for demos and development."""
-        return cls(tz, label=label, always_open=True)
+        return cls(tz, label=label, always_open=True, label_es=label_es)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Schedule":
@@ -89,11 +114,11 @@ class Schedule:
         tz = d.get("timezone")
         if not isinstance(tz, str) or not tz:
             raise ScheduleError("schedule needs a 'timezone', e.g. America/Los_Angeles")
-        label = d.get("label")
+        label, label_es = d.get("label"), d.get("label_es")
         if d.get("always_open"):
             if d.get("weekly") or d.get("special_openings") or d.get("closed_dates"):
                 raise ScheduleError("always_open cannot be combined with weekly, closed_dates or special_openings")
-            return cls.always_open(tz, label)
+            return cls.always_open(tz, label, label_es)
 
         weekly: dict[int, list[Window]] = {}
         for n, entry in enumerate(_as_list(d.get("weekly"), "weekly")):
@@ -118,7 +143,7 @@ class Schedule:
             _require_mapping(entry, where, {"date", "open", "close"})
             special.setdefault(_date(entry.get("date"), where), []).append(_window(entry, where))
 
-        return cls(tz, weekly, closed, special, label)
+        return cls(tz, weekly, closed, special, label, label_es=label_es)
 
     def _validate(self) -> None:
         if self.always:
@@ -197,26 +222,30 @@ class Schedule:
             day += _ONE_DAY
         return best.astimezone(self.tz) if best else None
 
-    def describe_next_opening(self, at: datetime) -> str:
-        """Short SMS-ready text: "now", "tonight at 6 PM Pacific", "Monday at 6 PM Pacific"."""
+    def describe_next_opening(self, at: datetime, language: str = "en") -> str:
+        """Short SMS-ready text: "now", "tonight at 6 PM Pacific", "Monday at 6 PM Pacific"; in Spanish
+        "hoy a las 6 p. m. (hora del Pacífico)". An unknown language is said in English."""
+        say = _SAY.get(language, _SAY["en"])
         opening = self.next_opening(at)
         if opening is None:
-            return "soon"
+            return say["soon"]
         if self.is_open(at):
-            return "now"
+            return say["now"]
         local_now = self._to_utc(at).astimezone(self.tz)
         days = (opening.date() - local_now.date()).days
         if days == 0:
-            when = "tonight" if opening.hour >= 17 else "today"
+            when = say["tonight"] if opening.hour >= 17 and language == "en" else say["today"]
         elif days == 1 and opening.hour < 5 and local_now.hour >= 12:
-            when = "tonight"  # from the afternoon on, "tomorrow at 12:30 AM" reads as a day later
+            when = say["tonight"]  # from the afternoon on, "tomorrow at 12:30 AM" reads as a day later
         elif days == 1:
-            when = "tomorrow"
+            when = say["tomorrow"]
         elif days < 7:
-            when = DAY_NAMES[opening.weekday()]
+            when = say["days"][opening.weekday()]
         else:
-            when = f"{DAY_NAMES[opening.weekday()]}, {_MONTHS[opening.month - 1]} {opening.day}"
-        return f"{when} at {_clock(opening)} {self.label or opening.tzname()}"
+            when = say["date"].format(day=say["days"][opening.weekday()], month=say["months"][opening.month - 1],
+                                      n=opening.day)
+        label = self.labels.get(language, self.label) or opening.tzname()
+        return say["at"].format(when=when, clock=_clock(opening, say), label=label)
 
 
 def load_schedule(path: str | Path | None = None) -> Schedule:
@@ -235,14 +264,18 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
 
 # -- parsing helpers ----------------------------------------------------------
 
-def _clock(t: datetime) -> str:
+def _clock(t: datetime, say: dict = _SAY["en"]) -> str:
+    """ "6 PM", "6:30 AM", "noon"; in Spanish with its article: "a las 6 p. m.", "a la 1 p. m."."""
     if (t.hour, t.minute) == (12, 0):
-        return "noon"
+        return say["noon"]
     if (t.hour, t.minute) == (0, 0):
-        return "midnight"
+        return say["midnight"]
     hour = t.hour % 12 or 12
     minutes = f":{t.minute:02d}" if t.minute else ""
-    return f"{hour}{minutes} {'AM' if t.hour < 12 else 'PM'}"
+    clock = f"{hour}{minutes} {say['am'] if t.hour < 12 else say['pm']}"
+    if say is _SAY["en"]:
+        return clock
+    return f"{'a la' if hour == 1 else 'a las'} {clock}"
 
 
 def _as_list(value, name: str) -> list:

@@ -70,6 +70,6 @@ def is_open(at: datetime | None = None) -> bool:
     return schedule().is_open(at or utcnow())
 
 
-def next_opening_text(at: datetime | None = None) -> str:
-    """"tonight at 6 PM Pacific", for texts to the texter."""
-    return schedule().describe_next_opening(at or utcnow())
+def next_opening_text(at: datetime | None = None, language: str = "en") -> str:
+    """"tonight at 6 PM Pacific" ("hoy a las 6 p. m. (hora del Pacífico)" in Spanish), for texts to the texter."""
+    return schedule().describe_next_opening(at or utcnow(), language)

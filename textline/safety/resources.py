@@ -2,11 +2,15 @@
 
 Data lives in textline/data/resources.yaml. Loading validates it strictly, because a
 typo here could send a teen in crisis to the wrong number or to nothing at all.
+
+A resource may carry `translations` (by language code, e.g. `es`): the fields a texter in that language
+reads differently (name, sms_text, contacts...). Resource.localized(language) gives that view, the
+English one where a field or the whole language is missing.
 """
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -15,7 +19,9 @@ import yaml
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "resources.yaml"
 CONTACT_KINDS = ("call", "text", "chat", "web")
 
-_RESOURCE_FIELDS = {"id", "name", "audience", "description", "contacts", "hours", "sms_text", "tags"}
+_RESOURCE_FIELDS = {"id", "name", "audience", "description", "contacts", "hours", "sms_text", "tags", "translations"}
+# What a translation may replace (never the id or the tags, which are the same resource in any language).
+_TRANSLATED_FIELDS = {"name", "audience", "description", "contacts", "hours", "sms_text"}
 _CONTACT_FIELDS = {"kind", "value", "instructions"}
 
 
@@ -40,6 +46,12 @@ class Resource:
     description: str = ""
     hours: str = ""
     tags: tuple[str, ...] = ()
+    translations: dict = field(default_factory=dict, compare=False)  # language -> {field: value}
+
+    def localized(self, language: str | None) -> "Resource":
+        """This resource as a texter in `language` reads it; English fields where no translation exists."""
+        changes = self.translations.get(language or "en")
+        return replace(self, **changes, translations={}) if changes else self
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +65,9 @@ class Resource:
             "hours": self.hours,
             "sms_text": self.sms_text,
             "tags": list(self.tags),
+            # The console's one-click insert offers these to a volunteer whose texter writes in them.
+            "translations": {lang: {k: v for k, v in self.localized(lang).to_dict().items() if k != "translations"}
+                             for lang in self.translations},
         }
 
 
@@ -70,8 +85,8 @@ class ResourceDirectory:
     def get(self, resource_id: str) -> Resource | None:
         return self._by_id.get(resource_id)
 
-    def crisis_sms(self, ids: Iterable[str] = ("988", "911")) -> str:
-        """One SMS combining the given resources' sms_text, in the order given.
+    def crisis_sms(self, ids: Iterable[str] = ("988", "911"), language: str | None = None) -> str:
+        """One SMS combining the given resources' sms_text (in `language` where translated), in the order given.
 
         An unknown id raises rather than being skipped: a crisis message silently
         missing a hotline is worse than an error the console can show.
@@ -80,7 +95,7 @@ class ResourceDirectory:
         missing = [i for i in ids if i not in self._by_id]
         if missing:
             raise ResourceError(f"unknown resource id(s): {', '.join(map(repr, missing))}")
-        return "\n".join(self._by_id[i].sms_text for i in ids)
+        return "\n".join(self._by_id[i].localized(language).sms_text for i in ids)
 
     def to_list(self) -> list[dict]:
         """Plain lists/dicts/strings, ready for json.dumps and the console."""
@@ -132,6 +147,9 @@ def _parse_resource(raw, where: str) -> Resource:
     tags = raw.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ResourceError(f"{where}: 'tags' must be a list of text")
+    translations = raw.get("translations") or {}
+    if not isinstance(translations, dict):
+        raise ResourceError(f"{where}: 'translations' must map a language code to fields, e.g. es: {{sms_text: ...}}")
     return Resource(
         id=rid,
         name=_text(raw, "name", where, required=True),
@@ -141,7 +159,25 @@ def _parse_resource(raw, where: str) -> Resource:
         description=_text(raw, "description", where),
         hours=_text(raw, "hours", where),
         tags=tuple(tags),
+        translations={str(lang): _parse_translation(fields, f"{where} translation {lang!r}")
+                      for lang, fields in translations.items()},
     )
+
+
+def _parse_translation(raw, where: str) -> dict:
+    """The fields one language replaces, checked as strictly as the English ones."""
+    if not isinstance(raw, dict) or not raw:
+        raise ResourceError(f"{where}: must be a mapping of the fields it translates")
+    unknown = set(raw) - _TRANSLATED_FIELDS
+    if unknown:
+        raise ResourceError(f"{where}: unknown or untranslatable field(s) {sorted(unknown)}")
+    fields = {name: _text(raw, name, where, required=True) for name in raw if name != "contacts"}
+    if "contacts" in raw:
+        contacts = raw["contacts"]
+        if not isinstance(contacts, list) or not contacts:
+            raise ResourceError(f"{where}: 'contacts' must be a non-empty list")
+        fields["contacts"] = tuple(_parse_contact(c, f"{where} contact {n + 1}") for n, c in enumerate(contacts))
+    return fields
 
 
 def _read(path: Path) -> list[Resource]:
@@ -167,7 +203,8 @@ def load_resources(path: str | Path | None = None, extra_paths: Iterable[str | P
     for p in [Path(path or DEFAULT_PATH), *map(Path, extra_paths)]:
         for resource in _read(p):
             if resource.id in seen:
-                raise ResourceError(f"{p}: duplicate resource id {resource.id!r} (already defined in {seen[resource.id]})")
+                raise ResourceError(f"{p}: duplicate resource id {resource.id!r} "
+                                    f"(already defined in {seen[resource.id]})")
             seen[resource.id] = p
             resources.append(resource)
     return ResourceDirectory(resources)

@@ -15,12 +15,13 @@ immediate escalation when risk is high. The texts themselves go out after the co
 - A blocked texter (textline/blocklist/): the escalation and STOP/START as above (safety and the carrier
   beat the block); otherwise at most one automatic reply a day, with crisis resources, and nothing else.
 - A flood (over FLOOD_RATE): HELP is not answered again while it lasts.
+- Spanish: the same keywords in Spanish (PARAR, COMENZAR, AYUDA...: keywords.py), and every automatic text in
+  the texter's language (textline/texting/wording.py: the conversation's, else the keyword's, else English).
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from textline.accounts import audit
@@ -30,7 +31,8 @@ from textline.duty import owed
 from textline.extensions import db
 from textline.models import BLOCKED, CLOSED, Conversation, Message, Texter, utcnow
 from textline.safety import auto_texts, escalation, opening_hours
-from textline.texting.keywords import Keyword, classify
+from textline.texting import wording
+from textline.texting.keywords import Keyword, match
 from textline.texting.outgoing import system_text
 
 # A texter who keeps writing while the line is closed is told again after this long, not every time.
@@ -42,7 +44,9 @@ def apply(result, texter: Texter, assessment: dict) -> None:
     escalations to announce in result.escalations."""
     conv, msg = result.conversation, result.message
     now = msg.created_at or utcnow()  # its arrival: a text replayed from the spool arrived earlier
-    keyword = classify(msg.body, opted_out=texter.opted_out)
+    found = match(msg.body, opted_out=texter.opted_out)
+    keyword = found.keyword if found else None
+    lang = wording.language_for(conv.language, found.language if found else None)
     high = assessment.get("level") == "high"
 
     # Whatever else happens (even STOP), adults hear about high risk. Once per conversation: if it was high
@@ -57,12 +61,12 @@ def apply(result, texter: Texter, assessment: dict) -> None:
 
     if keyword is Keyword.OPT_OUT:
         if not texter.opted_out:
-            result.outbound.append(system_text(conv, auto_texts.opt_out_confirmation(), "opt_out_confirmation"))
+            result.outbound.append(system_text(conv, auto_texts.opt_out_confirmation(lang), "opt_out_confirmation"))
         result.closed_from = opt_out(texter, conv, now, "keyword")
         return
     if keyword is Keyword.OPT_IN and texter.opted_out:
         texter.opted_out, texter.opted_out_at = False, None
-        result.outbound.append(system_text(conv, auto_texts.opt_in_confirmation(), "opt_in_confirmation"))
+        result.outbound.append(system_text(conv, auto_texts.opt_in_confirmation(lang), "opt_in_confirmation"))
         audit.record("texter.opt_in", None, "texter", texter.id, commit=False, conversation_id=conv.id)
         return
     if texter.opted_out:
@@ -70,22 +74,22 @@ def apply(result, texter: Texter, assessment: dict) -> None:
 
     if conv.status == BLOCKED:
         if high and _claim_crisis_text(db.session, conv, now):
-            result.outbound.append(system_text(conv, auto_texts.crisis(), "crisis"))
+            result.outbound.append(system_text(conv, auto_texts.crisis(lang), "crisis"))
         elif result.block is not None and blocks.claim_daily_reply(result.block, now):
-            result.outbound.append(system_text(conv, auto_texts.blocked(), "blocked"))
+            result.outbound.append(system_text(conv, auto_texts.blocked(lang), "blocked"))
         return
     if keyword is Keyword.HELP and not result.flooding:
-        result.outbound.append(system_text(conv, auto_texts.help_text(), "help"))
+        result.outbound.append(system_text(conv, auto_texts.help_text(lang), "help"))
     if not opening_hours.is_open(now):
         if not _told_off_hours_lately(db.session, conv, now):
-            result.outbound.append(system_text(conv, auto_texts.off_hours(), "off_hours"))
+            result.outbound.append(system_text(conv, auto_texts.off_hours(lang), "off_hours"))
             if high:  # that text carries 988 and 911: it is this conversation's crisis text
                 _claim_crisis_text(db.session, conv, now)
         return
     if result.opened and keyword is not Keyword.HELP:
-        result.outbound.append(system_text(conv, current_app.config["WELCOME_TEXT"], "welcome"))
+        result.outbound.append(system_text(conv, auto_texts.welcome(lang), "welcome"))
     if high and _claim_crisis_text(db.session, conv, now):
-        result.outbound.append(system_text(conv, auto_texts.crisis(), "crisis"))
+        result.outbound.append(system_text(conv, auto_texts.crisis(lang), "crisis"))
 
 
 def opt_out(texter: Texter, conv: Conversation, now: datetime, how: str) -> str:

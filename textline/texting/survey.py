@@ -4,8 +4,9 @@ closed conversation instead of opening a new one.
 
 What counts as an answer is deliberately narrow, so that a young person who texts again to talk is
 never mistaken for a survey reply: the whole message must be one score, 1 to 5, as a digit or a word,
-optionally "out of 5" ("4", "4!", " four ", "4/5", "4 out of 5"). Anything else opens a new
-conversation as usual. Only the first answer counts; a later "5" starts a conversation.
+optionally "out of 5" ("4", "4!", " four ", "4/5", "4 out of 5"), or the same in Spanish ("cuatro",
+"4 de 5"). Anything else opens a new conversation as usual. Only the first answer counts; a later "5"
+starts a conversation. The survey and its thank-you are in the conversation's language (wording.py).
 """
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from textline.extensions import db
 from textline.models import (
     CLOSED, FINAL_FAILURES, INBOUND, Conversation, Message, SurveyResponse, Texter, utcnow,
 )
+from textline.texting import wording
 from textline.texting.keywords import _normalise
 from textline.texting.outgoing import system_text
 
 SURVEY, ANSWER, THANKS = "survey", "survey_answer", "survey_thanks"
-WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_SCORE = re.compile(r"([1-5]|one|two|three|four|five)(?:\s*(?:/|out of)\s*(?:5|five))?")
+WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
+_SCORE = re.compile(r"([1-5]|one|two|three|four|five|uno|dos|tres|cuatro|cinco)"
+                    r"(?:\s*(?:/|out of|de)\s*(?:5|five|cinco))?")
 
 
 def parse_score(body: str | None) -> int | None:
@@ -49,7 +52,7 @@ def offer(conv: Conversation, ended_by) -> Message | None:
         return None
     if db.session.scalar(select(exists().where(Message.conversation_id == conv.id, Message.kind == SURVEY))):
         return None
-    return system_text(conv, current_app.config["SURVEY_TEXT"], kind=SURVEY)
+    return system_text(conv, wording.text_for(SURVEY, wording.language_for(conv.language)), kind=SURVEY)
 
 
 def _awaiting_answer(texter: Texter) -> Message | None:
@@ -82,5 +85,5 @@ def take_answer(texter: Texter, body: str, message_sid: str, risk: dict):
     # The unique conversation_id makes a concurrent second answer fail; the caller's retry then
     # finds the survey answered and opens a conversation with it.
     db.session.add(SurveyResponse(conversation=conv, message=msg, score=score, answered_at=now))
-    thanks = system_text(conv, current_app.config["SURVEY_THANKS_TEXT"], kind=THANKS)
+    thanks = system_text(conv, wording.text_for(THANKS, wording.language_for(conv.language)), kind=THANKS)
     return msg, thanks

@@ -123,6 +123,12 @@
   socket.on(EVENTS.SIM_MESSAGE, add);
   socket.on(EVENTS.SIM_STATUS, (s) => setStatus(s.sid, s.status));
 
+  // Sample texts (Spanish: AYUDA gets the Spanish HELP reply) go into the box, to send or edit first.
+  document.querySelectorAll("[data-sample]").forEach((button) => button.addEventListener("click", () => {
+    $("sim-body").value = button.dataset.sample;
+    grow();
+    $("sim-body").focus();
+  }));
   $("sim-body").addEventListener("input", grow);
   $("sim-body").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {  // Enter sends; Shift+Enter is a new line
