@@ -17,7 +17,7 @@ from textline.extensions import db
 from textline.models import AuditEvent, Role, User
 from textline.ops import retention
 from textline.ops.request_args import get_or_404, int_arg
-from textline.texting import spool_drain
+from textline.texting import language, spool_drain
 from textline.texting.privacy import SMS, WHATSAPP, parse_address, phone_hash
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -58,7 +58,8 @@ def create_user():
 @bp.get("/users/<int:user_id>")
 @admin_required
 def edit_user(user_id: int):
-    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=accounts.ROLES)
+    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=accounts.ROLES,
+                           languages=language.NAMES)
 
 
 @bp.post("/users/<int:user_id>")
@@ -66,8 +67,11 @@ def edit_user(user_id: int):
 def update_user(user_id: int):
     user, form = _user_or_404(user_id), request.form
     try:
+        # The form always sends `languages` (a hidden empty one, then one per ticked box): none ticked is
+        # an error, not "unchanged".
         accounts.update(current_user, user, form.get("name"), form.get("role", user.role), form.get("active") == "on",
-                     form.get("capacity", user.capacity), form.get("pager_phone"))
+                     form.get("capacity", user.capacity), form.get("pager_phone"),
+                     form.getlist("languages") if "languages" in form else None)
     except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id)), 303

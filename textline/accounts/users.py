@@ -11,6 +11,7 @@ from textline.accounts.auth import end_all_sessions
 from textline.accounts.passwords import hash_password
 from textline.extensions import db
 from textline.models import Role, User
+from textline.texting import language
 from textline.texting.privacy import normalise_number
 
 ROLES = [r.value for r in Role]
@@ -43,6 +44,14 @@ def _pager(raw: str | None) -> str | None:
         raise AccountError(str(exc)) from None
 
 
+def _languages(raw: list[str]) -> str:
+    """A profile's languages as stored ("en es"): supported codes only, at least one."""
+    chosen = language.codes(" ".join(raw))
+    if not chosen:
+        raise AccountError("Choose at least one language this person answers in.")
+    return " ".join(chosen)
+
+
 def create(by: User, email: str | None, name: str | None, role: str, capacity, pager_phone: str | None) -> User:
     """A new account (flushed, not committed) that nobody can sign in to until its invite link is used.
     Form values come as typed; AccountError says what is wrong."""
@@ -63,8 +72,8 @@ def create(by: User, email: str | None, name: str | None, role: str, capacity, p
 
 
 def update(by: User, user: User, name: str | None, role: str, active: bool, capacity,
-           pager_phone: str | None) -> None:
-    """Change an account. An admin cannot demote or deactivate themselves. A changed role or a
+           pager_phone: str | None, languages: list[str] | None = None) -> None:
+    """Change an account (`languages`: codes, None to leave them). An admin cannot demote or deactivate themselves. A changed role or a
     deactivation signs the person out everywhere: their open consoles sit in rooms of the old role."""
     if role not in ROLES:
         raise AccountError("Unknown role.")
@@ -72,6 +81,10 @@ def update(by: User, user: User, name: str | None, role: str, active: bool, capa
         raise AccountError("You cannot remove your own admin role or deactivate yourself.")
     capacity = _whole_number("capacity", capacity, 1, 10)
     pager = _pager(pager_phone)
+    spoken = user.languages if languages is None else _languages(languages)
+    if spoken != user.languages:
+        audit.record("languages_change", by, "user", user.id, commit=False, before=user.languages, after=spoken)
+    user.languages = spoken
     if role != user.role:
         audit.record("role_change", by, "user", user.id, commit=False, before=user.role, after=role)
     if active != user.active:

@@ -23,7 +23,7 @@ from textline.models import (
 from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
 from textline.safety.risk.in_conversation import risk_in_conversation
-from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
+from textline.texting import conversations, inbound_rules, language, outgoing, queue, queue_sync, survey
 from textline.texting.privacy import alias_for, parse_address, phone_hash
 from textline.texting.storable import storable
 
@@ -102,6 +102,16 @@ def _hold_or_release(result: Inbound, now: datetime) -> None:
         conv.status, conv.queued_at, conv.waiting_since, result.reordered = WAITING, now, now, True
 
 
+def _earlier_texts(conv: Conversation, opened: bool) -> list[str]:
+    """The texter's earlier texts in a conversation whose language is not known yet, oldest first (a
+    bounded look-up, only for the first few texts of a conversation: language.decide)."""
+    if opened or conv.language is not None:
+        return []
+    return list(db.session.scalars(select(Message.body).where(
+        Message.conversation_id == conv.id, Message.direction == INBOUND)
+        .order_by(Message.id).limit(3 * language.DETECT_TEXTS)))
+
+
 def raise_risk(conv: Conversation, assessment: dict) -> bool:
     """A conversation's priority is the highest risk seen in it. Returns True if it went up."""
     reasons = list(conv.risk_reasons or [])
@@ -165,6 +175,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             conv, opened = _open_conversation(texter, now, training, channel, blocked=block is not None)
             risk = assessment if opened else risk_in_conversation(conv.id, body, assessment, now)
             shown_before = None if opened else payloads.conversation_shown(conv)
+            earlier = _earlier_texts(conv, opened)  # read before anything is written (SQLite's write lock)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
             # (on SQLite the write lock is then held for that flush only).
             _seen(texter, now)
@@ -176,6 +187,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                                  for n, (url, kind) in enumerate(media)])
             db.session.add(msg)
             conv.last_inbound_at = now
+            if conv.language is None:  # decided on the first texts, then kept (textline/texting/language.py)
+                conv.language = language.decide([*earlier, body])
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
                 conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level
