@@ -217,8 +217,8 @@ def test_risk_orders_first_then_language_then_the_lines_order():
              {"id": 7, "risk_level": "none", "language": None},
              {"id": 8, "risk_level": "none", "language": "es"}]
     assert offer_order(queue, ["en"]) == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert offer_order(queue, ["es"]) == [2, 1, 3, 5, 4, 7, 8, 6]  # unknown counts as a match
-    assert offer_order(queue, ["en", "es"]) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert offer_order(queue, ["es"]) == [2, 1, 3, 5, 4, 8, 7, 6]  # unknown counts as a match, after Spanish
+    assert offer_order(queue, ["en", "es"]) == [2, 1, 3, 5, 4, 8, 6, 7]  # bilingual: the Spanish texters first
     assert offer_order(queue, []) == [1, 2, 3, 4, 5, 7, 6, 8]
 
 
