@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.support.texting import inbound_params, new_sid, post_signed
 from tests.support.web import Browser, csrf_token, sign_in
 from textline import payloads
 from textline.extensions import db
-from textline.models import AuditEvent, Conversation, Escalation, User
+from textline.models import AuditEvent, Conversation, Escalation, Page, User
 from textline.safety import deadlines, escalation
 from textline.texting import conversations, language
 from textline.texting.inbound import receive_inbound
@@ -74,8 +75,6 @@ def test_codes_keep_the_supported_languages_in_order():
 
 def test_detection_is_cheap():
     """The inbound path is measured (bench/): a decision is tens of microseconds, well under 1 ms."""
-    import time  # noqa: PLC0415 (kept beside the only test that times)
-
     texts = SPANISH + ENGLISH + NOTHING
     start = time.process_time()
     for _ in range(20):
@@ -152,6 +151,18 @@ def test_a_spanish_texter_nobody_on_shift_reads_alerts_an_adult(live_app, app_ct
     conv = text(live_app, "necesito ayuda por favor, estoy muy asustada", "+15550107010")
     assert conv.language == "es"
     _check_no_speaker_escalation(conv, people, cfg)
+
+
+def test_the_page_says_which_language_nobody_reads(live_app, app_ctx, cfg):
+    people = _people(sam="en")
+    people["dana"].pager_phone = "+15550009001"
+    db.session.commit()
+    conv = text(live_app, "necesito ayuda por favor, estoy muy asustada", "+15550107014")
+    due = conv.waiting_since + timedelta(seconds=cfg["ESCALATE_NO_SPEAKER_SECONDS"] + 1)
+    assert escalation.sweep(due)["opened"] == 1
+    assert escalation.sweep(due + timedelta(seconds=cfg["PAGE_AFTER_SECONDS"] + 1))["pages"] == 1
+    [page] = db.session.scalars(select(Page)).all()
+    assert "No Spanish-speaking volunteer on shift" in page.body and conv.texter.alias in page.body
 
 
 def test_no_alert_when_someone_on_shift_reads_it_nor_for_english(live_app, app_ctx, cfg):
