@@ -252,6 +252,10 @@ def test_an_admin_sets_a_volunteers_languages_and_they_see_them(live_app, app_ct
     admin.post(f"/admin/users/{people['sam'].id}", data=none)
     db.session.expire_all()
     assert db.session.get(User, people["sam"].id).languages == "en es"  # at least one: refused
+    invite = {"csrf_token": csrf_token(admin, "/admin/users"), "name": "Lu", "email": "lu@example.org",
+              "role": "volunteer", "capacity": "2", "pager_phone": "", "languages": ["", "es"]}
+    assert admin.post("/admin/users", data=invite).status_code == 200  # the invite link page
+    assert db.session.scalar(select(User.languages).where(User.email == "lu@example.org")) == "es"
     sam = Browser(live_app.base_url)
     sign_in(sam, "sam@example.org", PASSWORD)
     assert "You answer in\n      English and Spanish" in sam.get("/console").text

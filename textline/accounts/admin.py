@@ -39,7 +39,8 @@ def index():
 @admin_required
 def users():
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.display_name)).all()
-    return render_template("accounts/users.html", users=rows, roles=accounts.ROLES)
+    return render_template("accounts/users.html", users=rows, roles=accounts.ROLES, languages=language.NAMES,
+                           default_language=language.DEFAULT)
 
 
 @bp.post("/users")
@@ -48,11 +49,17 @@ def create_user():
     form = request.form
     try:
         user = accounts.create(current_user, form.get("email"), form.get("name"), form.get("role", Role.VOLUNTEER.value),
-                            form.get("capacity", 2), form.get("pager_phone"))
+                            form.get("capacity", 2), form.get("pager_phone"), _languages_field(form))
     except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.users")), 303
     return render_template("accounts/link.html", user=user, link=password_link(user), purpose="invite")
+
+
+def _languages_field(form) -> list[str] | None:
+    """The ticked languages. The forms always send `languages` (a hidden empty one, then one per ticked
+    box), so none ticked is an error, not "unchanged"; None only from a client that sent no such field."""
+    return form.getlist("languages") if "languages" in form else None
 
 
 @bp.get("/users/<int:user_id>")
@@ -67,11 +74,8 @@ def edit_user(user_id: int):
 def update_user(user_id: int):
     user, form = _user_or_404(user_id), request.form
     try:
-        # The form always sends `languages` (a hidden empty one, then one per ticked box): none ticked is
-        # an error, not "unchanged".
         accounts.update(current_user, user, form.get("name"), form.get("role", user.role), form.get("active") == "on",
-                     form.get("capacity", user.capacity), form.get("pager_phone"),
-                     form.getlist("languages") if "languages" in form else None)
+                     form.get("capacity", user.capacity), form.get("pager_phone"), _languages_field(form))
     except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id)), 303

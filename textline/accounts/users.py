@@ -52,9 +52,10 @@ def _languages(raw: list[str]) -> str:
     return " ".join(chosen)
 
 
-def create(by: User, email: str | None, name: str | None, role: str, capacity, pager_phone: str | None) -> User:
+def create(by: User, email: str | None, name: str | None, role: str, capacity, pager_phone: str | None,
+           languages: list[str] | None = None) -> User:
     """A new account (flushed, not committed) that nobody can sign in to until its invite link is used.
-    Form values come as typed; AccountError says what is wrong."""
+    Form values come as typed (`languages`: codes, None for English only); AccountError says what is wrong."""
     email = (email or "").strip().lower()
     name = (name or "").strip()
     if "@" not in email or not name:
@@ -64,7 +65,8 @@ def create(by: User, email: str | None, name: str | None, role: str, capacity, p
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
         raise AccountError(f"{email} already has an account.")
     user = User(email=email, display_name=name[:80], role=role, password_hash=_unusable_password(),
-                capacity=_whole_number("capacity", capacity, 1, 10), pager_phone=_pager(pager_phone))
+                capacity=_whole_number("capacity", capacity, 1, 10), pager_phone=_pager(pager_phone),
+                languages=language.DEFAULT if languages is None else _languages(languages))
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", by, "user", user.id, role=role)
@@ -73,8 +75,9 @@ def create(by: User, email: str | None, name: str | None, role: str, capacity, p
 
 def update(by: User, user: User, name: str | None, role: str, active: bool, capacity,
            pager_phone: str | None, languages: list[str] | None = None) -> None:
-    """Change an account (`languages`: codes, None to leave them). An admin cannot demote or deactivate themselves. A changed role or a
-    deactivation signs the person out everywhere: their open consoles sit in rooms of the old role."""
+    """Change an account (`languages`: codes, None to leave them as they are). An admin cannot demote or
+    deactivate themselves. A changed role or a deactivation signs the person out everywhere: their open
+    consoles sit in rooms of the old role."""
     if role not in ROLES:
         raise AccountError("Unknown role.")
     if user.id == by.id and (role != Role.ADMIN.value or not active):

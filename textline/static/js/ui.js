@@ -72,7 +72,8 @@
   function languageBadge(c) {
     if (!c || !c.language) return "";
     const name = c.language_name || c.language;
-    return el("span", {class: `badge lang lang-${c.language}`, title: name, "aria-label": name,
+    // role="img": screen readers announce the aria-label ("Spanish"), not the letters "E S".
+    return el("span", {class: `badge lang lang-${c.language}`, title: name, role: "img", "aria-label": name,
       dataset: {testid: "language-badge"}}, c.language.toUpperCase());
   }
 
