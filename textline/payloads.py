@@ -228,8 +228,9 @@ def saved_reply(reply) -> dict:
 def transfer_target(user, load: int) -> dict:
     """A volunteer one can pass a conversation to: the name colleagues know them by, free room, and the
     languages they answer in (shown, never a limit: anyone can be chosen)."""
+    spoken = language.codes(user.languages)
     return {"id": user.id, "name": user.display_name, "free": max(0, user.capacity - load),
-            "capacity": user.capacity, "languages": language.codes(user.languages)}
+            "capacity": user.capacity, "languages": spoken, "language_names": [language.NAMES[c] for c in spoken]}
 
 
 def phone_status(sid: str, status: str) -> dict:

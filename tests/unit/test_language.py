@@ -258,4 +258,4 @@ def test_an_admin_sets_a_volunteers_languages_and_they_see_them(live_app, app_ct
     assert db.session.scalar(select(User.languages).where(User.email == "lu@example.org")) == "es"
     sam = Browser(live_app.base_url)
     sign_in(sam, "sam@example.org", PASSWORD)
-    assert "You answer in\n      English and Spanish" in sam.get("/console").text
+    assert "You answer in English and Spanish." in sam.get("/console").text

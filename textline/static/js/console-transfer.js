@@ -28,8 +28,8 @@
     const label = document.createElement("label");
     label.htmlFor = id;
     // Their languages are shown so the right person is easy to pick; anyone can still be chosen.
-    const langs = (t.languages || []).map((c) => c.toUpperCase()).join(" ");
-    label.textContent = `${t.name} (room for ${t.free} more${langs ? `; answers in ${langs}` : ""})`;
+    const langs = (t.language_names || []).join(" and ");
+    label.textContent = `${t.name} (room for ${t.free} more)${langs ? ` · answers in ${langs}` : ""}`;
     row.append(radio, label);
     return row;
   }

@@ -160,7 +160,8 @@
         "aria-selected": String(c.id === state.openId), "aria-controls": "chat", "aria-label": tabLabel(c, unread),
         tabindex: c.id === selected ? "0" : "-1", dataset: {id: c.id, testid: "mine-item", unread: unread},
         onclick: () => show(c.id)},
-        c.alias, " ", riskBadge(c.risk_level), " ", languageBadge(c), " ", trainingBadge(c), " ", channelBadge(c),
+        // No language badge here: a tab's name is its label (tabLabel), and the chat header shows it.
+        c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c), " ", channelBadge(c),
         c.status === "closed" ? el("span", {class: "badge ended"}, "Ended") : null,
         unread ? el("span", {class: "unread", dataset: {testid: "unread"}}, String(unread)) : null);
     }));
