@@ -237,6 +237,9 @@ def load_config(env: dict | None = None) -> dict:
         # Safety: when adults are pulled in, and when the line is staffed.
         "ESCALATE_WAIT_SECONDS": _int(env, "ESCALATE_WAIT_SECONDS", 180),          # unclaimed this long
         "ESCALATE_NO_REPLY_SECONDS": _int(env, "ESCALATE_NO_REPLY_SECONDS", 180),  # claimed, unanswered
+        # Waiting in a language (other than English) that no volunteer on shift reads: an adult is alerted
+        # this long after it was queued (textline/safety/deadlines.py, no_speakers).
+        "ESCALATE_NO_SPEAKER_SECONDS": _int(env, "ESCALATE_NO_SPEAKER_SECONDS", 60),
         "PAGE_AFTER_SECONDS": _int(env, "PAGE_AFTER_SECONDS", 120),      # unacknowledged: text the pager
         "PAGE_REPEAT_SECONDS": _int(env, "PAGE_REPEAT_SECONDS", 120),    # still unacknowledged: next advisor
         "PAGE_MAX_ROUNDS": _int(env, "PAGE_MAX_ROUNDS", 3),              # passes through the rota, then stop

@@ -15,6 +15,7 @@ from textline.models import (INBOUND, Conversation, ConversationNote, DebriefTas
                              User)
 from textline.safety import danger
 from textline.safety.deadlines import due_at
+from textline.texting import language
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -72,6 +73,8 @@ def conversation(conv: Conversation) -> dict:
         "closed_at": _iso(conv.closed_at),
         "training": conv.training,
         "channel": conv.channel,
+        "language": conv.language,  # "en", "es", or None until detected (textline/texting/language.py)
+        "language_name": language.NAMES.get(conv.language),
         "opted_out": conv.texter.opted_out,
         "awaiting_reply_since": _iso(conv.awaiting_reply_since),
         "adult_joined_at": _iso(conv.adult_joined_at),
@@ -107,7 +110,7 @@ def queue_row(conv: Conversation, inbound_count: int) -> dict:
 def me(user: User) -> dict:
     """The signed-in person, as their own console knows them."""
     return {"id": user.id, "name": user.display_name, "role": user.role, "on_shift": user.on_shift,
-            "capacity": user.capacity}
+            "capacity": user.capacity, "languages": language.codes(user.languages)}
 
 
 def hello(user: User, mine: list[dict], queue: list[dict], heartbeat_seconds: int) -> dict:
@@ -137,7 +140,16 @@ REASON_TEXT = {
     "wait": "Waiting too long for a volunteer",
     "no_reply": "No reply from the volunteer",
     "asked": "Volunteer asked for an adult",
+    "no_speaker": "No volunteer on shift speaks the texter's language",
 }
+
+
+def reason_text(esc: Escalation) -> str:
+    """What an alert (and its page) says happened."""
+    if esc.reason == "no_speaker":  # names the language: "No Spanish-speaking volunteer on shift"
+        code = esc.conversation.language
+        return f"No {language.NAMES.get(code, code)}-speaking volunteer on shift"
+    return REASON_TEXT.get(esc.reason, esc.reason)
 
 
 def note(n: ConversationNote) -> dict:
@@ -157,11 +169,13 @@ def alert(esc: Escalation) -> dict:
         "conversation_id": esc.conversation_id,
         "alias": conv.texter.alias,
         "reason": esc.reason,
-        "reason_text": REASON_TEXT.get(esc.reason, esc.reason),
+        "reason_text": reason_text(esc),
         "severity": danger.severity(esc),  # the dashboard's order: lowest first, then oldest
         "state": esc.state,
         "risk_level": conv.risk_level,
         "risk_reasons": conv.risk_reasons or [],
+        "language": conv.language,
+        "language_name": language.NAMES.get(conv.language),
         "conversation_status": conv.status,
         "volunteer_name": conv.volunteer.display_name if conv.volunteer else None,
         "opened_at": _iso(esc.opened_at),
@@ -179,7 +193,7 @@ def alert(esc: Escalation) -> dict:
 def escalation_notice(esc: Escalation) -> dict:
     """What the volunteer in the conversation is told about an adult being pulled in."""
     return {"id": esc.id, "conversation_id": esc.conversation_id, "reason": esc.reason,
-            "reason_text": REASON_TEXT.get(esc.reason, esc.reason), "state": esc.state,
+            "reason_text": reason_text(esc), "state": esc.state,
             "acknowledged_by": esc.acknowledged_by.display_name if esc.acknowledged_by else None}
 
 
@@ -212,9 +226,11 @@ def saved_reply(reply) -> dict:
 
 
 def transfer_target(user, load: int) -> dict:
-    """A volunteer one can pass a conversation to: the name colleagues know them by, and free room."""
+    """A volunteer one can pass a conversation to: the name colleagues know them by, free room, and the
+    languages they answer in (shown, never a limit: anyone can be chosen)."""
+    spoken = language.codes(user.languages)
     return {"id": user.id, "name": user.display_name, "free": max(0, user.capacity - load),
-            "capacity": user.capacity}
+            "capacity": user.capacity, "languages": spoken, "language_names": [language.NAMES[c] for c in spoken]}
 
 
 def phone_status(sid: str, status: str) -> dict:

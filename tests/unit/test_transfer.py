@@ -55,7 +55,9 @@ def test_transfer_moves_the_conversation_the_note_and_access(live_app, team, con
 
     targets = sam.call("transfer_targets", {"conversation_id": conv})
     assert targets["ok"] and [(t["name"], t["free"]) for t in targets["targets"]] == [("Alex", 2), ("Kim", 2)]
-    assert set(targets["targets"][0]) == {"id", "name", "free", "capacity"}  # names only, never an email
+    # Names only, never an email.
+    assert set(targets["targets"][0]) == {"id", "name", "free", "capacity", "languages", "language_names"}
+    assert targets["targets"][0]["languages"] == ["en"]  # shown to choose by, never a limit
 
     res = sam.call("transfer", {"conversation_id": conv, "volunteer_id": team["alex"].id, "note": f"  {NOTE} "})
     assert res["ok"], res

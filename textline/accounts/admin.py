@@ -17,7 +17,7 @@ from textline.extensions import db
 from textline.models import AuditEvent, Role, User
 from textline.ops import retention
 from textline.ops.request_args import get_or_404, int_arg
-from textline.texting import spool_drain
+from textline.texting import language, spool_drain
 from textline.texting.privacy import SMS, WHATSAPP, parse_address, phone_hash
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -39,7 +39,8 @@ def index():
 @admin_required
 def users():
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.display_name)).all()
-    return render_template("accounts/users.html", users=rows, roles=accounts.ROLES)
+    return render_template("accounts/users.html", users=rows, roles=accounts.ROLES, languages=language.NAMES,
+                           default_language=language.DEFAULT)
 
 
 @bp.post("/users")
@@ -48,17 +49,24 @@ def create_user():
     form = request.form
     try:
         user = accounts.create(current_user, form.get("email"), form.get("name"), form.get("role", Role.VOLUNTEER.value),
-                            form.get("capacity", 2), form.get("pager_phone"))
+                            form.get("capacity", 2), form.get("pager_phone"), _languages_field(form))
     except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.users")), 303
     return render_template("accounts/link.html", user=user, link=password_link(user), purpose="invite")
 
 
+def _languages_field(form) -> list[str] | None:
+    """The ticked languages. The forms always send `languages` (a hidden empty one, then one per ticked
+    box), so none ticked is an error, not "unchanged"; None only from a client that sent no such field."""
+    return form.getlist("languages") if "languages" in form else None
+
+
 @bp.get("/users/<int:user_id>")
 @admin_required
 def edit_user(user_id: int):
-    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=accounts.ROLES)
+    return render_template("accounts/user.html", user=_user_or_404(user_id), roles=accounts.ROLES,
+                           languages=language.NAMES)
 
 
 @bp.post("/users/<int:user_id>")
@@ -67,7 +75,7 @@ def update_user(user_id: int):
     user, form = _user_or_404(user_id), request.form
     try:
         accounts.update(current_user, user, form.get("name"), form.get("role", user.role), form.get("active") == "on",
-                     form.get("capacity", user.capacity), form.get("pager_phone"))
+                     form.get("capacity", user.capacity), form.get("pager_phone"), _languages_field(form))
     except accounts.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id)), 303

@@ -11,6 +11,7 @@ from textline.accounts.auth import end_all_sessions
 from textline.accounts.passwords import hash_password
 from textline.extensions import db
 from textline.models import Role, User
+from textline.texting import language
 from textline.texting.privacy import normalise_number
 
 ROLES = [r.value for r in Role]
@@ -43,9 +44,18 @@ def _pager(raw: str | None) -> str | None:
         raise AccountError(str(exc)) from None
 
 
-def create(by: User, email: str | None, name: str | None, role: str, capacity, pager_phone: str | None) -> User:
+def _languages(raw: list[str]) -> str:
+    """A profile's languages as stored ("en es"): supported codes only, at least one."""
+    chosen = language.codes(" ".join(raw))
+    if not chosen:
+        raise AccountError("Choose at least one language this person answers in.")
+    return " ".join(chosen)
+
+
+def create(by: User, email: str | None, name: str | None, role: str, capacity, pager_phone: str | None,
+           languages: list[str] | None = None) -> User:
     """A new account (flushed, not committed) that nobody can sign in to until its invite link is used.
-    Form values come as typed; AccountError says what is wrong."""
+    Form values come as typed (`languages`: codes, None for English only); AccountError says what is wrong."""
     email = (email or "").strip().lower()
     name = (name or "").strip()
     if "@" not in email or not name:
@@ -55,7 +65,8 @@ def create(by: User, email: str | None, name: str | None, role: str, capacity, p
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
         raise AccountError(f"{email} already has an account.")
     user = User(email=email, display_name=name[:80], role=role, password_hash=_unusable_password(),
-                capacity=_whole_number("capacity", capacity, 1, 10), pager_phone=_pager(pager_phone))
+                capacity=_whole_number("capacity", capacity, 1, 10), pager_phone=_pager(pager_phone),
+                languages=language.DEFAULT if languages is None else _languages(languages))
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", by, "user", user.id, role=role)
@@ -63,15 +74,20 @@ def create(by: User, email: str | None, name: str | None, role: str, capacity, p
 
 
 def update(by: User, user: User, name: str | None, role: str, active: bool, capacity,
-           pager_phone: str | None) -> None:
-    """Change an account. An admin cannot demote or deactivate themselves. A changed role or a
-    deactivation signs the person out everywhere: their open consoles sit in rooms of the old role."""
+           pager_phone: str | None, languages: list[str] | None = None) -> None:
+    """Change an account (`languages`: codes, None to leave them as they are). An admin cannot demote or
+    deactivate themselves. A changed role or a deactivation signs the person out everywhere: their open
+    consoles sit in rooms of the old role."""
     if role not in ROLES:
         raise AccountError("Unknown role.")
     if user.id == by.id and (role != Role.ADMIN.value or not active):
         raise AccountError("You cannot remove your own admin role or deactivate yourself.")
     capacity = _whole_number("capacity", capacity, 1, 10)
     pager = _pager(pager_phone)
+    spoken = user.languages if languages is None else _languages(languages)
+    if spoken != user.languages:
+        audit.record("languages_change", by, "user", user.id, commit=False, before=user.languages, after=spoken)
+    user.languages = spoken
     if role != user.role:
         audit.record("role_change", by, "user", user.id, commit=False, before=user.role, after=role)
     if active != user.active:

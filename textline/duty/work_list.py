@@ -17,7 +17,7 @@ from flask import url_for
 
 from textline.duty import owed, reminders
 from textline.models import utcnow
-from textline.payloads import REASON_TEXT
+from textline.payloads import reason_text
 from textline.safety import escalation
 
 
@@ -52,7 +52,7 @@ def work_source(fn: Source) -> Source:
 def open_alerts(now: datetime) -> Iterable[WorkItem]:
     for esc in escalation.unresolved():
         conv = esc.conversation
-        yield WorkItem("alert", "Alert: " + REASON_TEXT.get(esc.reason, esc.reason), esc.opened_at,
+        yield WorkItem("alert", "Alert: " + reason_text(esc), esc.opened_at,
                        owner=esc.acknowledged_by.display_name if esc.acknowledged_by else None,
                        alias=conv.texter.alias, conversation_id=conv.id,
                        detail="acknowledged" if esc.acknowledged_at else "not acknowledged")

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from textline.models.base import Base, UTCDateTime, utcnow
 
 # Why an adult is pulled in: high risk, a long wait in the queue, a volunteer who has not answered,
-# or a volunteer who pressed "Ask an adult".
-REASONS = ("risk", "wait", "no_reply", "asked")
+# a volunteer who pressed "Ask an adult", or nobody on shift reads the texter's language.
+REASONS = ("risk", "wait", "no_reply", "asked", "no_speaker")
 # Kinds of private note: an adult's whisper, or a colleague's handover note on a transfer.
 WHISPER, TRANSFER_NOTE = "whisper", "transfer"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from textline.models import Escalation
 
 HIGH_RISK = 0
-REASON_SEVERITY = {"risk": HIGH_RISK, "asked": 1, "no_reply": 2, "wait": 3}
+# Nobody on shift reads the texter's language: a wait that nobody can end, as urgent as a long wait.
+REASON_SEVERITY = {"risk": HIGH_RISK, "asked": 1, "no_reply": 2, "wait": 3, "no_speaker": 3}
 
 
 def severity(esc: Escalation) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, select
 from textline.extensions import db
 from textline.models import ACTIVE, WAITING, Conversation, Escalation, Role, User
 from textline.safety import opening_hours
+from textline.texting import language
 
 
 def seconds(name: str) -> timedelta:
@@ -26,7 +27,8 @@ def episode_at(at: datetime) -> str:
 
 
 # The timed escalations: how long after the start of its episode each is due.
-DEADLINE_SETTINGS = {"wait": "ESCALATE_WAIT_SECONDS", "no_reply": "ESCALATE_NO_REPLY_SECONDS"}
+DEADLINE_SETTINGS = {"wait": "ESCALATE_WAIT_SECONDS", "no_reply": "ESCALATE_NO_REPLY_SECONDS",
+                     "no_speaker": "ESCALATE_NO_SPEAKER_SECONDS"}
 
 
 def due_at(esc: Escalation) -> datetime | None:
@@ -42,7 +44,8 @@ def next_for(conv: Conversation) -> datetime | None:
     """When this conversation's own timer falls due: its wait if queued, its silence if a texter awaits
     an answer (a sweep timed for it that finds nothing due does no harm)."""
     if conv.status == WAITING and conv.waiting_since is not None:
-        return conv.waiting_since + seconds(DEADLINE_SETTINGS["wait"])
+        reasons = ("wait", "no_speaker") if conv.language not in (None, language.DEFAULT) else ("wait",)
+        return conv.waiting_since + min(seconds(DEADLINE_SETTINGS[r]) for r in reasons)
     if conv.status == ACTIVE and conv.awaiting_reply_since is not None:
         return conv.awaiting_reply_since + seconds(DEADLINE_SETTINGS["no_reply"])
     return None
@@ -63,6 +66,22 @@ def waits(now: datetime):
     return (Conversation.status == WAITING, _none_on_board("wait"))
 
 
+def speaker_on_shift():
+    """A volunteer on shift whose profile lists the conversation's language (correlated to Conversation)."""
+    return exists().where(User.role == Role.VOLUNTEER.value, User.active.is_(True), User.on_shift.is_(True),
+                          (" " + User.languages + " ").contains(" " + Conversation.language + " "))
+
+
+def no_speakers(now: datetime):
+    """Waiting conversations in a language nobody on shift reads. English is the line's working language
+    (a waiting English conversation is the `wait` escalation's), and an unknown language is nobody's
+    problem yet. Only while the line is open, as waits. None when it is closed."""
+    if not opening_hours.is_open(now):
+        return None
+    return (Conversation.status == WAITING, Conversation.language.is_not(None),
+            Conversation.language != language.DEFAULT, ~speaker_on_shift(), _none_on_board("no_speaker"))
+
+
 def silences():
     """Conversations a volunteer holds while the texter waits for an answer. Only a volunteer's silence
     escalates: an adult holding the conversation is the escalation."""
@@ -79,9 +98,11 @@ def pages():
 
 def earliest(now: datetime, after: datetime | None = None) -> datetime | None:
     """The earliest deadline of any kind (only those later than `after`, if given): what the next sweep
-    must act on. Three MIN queries on indexed columns."""
+    must act on. Four MIN queries on indexed columns."""
     found = []
     for column, where, delay in ((Conversation.waiting_since, waits(now), seconds(DEADLINE_SETTINGS["wait"])),
+                                 (Conversation.waiting_since, no_speakers(now),
+                                  seconds(DEADLINE_SETTINGS["no_speaker"])),
                                  (Conversation.awaiting_reply_since, silences(),
                                   seconds(DEADLINE_SETTINGS["no_reply"])),
                                  (Escalation.next_page_at, pages(), timedelta(0))):

@@ -2,7 +2,9 @@
 
 An escalation is opened when (a) risk crosses the high threshold (in the inbound path, at once), (b) a
 conversation waits unclaimed longer than ESCALATE_WAIT_SECONDS, (c) a volunteer leaves the texter
-unanswered longer than ESCALATE_NO_REPLY_SECONDS, or (d) a volunteer presses "Ask an adult". Each one is
+unanswered longer than ESCALATE_NO_REPLY_SECONDS, (d) a volunteer presses "Ask an adult", or (e) a
+conversation in a language no volunteer on shift reads (Spanish) waits longer than
+ESCALATE_NO_SPEAKER_SECONDS (the alert says "No Spanish-speaking volunteer on shift"). Each one is
 an Escalation row, an `alert` on every supervisor console, and, if no supervisor acknowledges within
 PAGE_AFTER_SECONDS, an SMS page to the first advisor on the rota, then the next every
 PAGE_REPEAT_SECONDS, for at most PAGE_MAX_ROUNDS passes through the rota.
@@ -32,7 +34,7 @@ from textline.safety import auto_texts, deadlines, opening_hours, pager_cache, s
 from textline.safety.deadlines import DEADLINE_SETTINGS, episode_at, seconds
 
 # Reasons whose cause can go away by itself (claimed, answered): they resolve without an adult.
-SELF_RESOLVING = ("wait", "no_reply")
+SELF_RESOLVING = ("wait", "no_reply", "no_speaker")
 SWEEP_BATCH = 500  # per kind of deadline and pass: bounds one sweep's work
 
 
@@ -173,6 +175,10 @@ def still_applies(esc: Escalation, conv: Conversation) -> bool:
         return esc.reason not in SELF_RESOLVING and esc.acknowledged_at is None
     if esc.reason == "wait":
         return conv.status == WAITING and episode_at(conv.waiting_since) == esc.episode
+    if esc.reason == "no_speaker":  # ends when claimed, or when someone who reads the language comes on shift
+        return (conv.status == WAITING and episode_at(conv.waiting_since) == esc.episode
+                and db.session.scalar(select(Conversation.id).where(
+                    Conversation.id == conv.id, ~deadlines.speaker_on_shift())) is not None)
     if esc.reason == "no_reply":
         return (conv.status == ACTIVE and conv.awaiting_reply_since is not None
                 and episode_at(conv.awaiting_reply_since) == esc.episode)
@@ -211,14 +217,17 @@ def _resolve_stale(now: datetime) -> list[Escalation]:
 
 
 def _open_deadlines(now: datetime) -> list[Escalation]:
-    """Waits and silences past their deadline that have no escalation yet (deadlines.py says which)."""
+    """Waits, conversations nobody on shift can read, and silences past their deadline that have no
+    escalation yet (deadlines.py says which)."""
     opened = []
-    wait_after, silence_after = seconds(DEADLINE_SETTINGS["wait"]), seconds(DEADLINE_SETTINGS["no_reply"])
-    waiting = deadlines.waits(now)
-    if waiting is not None:
+    silence_after = seconds(DEADLINE_SETTINGS["no_reply"])
+    for reason, waiting in (("wait", deadlines.waits(now)), ("no_speaker", deadlines.no_speakers(now))):
+        if waiting is None:
+            continue
+        after = seconds(DEADLINE_SETTINGS[reason])
         for conv in db.session.scalars(select(Conversation).where(
-                *waiting, Conversation.waiting_since <= now - wait_after).limit(SWEEP_BATCH)).all():
-            opened.append(open_escalation(conv, "wait", episode_at(conv.waiting_since), now=now))
+                *waiting, Conversation.waiting_since <= now - after).limit(SWEEP_BATCH)).all():
+            opened.append(open_escalation(conv, reason, episode_at(conv.waiting_since), now=now))
     for conv in db.session.scalars(select(Conversation).where(
             *deadlines.silences(), Conversation.awaiting_reply_since <= now - silence_after).limit(SWEEP_BATCH)).all():
         opened.append(open_escalation(conv, "no_reply", episode_at(conv.awaiting_reply_since), now=now))
@@ -259,7 +268,7 @@ def _page_due(now: datetime, advisors: list[User]) -> tuple[list[Escalation], li
             continue
         conv = esc.conversation
         page = Page(escalation_id=esc.id, seq=n, user_id=advisor.id, status="pending",
-                    body=auto_texts.page(conv.texter.alias, payloads.REASON_TEXT[esc.reason], conv.id))
+                    body=auto_texts.page(conv.texter.alias, payloads.reason_text(esc), conv.id))
         db.session.add(page)
         audit.record("escalation.page", None, "escalation", esc.id, commit=False, advisor_id=advisor.id, seq=n)
         db.session.commit()

@@ -23,7 +23,7 @@ from textline.models import (
 from textline.safety import deadlines, escalation, notices, timers
 from textline.safety.risk import score_text
 from textline.safety.risk.in_conversation import risk_in_conversation
-from textline.texting import conversations, inbound_rules, outgoing, queue, queue_sync, survey
+from textline.texting import conversations, inbound_rules, language, outgoing, queue, queue_sync, survey
 from textline.texting.privacy import alias_for, parse_address, phone_hash
 from textline.texting.storable import storable
 
@@ -72,8 +72,10 @@ def _seen(texter: Texter, now: datetime) -> None:
         texter.last_seen_at = now
 
 
-def _open_conversation(texter: Texter, now: datetime, training: bool = False,
+def _open_conversation(texter: Texter, now: datetime, body: str, training: bool = False,
                        channel: str = "sms", blocked: bool = False) -> tuple[Conversation, bool]:
+    """The texter's open conversation, or a new one opened by `body` (its language judged on that first
+    text in the INSERT, not by an UPDATE after it)."""
     # The volunteer comes along: the consoles' payload names them (one query instead of two).
     conv = db.session.scalar(
         select(Conversation).options(joinedload(Conversation.volunteer))
@@ -86,7 +88,7 @@ def _open_conversation(texter: Texter, now: datetime, training: bool = False,
         return conv, False
     conv = Conversation(texter=texter, status=BLOCKED if blocked else WAITING, opened_at=now, queued_at=now,
                         waiting_since=now, last_inbound_at=now, priority=0, risk_level="none", risk_reasons=[],
-                        training=training, channel=channel)
+                        training=training, channel=channel, language=language.decide([body]))
     db.session.add(conv)
     db.session.flush()
     return conv, True
@@ -100,6 +102,16 @@ def _hold_or_release(result: Inbound, now: datetime) -> None:
         conv.status, result.unqueued = BLOCKED, True
     elif result.block is None and conv.status == BLOCKED:
         conv.status, conv.queued_at, conv.waiting_since, result.reordered = WAITING, now, now, True
+
+
+def _earlier_texts(conv: Conversation, opened: bool) -> list[str]:
+    """The texter's earlier texts in a conversation whose language is not known yet, oldest first (a
+    bounded look-up, only for the first few texts of a conversation: language.decide)."""
+    if opened or conv.language is not None:
+        return []
+    return list(db.session.scalars(select(Message.body).where(
+        Message.conversation_id == conv.id, Message.direction == INBOUND)
+        .order_by(Message.id).limit(3 * language.DETECT_TEXTS)))
 
 
 def raise_risk(conv: Conversation, assessment: dict) -> bool:
@@ -162,9 +174,10 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                 msg, thanks = answer
                 return Inbound(msg.conversation, msg, outbound=[thanks])
             block = blocks.in_force(texter.id, now)
-            conv, opened = _open_conversation(texter, now, training, channel, blocked=block is not None)
+            conv, opened = _open_conversation(texter, now, body, training, channel, blocked=block is not None)
             risk = assessment if opened else risk_in_conversation(conv.id, body, assessment, now)
             shown_before = None if opened else payloads.conversation_shown(conv)
+            earlier = _earlier_texts(conv, opened)  # read before anything is written (SQLite's write lock)
             # Written after the look-ups, so these UPDATEs go out in the commit's one flush with the INSERT
             # (on SQLite the write lock is then held for that flush only).
             _seen(texter, now)
@@ -176,6 +189,8 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
                                  for n, (url, kind) in enumerate(media)])
             db.session.add(msg)
             conv.last_inbound_at = now
+            if conv.language is None and not opened:  # decided on the first texts, then kept (language.py)
+                conv.language = language.decide([*earlier, body])
             if conv.status == ACTIVE and conv.awaiting_reply_since is None:
                 conv.awaiting_reply_since = now  # the volunteer's no-reply clock starts
             level_before = conv.risk_level

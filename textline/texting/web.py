@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from textline.extensions import socketio
-from textline.texting import fake_twilio, simulator, webhooks
+from textline.texting import fake_twilio, language, simulator, webhooks
 
 
 def init_app(app: Flask) -> None:
+    language.warm()  # the language model loads once per process, here, not in the first webhook
     app.register_blueprint(webhooks.bp)
     if app.config["FAKE_TWILIO_ENABLED"]:
         app.register_blueprint(fake_twilio.bp)

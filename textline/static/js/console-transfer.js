@@ -27,7 +27,9 @@
     Object.assign(radio, {type: "radio", name: "transfer-to", id, value: String(t.id), checked: i === 0});
     const label = document.createElement("label");
     label.htmlFor = id;
-    label.textContent = `${t.name} (room for ${t.free} more)`;
+    // Their languages are shown so the right person is easy to pick; anyone can still be chosen.
+    const langs = (t.language_names || []).join(" and ");
+    label.textContent = `${t.name} (room for ${t.free} more)${langs ? ` · answers in ${langs}` : ""}`;
     row.append(radio, label);
     return row;
   }

@@ -11,7 +11,8 @@
   const socket = io({transports: ["websocket", "polling"]});
 
   // ---- small helpers ---------------------------------------------------------------------------
-  const {el, elapsed: waited, riskBadge, uuid, RISK_LABELS, plainReasons, plainMatches} = window.TextlineUI;  // ui.js
+  const {el, elapsed: waited, riskBadge, languageBadge, uuid, RISK_LABELS, plainReasons, plainMatches} = window.TextlineUI;  // ui.js
+  const {offerOrder} = window.TextlineRouting;  // routing.js
 
   function trainingBadge(c) {  // simulator practice: never a real young person
     return c.training ? el("span", {class: "badge training", dataset: {testid: "training-badge"}}, "Training") : "";
@@ -77,10 +78,12 @@
   // ---- queue -----------------------------------------------------------------------------------
   function renderQueue() {
     const list = $("queue");
-    list.replaceChildren(...state.queue.map((c) => el("li", {class: `queue-item risk-${c.risk_level}`,
+    const offered = offerOrder(state.queue, state.me && state.me.languages);
+    list.replaceChildren(...offered.map((c) => el("li", {class: `queue-item risk-${c.risk_level}`,
       dataset: {id: c.id, testid: "queue-item"}},
       el("div", {class: "queue-main"},
-        el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", trainingBadge(c), " ", channelBadge(c),
+        el("strong", {}, c.alias), " ", riskBadge(c.risk_level), " ", languageBadge(c), " ", trainingBadge(c), " ",
+        channelBadge(c),
         el("div", {class: "muted small"}, "waiting ", el("span", {class: "clock", dataset: {since: c.queued_at}},
           waited(c.queued_at)), ` · ${c.inbound_count} message${c.inbound_count === 1 ? "" : "s"}`),
         plainReasons(c.risk_reasons).length ? el("div", {class: "reasons small", title: plainReasons(c.risk_reasons).join("; ")},
@@ -157,6 +160,7 @@
         "aria-selected": String(c.id === state.openId), "aria-controls": "chat", "aria-label": tabLabel(c, unread),
         tabindex: c.id === selected ? "0" : "-1", dataset: {id: c.id, testid: "mine-item", unread: unread},
         onclick: () => show(c.id)},
+        // No language badge here: a tab's name is its label (tabLabel), and the chat header shows it.
         c.alias, " ", riskBadge(c.risk_level), " ", trainingBadge(c), " ", channelBadge(c),
         c.status === "closed" ? el("span", {class: "badge ended"}, "Ended") : null,
         unread ? el("span", {class: "unread", dataset: {testid: "unread"}}, String(unread)) : null);
@@ -241,7 +245,8 @@
     const takenOver = conv.status !== "closed" && !!takenBy;
     $("chat-alias").textContent = conv.alias + (conv.status === "closed" ? " (ended)" : "");
     const why = plainReasons(conv.risk_reasons).join("; ");
-    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", trainingBadge(conv), " ", channelBadge(conv),
+    $("chat-risk").replaceChildren(riskBadge(conv.risk_level), " ", languageBadge(conv), " ", trainingBadge(conv), " ",
+      channelBadge(conv),
       ...(why ? [el("span", {class: "why", title: why}, why)] : []));
     $("notice-adult").hidden = !conv.adult_name;
     $("notice-adult").textContent = conv.adult_name ? `${conv.adult_name} (adult advisor) has joined this conversation.` : "";

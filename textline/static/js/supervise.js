@@ -13,7 +13,7 @@
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
 
-  const {el, elapsed: since, riskBadge, uuid, adultReasons} = window.TextlineUI;  // ui.js
+  const {el, elapsed: since, riskBadge, languageBadge, uuid, adultReasons} = window.TextlineUI;  // ui.js
 
   function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
 
@@ -63,7 +63,7 @@
     const pages = a.pages.map((p) => `${p.advisor} (${p.status})`).join(", ");
     return el("li", {class: `alert-item reason-${a.reason}`, dataset: {id: a.id, testid: "alert"}},
       el("div", {},
-        el("strong", {}, a.alias), " ", riskBadge(a.risk_level), " ",
+        el("strong", {}, a.alias), " ", riskBadge(a.risk_level), " ", languageBadge(a), " ",
         a.reason === "risk" ? null : el("span", {class: "reason"}, a.reason_text),  // the badge already says "High risk"
         el("div", {class: "muted small"}, "open ", clock(a.opened_at),
           a.volunteer_name ? ` · volunteer ${a.volunteer_name}` : " · unclaimed",
@@ -125,7 +125,7 @@
         el("td", {}, el("button", {type: "button", class: "link", onclick: () => show(c.id)}, c.alias)),
         el("td", {}, status, el("div", {class: "muted small"}, c.volunteer_name || "no volunteer yet"),
           c.adult_name ? el("div", {class: "muted small"}, `adult: ${c.adult_name}`) : null),
-        el("td", {}, riskBadge(c.risk_level)),
+        el("td", {}, riskBadge(c.risk_level), " ", languageBadge(c)),
         el("td", {}, waitingSince ? clock(waitingSince) : "—"));
     }));
     $("live-count").textContent = rows.length;
@@ -207,7 +207,7 @@
     if (!c) return;
     $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
     const why = adultReasons(c.risk_reasons).join("; ");
-    $("sv-risk").replaceChildren(riskBadge(c.risk_level), ...(why ? [el("span", {class: "why", title: why}, why)] : []));
+    $("sv-risk").replaceChildren(riskBadge(c.risk_level), " ", languageBadge(c), ...(why ? [el("span", {class: "why", title: why}, why)] : []));
     const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,

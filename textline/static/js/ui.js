@@ -66,5 +66,16 @@
     }
   }, 1000);
 
-  window.TextlineUI = {el, elapsed, riskBadge, uuid, RISK_LABELS, plainReasons, adultReasons, plainMatches};
+  // The texter's language as a small badge ("ES") with its name for screen readers and on hover; nothing
+  // while it is not known yet. Shown for every known language, English too, so "EN" is never mistaken for
+  // "not detected".
+  function languageBadge(c) {
+    if (!c || !c.language) return "";
+    const name = c.language_name || c.language;
+    // role="img": screen readers announce the aria-label ("Spanish"), not the letters "E S".
+    return el("span", {class: `badge lang lang-${c.language}`, title: name, role: "img", "aria-label": name,
+      dataset: {testid: "language-badge"}}, c.language.toUpperCase());
+  }
+
+  window.TextlineUI = {el, elapsed, riskBadge, languageBadge, uuid, RISK_LABELS, plainReasons, adultReasons, plainMatches};
 })();
