@@ -202,6 +202,14 @@ def test_ayuda_as_a_first_text_gets_the_spanish_help_reply_and_still_reaches_a_v
     assert kinds(conv.id) == ["help"]
 
 
+def test_a_spanish_keyword_decides_the_language_of_a_conversation_that_had_none(live_app, app_ctx):
+    """"PARAR" alone says too little for the language detector, but it is Spanish: the conversation it
+    opened is recorded as Spanish (a conversation already decided keeps its language, test below)."""
+    conv = text(live_app, "PARAR")
+    assert conv.language == "es"
+    assert phone(live_app) == [auto_texts.opt_out_confirmation("es")]
+
+
 def test_english_help_and_welcome_are_unchanged(live_app, app_ctx):
     conv = text(live_app, "HELP")
     text(live_app, "hi", number="+15550109902")

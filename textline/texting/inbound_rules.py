@@ -46,6 +46,8 @@ def apply(result, texter: Texter, assessment: dict) -> None:
     now = msg.created_at or utcnow()  # its arrival: a text replayed from the spool arrived earlier
     found = match(msg.body, opted_out=texter.opted_out)
     keyword = found.keyword if found else None
+    if conv.language is None and found is not None and found.language != wording.ENGLISH:
+        conv.language = found.language  # "AYUDA" is too short for the detector, but it is Spanish
     lang = wording.language_for(conv.language, found.language if found else None)
     high = assessment.get("level") == "high"
 
