@@ -4,6 +4,7 @@ on the admin's user page; the adults' alert when nobody on shift reads Spanish. 
 screenshots at 1280x720 (and 390x844 for the dashboard) under test-artifacts/browser/screens/."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from playwright.sync_api import expect
@@ -85,3 +86,19 @@ def test_language_badges_order_and_profiles(live, pages):
     expect(dana.get_by_test_id("live-row").get_by_test_id("language-badge")).to_have_count(2)
     expect(dana.get_by_test_id("alert")).to_have_count(1)  # the ordinary wait alert is not due yet
     check(dana, "supervise-no-speaker", phone=True)
+
+
+def test_resources_are_inserted_in_the_texter_s_language(live, pages):
+    live.user("lu@example.org", display_name="Lu", languages="en es")
+    live.text_in(*SPANISH)
+    lu = pages.new()
+    sign_in(lu, "lu@example.org", PASSWORD)
+    lu.get_by_test_id("queue-item").get_by_role("button", name=re.compile("^Claim")).click()
+    lu.get_by_text("Crisis resources: insert into your reply").click()
+    lu.locator("#resources button[data-resource=\"988\"]").click()
+    expect(lu.locator("#reply-body")).to_have_value(re.compile("AYUDA"))  # "text AYUDA to 988", in Spanish
+    live.text_in(*ENGLISH)
+    lu.get_by_test_id("queue-item").get_by_role("button", name=re.compile("^Claim")).click()
+    lu.locator("#reply-body").fill("")
+    lu.locator("#resources button[data-resource=\"988\"]").click()
+    expect(lu.locator("#reply-body")).to_have_value(re.compile("^Call or text 988"))

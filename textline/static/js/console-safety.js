@@ -47,10 +47,22 @@
 
   window.TextlineConsole.insert = insertIntoReply;  // saved replies (console-canned.js) insert the same way
 
+  // Each resource as the open conversation's texter reads it: a Spanish texter gets the Spanish text
+  // ("AYUDA al 988"), where the directory has one; otherwise the English.
+  let resources = null, chatLanguage = null;
+  const localized = (r) => (chatLanguage && r.translations && r.translations[chatLanguage]) || r;
+  const renderResources = () => $("resource-list").replaceChildren(...resources.map((r) => resourceItem(localized(r))));
+
   fetch("/api/resources", {credentials: "same-origin"})
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-    .then((data) => $("resource-list").replaceChildren(...data.resources.map(resourceItem)))
+    .then((data) => { resources = data.resources; renderResources(); })
     .catch(() => { $("resource-list").textContent = "Could not load the resource list; reload the page."; });
+  document.addEventListener("textline:chat", (event) => {
+    const language = (event.detail && event.detail.language) || null;
+    if (language === chatLanguage) return;
+    chatLanguage = language;
+    if (resources) renderResources();
+  });
 
   // ---- ask an adult ----------------------------------------------------------------------------
   function renderNotice(conv) {
