@@ -237,7 +237,7 @@
     const labels = state.labels.get(c.id);
     $("sv-labels").replaceChildren(el("span", {class: "small"}, "This conversation: "),
       Labels.buttons(labels ? labels.conversation : null, `the conversation with ${c.alias}`,
-        (verdict) => label(c.id, null, verdict)), wrapUpLabel(labels));
+        (verdict) => label(c.id, null, verdict)), ...[wrapUpLabel(labels)].filter(Boolean));
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
       ...alerts].filter(Boolean).join(" · ");
