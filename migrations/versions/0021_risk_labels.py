@@ -1,4 +1,5 @@
-"""risk_labels: adults' "needed an adult now" / "false alarm" on messages and conversations
+"""risk_labels: adults' "needed an adult now" / "false alarm" on messages and conversations; and
+lexicon_edits: admins' entries for the risk lexicon, live in every web process (issue 12, items 3 and 5)
 
 Revision ID: 0021_risk_labels
 Revises: 0020_languages
@@ -38,8 +39,21 @@ def upgrade():
     op.create_index('uq_risk_labels_conversation', 'risk_labels', ['conversation_id'], unique=True,
                     sqlite_where=sa.text('message_id IS NULL'), postgresql_where=sa.text('message_id IS NULL'))
 
+    op.create_table(
+        'lexicon_edits',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=240), nullable=False),
+        sa.Column('entry', sa.JSON(), nullable=False),
+        sa.Column('by_id', sa.Integer(), nullable=True),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['by_id'], ['users.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('key', name=op.f('uq_lexicon_edits_key')),
+    )
+
 
 def downgrade():
+    op.drop_table('lexicon_edits')
     op.drop_index('uq_risk_labels_conversation', table_name='risk_labels')
     op.drop_index('uq_risk_labels_message', table_name='risk_labels')
     op.drop_index('ix_risk_labels_conversation', table_name='risk_labels')

@@ -72,3 +72,39 @@ def test_an_adult_labels_risk_and_reads_the_triage_page(live, pages):
     # Each miss links to its transcript on the dashboard.
     misses.get_by_role("link").click()
     expect(page.get_by_test_id("sv-alias")).to_have_text(f"{missed['alias']} (ended)")
+
+
+def test_an_admin_previews_and_saves_a_lexicon_edit(live, pages):
+    live.user("ada@example.org", "admin", display_name="Ada")
+    live.user("sam@example.org", display_name="Sam")
+    sam = live.console("sam@example.org")
+    live.track(sam)
+    sam.wait_for("hello")
+    live.text_in(MISSED, "zorbly blarg tonight")  # words no lexicon entry knows
+    missed = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    assert missed["risk_level"] == "none"
+    assert sam.call("claim", {"conversation_id": missed["id"]})["ok"]
+    assert sam.call("end", {"conversation_id": missed["id"], "disposition": wrap_up(
+        topics=["suicide"], risk="high", follow_up="referral")})["ok"]
+
+    page = pages.new()
+    sign_in(page, "ada@example.org", PASSWORD)
+    page.goto("/admin/lexicon")
+    page.get_by_label("Category").select_option("suicide_self_harm")
+    page.get_by_label("Label (the reason volunteers read)").fill("zorbly blarg")
+    page.get_by_label(re.compile("^Weight")).fill("80")
+    page.get_by_label("Phrases, one per line").fill("zorbly blarg")
+    page.get_by_test_id("preview").click()
+    expect(page.get_by_test_id("preview-summary")).to_contain_text("Of 1 labelled texts: 1 newly caught")
+    expect(page.get_by_test_id("caught-row")).to_contain_text("zorbly blarg tonight")
+    assert axe_violations(page, "lexicon-preview") == []
+    shot(page, "lexicon-preview", DESKTOP)
+    shot(page, "lexicon-preview", PHONE)
+    page.set_viewport_size(DESKTOP)
+    page.get_by_test_id("save").click()
+    expect(page.get_by_role("alert")).to_contain_text("Saved")
+    expect(page.get_by_test_id("edit-row")).to_contain_text("zorbly blarg")
+    # The next texter's words are scored with it (the web process compiled it in the background).
+    live.text_in(ORDINARY, "zorbly blarg")
+    queued = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    assert queued["risk_level"] == "high", queued

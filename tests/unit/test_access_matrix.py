@@ -69,6 +69,11 @@ ROUTES = {
     "blocklist.lift": (SUPERVISOR, "POST", "/supervise/blocks/999/lift"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     "triage.page": (SUPERVISOR, "GET", "/supervise/triage"),  # the scorer against adults' labels
+    # Admins' lexicon edits: an empty form is refused (400) after the role check; no edit 999 (404).
+    "lexicon.page": (ADMIN, "GET", "/admin/lexicon"),
+    "lexicon.preview": (ADMIN, "POST", "/admin/lexicon/preview"),
+    "lexicon.save": (ADMIN, "POST", "/admin/lexicon"),
+    "lexicon.remove": (ADMIN, "POST", "/admin/lexicon/999/remove"),
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
     "simulator.send": (PUBLIC, "POST", "/simulator/send"),
