@@ -2,6 +2,7 @@
 (textline/triage/measures.py), checked against a hand-counted history on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from tests.support.web import Browser, sign_in
 from textline.extensions import db
 from textline.insights.report import Period
 from textline.models import (
-    FALSE_ALARM, NEEDED, AuditEvent, Conversation, Escalation, Message, RiskLabel, Texter, utcnow,
+    FALSE_ALARM, NEEDED, AuditEvent, Conversation, Escalation, Message, RiskLabel, Texter, User, utcnow,
 )
 from textline.ops import retention
 from textline.texting.conversations import ConversationError
@@ -141,7 +142,7 @@ def test_erasing_a_texter_removes_their_labels(app_ctx):
     assert db.session.scalar(select(RiskLabel.id).where(RiskLabel.conversation_id == conv.id)) is not None
     retention.erase_texter(conv.texter)
     assert db.session.scalars(select(RiskLabel).where(RiskLabel.conversation_id == conv.id)).all() == []
-    assert labels.summary(conv) == {"conversation": None, "messages": {}, "wrap_up": None}
+    assert labels.summary(conv) == {"conversation_id": conv.id, "conversation": None, "messages": {}, "wrap_up": None}
 
 
 def test_retention_removes_the_labels_with_the_words(app_ctx):
@@ -178,7 +179,8 @@ def test_one_click_sets_changes_and_clears_a_label_each_audited(one):
     labels.set_label(conv.id, msgs[1].id, FALSE_ALARM, adult)
     labels.set_label(conv.id, msgs[1].id, FALSE_ALARM, adult)  # the same again changes nothing
     summary = labels.set_label(conv.id, None, None, adult)
-    assert summary == {"conversation": None, "messages": {str(msgs[1].id): FALSE_ALARM}, "wrap_up": None}
+    assert summary == {"conversation_id": conv.id, "conversation": None, "messages": {str(msgs[1].id): FALSE_ALARM},
+                       "wrap_up": None}
     assert db.session.scalar(select(db.func.count()).select_from(RiskLabel)) == 1
     m = msgs[1].id
     assert _audit() == [
@@ -227,20 +229,31 @@ def test_the_wrap_up_is_a_label(one):
 
 def test_an_adult_labels_from_the_dashboard_and_sees_it_when_the_transcript_opens(live_app, app_ctx):
     make_user(db.session, "dana@example.org", "supervisor")
+    make_user(db.session, "lee@example.org", "supervisor")
+    make_user(db.session, "sam@example.org", on_shift=True)
     post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, "+15550107777", "hi"),
                 live_app.auth_token)
     conv_id = db.session.scalar(select(Conversation.id))
     msg_id = db.session.scalar(select(Message.id))
-    dana = ConsoleClient(live_app.base_url, login(live_app.base_url, "dana@example.org", "a-long-password"))
+    dana, lee, sam = (ConsoleClient(live_app.base_url, login(live_app.base_url, f"{name}@example.org", "a-long-password"))
+                      for name in ("dana", "lee", "sam"))
     try:
-        dana.wait_for("hello")
+        for console in (dana, lee, sam):
+            console.wait_for("hello")
         answer = dana.call("risk_label", {"conversation_id": conv_id, "message_id": msg_id, "verdict": NEEDED})
         assert answer["ok"] and answer["labels"]["messages"] == {str(msg_id): NEEDED}
         assert dana.call("risk_label", {"conversation_id": conv_id, "verdict": "false_alarm"})["ok"]
         assert dana.call("watch", {"conversation_id": conv_id})["labels"] == {
-            "conversation": FALSE_ALARM, "messages": {str(msg_id): NEEDED}, "wrap_up": None}
+            "conversation_id": conv_id, "conversation": FALSE_ALARM, "messages": {str(msg_id): NEEDED}, "wrap_up": None}
+        # The other adult's dashboard hears of it; a volunteer never does.
+        assert lee.wait_for("risk_labels", lambda s: s["conversation"] == FALSE_ALARM)["conversation_id"] == conv_id
+        assert sam.call("shift", {"on": True})["ok"]  # a round trip: anything sent before it has arrived
+        while not sam.events.empty():
+            sam.seen.append(sam.events.get_nowait())
+        assert [name for name, _ in sam.seen if name == "risk_labels"] == []
     finally:
-        dana.close()
+        for console in (dana, lee, sam):
+            console.close()
 
 
 # ---- the page ---------------------------------------------------------------------------------------
@@ -270,3 +283,35 @@ def test_the_page_defaults_to_the_last_30_days_and_refuses_bad_dates(live_app, a
     assert f'value="{today - timedelta(days=29)}"' in page.text and f'value="{today}"' in page.text
     bad = browser.get("/supervise/triage?from=2026-03-09&to=2026-03-01")
     assert bad.status_code == 400 and "after the end" in bad.text
+
+
+def test_adults_clicking_at_once_make_one_label_on_postgresql(pg_app):
+    with pg_app.app_context():
+        adults = [make_user(db.session, f"adult{i}@example.org", "supervisor") for i in range(6)]
+        conv, msgs = _conv(1, utcnow(), "high", ["high"])
+        db.session.commit()
+        conv_id, msg_id, ids = conv.id, msgs[0].id, [a.id for a in adults]
+    start = threading.Barrier(len(ids) * 2)
+    errors = []
+
+    def click(user_id: int, message_id: int | None, verdict: str):
+        with pg_app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                start.wait()
+                labels.set_label(conv_id, message_id, verdict, user)
+            except Exception as exc:  # the assertion below names it
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=click, args=(uid, target, NEEDED if i % 2 else FALSE_ALARM))
+               for i, uid in enumerate(ids) for target in (msg_id, None)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    with pg_app.app_context():
+        rows = db.session.execute(select(RiskLabel.message_id, RiskLabel.verdict)).all()
+        assert sorted(m or 0 for m, _ in rows) == sorted([0, msg_id])  # one per target

@@ -9,7 +9,7 @@ gone cannot be labelled.
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from textline.accounts import audit
 from textline.accounts.permissions import can_supervise
@@ -36,7 +36,7 @@ def summary(conv: Conversation) -> dict:
     volunteer's wrap-up label."""
     rows = db.session.scalars(select(RiskLabel).where(RiskLabel.conversation_id == conv.id)).all()
     whole = next((r for r in rows if r.message_id is None), None)
-    return {"conversation": whole.verdict if whole else None,
+    return {"conversation_id": conv.id, "conversation": whole.verdict if whole else None,
             "messages": {str(r.message_id): r.verdict for r in rows if r.message_id is not None},
             "wrap_up": wrap_up_verdict(conv)}
 
@@ -63,6 +63,16 @@ def _current(conv_id: int, msg_id: int | None) -> RiskLabel | None:
     return db.session.scalar(select(RiskLabel).where(RiskLabel.conversation_id == conv_id, where))
 
 
+def _upsert(conv_id: int, msg_id: int | None, verdict: str, user: User) -> None:
+    """One statement, so two adults clicking at once make one row (the later click wins)."""
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    target = ({"index_elements": ["message_id"], "index_where": RiskLabel.message_id.is_not(None)} if msg_id
+              else {"index_elements": ["conversation_id"], "index_where": RiskLabel.message_id.is_(None)})
+    values = {"verdict": verdict, "by_id": user.id, "at": utcnow()}
+    db.session.execute(insert(RiskLabel).values(conversation_id=conv_id, message_id=msg_id, **values)
+                       .on_conflict_do_update(**target, set_=values))
+
+
 def set_label(conversation_id, message_id, verdict, user: User) -> dict:
     """Label a message (message_id) or the whole conversation; verdict None clears it. Audited and
     committed; returns the conversation's summary()."""
@@ -75,16 +85,8 @@ def set_label(conversation_id, message_id, verdict, user: User) -> dict:
     if verdict is None:
         if row is not None:
             db.session.delete(row)
-    elif row is not None:
-        row.verdict, row.by_id, row.at = verdict, user.id, utcnow()
     else:
-        try:
-            with db.session.begin_nested():  # two adults clicking at once: one row, the later click wins
-                db.session.add(RiskLabel(conversation_id=conv.id, message_id=msg_id, verdict=verdict,
-                                         by_id=user.id, at=utcnow()))
-        except IntegrityError:
-            row = _current(conv.id, msg_id)
-            row.verdict, row.by_id, row.at = verdict, user.id, utcnow()
+        _upsert(conv.id, msg_id, verdict, user)
     if verdict != previous:
         audit.record("risk_label.clear" if verdict is None else "risk_label.set", user, "conversation", conv.id,
                      commit=False, message_id=msg_id, verdict=verdict, previous=previous)

@@ -27,6 +27,7 @@
     SIM_STATUS: "sim_status",
     WORK: "work",
     REPORT_REMINDER: "report_reminder",
+    RISK_LABELS: "risk_labels",
   });
 
   const ACTIONS = Object.freeze({

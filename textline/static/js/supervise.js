@@ -405,6 +405,12 @@
     if (m) { m.status = s.status; if (s.conversation_id === state.openId) renderChat(); }
   });
   socket.on(EVENTS.NOTE, (n) => addTo(state.notes, n));
+  // Another adult labelled a conversation or a text (textline/triage/labels.py).
+  socket.on(EVENTS.RISK_LABELS, (labels) => {
+    state.labels.set(labels.conversation_id, labels);
+    renderAlerts();
+    if (labels.conversation_id === state.openId) renderChat();
+  });
   socket.on(EVENTS.NOTICE, addNotice);
   // Texts kept in the spool while the database is down (textline/texting/spool_drain.py): sent while
   // there are any, and once more at zero.
