@@ -241,8 +241,8 @@ def test_an_admin_s_lexicon_edit_on_process_a_scores_texts_on_process_b_without_
     assert two.text_in("+15550108900", "zorbly blarg", web=1).status_code == 200  # B has scored with the packaged one
     admin = Browser(two.url(0))
     sign_in(admin, "ada@example.org")
-    saved = admin.post("/admin/lexicon", data={"category": "suicide_self_harm", "label": "zorbly blarg", "weight": "80",
-                                               "phrases": "zorbly blarg", "csrf_token": admin.csrf_token("/admin/lexicon")})
+    form = {"category": "suicide_self_harm", "label": "zorbly blarg", "weight": "80", "phrases": "zorbly blarg"}
+    saved = admin.post("/admin/lexicon", data={**form, "csrf_token": admin.csrf_token("/admin/lexicon")})
     assert saved.status_code == 303, saved.text[:500]
     levels = []
     for n in range(120):  # a compile takes seconds on a busy machine

@@ -90,7 +90,8 @@ def _admin(live_app) -> Browser:
 def test_saving_is_audited_and_scores_texts_at_once(live_app, labelled):
     browser = _admin(live_app)
     page = browser.post("/admin/lexicon/preview", data={**FORM, "csrf_token": browser.csrf_token("/admin/lexicon")})
-    assert page.status_code == 200 and "zorbly blarg tonight" in page.text and "1</strong>\n      newly caught" in page.text
+    assert page.status_code == 200 and "zorbly blarg tonight" in page.text
+    assert "1</strong>\n      newly caught" in page.text
     saved = browser.post("/admin/lexicon", data={**FORM, "csrf_token": browser.csrf_token("/admin/lexicon")})
     assert saved.status_code == 303
     db.session.expire_all()
@@ -130,9 +131,11 @@ def test_saving_is_audited_and_scores_texts_at_once(live_app, labelled):
 def test_an_entry_that_does_not_compile_is_refused_with_the_reason(live_app, labelled):
     browser = _admin(live_app)
     for path in ("/admin/lexicon", "/admin/lexicon/preview"):
-        page = browser.post(path, data={**FORM, "patterns": "(unclosed", "csrf_token": browser.csrf_token("/admin/lexicon")})
+        token = browser.csrf_token("/admin/lexicon")
+        page = browser.post(path, data={**FORM, "patterns": "(unclosed", "csrf_token": token})
         assert page.status_code == 400 and "pattern" in page.text and 'data-testid="lexicon-error"' in page.text
-    page = browser.post("/admin/lexicon", data={**FORM, "weight": "heavy", "csrf_token": browser.csrf_token("/admin/lexicon")})
+    token = browser.csrf_token("/admin/lexicon")
+    page = browser.post("/admin/lexicon", data={**FORM, "weight": "heavy", "csrf_token": token})
     assert page.status_code == 400 and "weight must be a number" in page.text
     assert db.session.scalars(select(LexiconEdit)).all() == []
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("lexicon.%"))).all() == []

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.support.state import make_user
+from tests.support.state import PASSWORD, make_user
 from tests.support.texting import ConsoleClient, inbound_params, login, post_signed
 from tests.support.web import Browser, sign_in
 from textline.extensions import db
@@ -36,7 +36,8 @@ def _conv(n: int, opened: datetime, level: str, texts: list[str], wrap_risk: str
     conv = Conversation(texter=Texter(phone_hash=f"{n:064d}", alias=f"Texter {n:04d}"), status="closed",
                         opened_at=opened, queued_at=opened, closed_at=opened + timedelta(hours=1),
                         risk_level=level, risk_reasons=[], training=training,
-                        disposition={"outcome": "supported", "risk": wrap_risk, "by": "volunteer"} if wrap_risk else None)
+                        disposition={"outcome": "supported", "risk": wrap_risk, "by": "volunteer"} if wrap_risk
+                        else None)
     db.session.add(conv)
     msgs = [Message(conversation=conv, direction="in", author_kind="texter", body=f"text {i}", status="received",
                     risk={"score": 0, "level": lvl, "reasons": []}, created_at=opened + timedelta(minutes=i))
@@ -235,7 +236,7 @@ def test_an_adult_labels_from_the_dashboard_and_sees_it_when_the_transcript_open
                 live_app.auth_token)
     conv_id = db.session.scalar(select(Conversation.id))
     msg_id = db.session.scalar(select(Message.id))
-    dana, lee, sam = (ConsoleClient(live_app.base_url, login(live_app.base_url, f"{name}@example.org", "a-long-password"))
+    dana, lee, sam = (ConsoleClient(live_app.base_url, login(live_app.base_url, f"{name}@example.org", PASSWORD))
                       for name in ("dana", "lee", "sam"))
     try:
         for console in (dana, lee, sam):

@@ -58,7 +58,8 @@ def labelled_texts(limit: int = LIMIT) -> list[Text]:
         return []
     rows = db.session.execute(
         select(Message.id, Message.conversation_id, Texter.alias, Message.body)
-        .join(Conversation, Conversation.id == Message.conversation_id).join(Texter, Texter.id == Conversation.texter_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Texter, Texter.id == Conversation.texter_id)
         .where(Message.conversation_id.in_(labelled_convs), Message.direction == INBOUND, Message.body.is_not(None),
                Message.body != "")
         .order_by(Message.id.desc()).limit(limit)).all()
