@@ -104,8 +104,9 @@ def with_edit(entry: dict) -> list[dict]:
 
 
 def save(entry: dict, user: User) -> tuple[LexiconEdit, bool]:
-    """Store an edit (validated by compiling the lexicon with it), audited; every process scores with it
-    within CHECK_SECONDS. Returns (the row, whether the other processes were told)."""
+    """Store an edit (validated by compiling the lexicon with it), audited; this process scores with it at
+    once, the others from their next look (CHECK_SECONDS) plus a compile. Returns (the row, whether the
+    other processes were told)."""
     lexicon_with(with_edit(entry))  # raises LexiconError before anything is stored
     row = db.session.scalar(select(LexiconEdit).where(LexiconEdit.key == key_of(entry)))
     previous = row.entry if row else None
@@ -122,14 +123,17 @@ def save(entry: dict, user: User) -> tuple[LexiconEdit, bool]:
     return row, _announce()
 
 
-def remove(edit_id: int, user: User) -> tuple[LexiconEdit | None, bool]:
+def remove(edit_id: int, user: User) -> tuple[dict | None, bool]:
+    """Remove an edit (the packaged entry, if any, applies again). Returns (its entry, whether the other
+    processes were told)."""
     row = db.session.get(LexiconEdit, edit_id)
     if row is None:
         return None, False
-    audit.record("lexicon.edit_remove", user, "lexicon_edit", row.id, commit=False, entry=row.entry)
+    entry = row.entry
+    audit.record("lexicon.edit_remove", user, "lexicon_edit", row.id, commit=False, entry=entry)
     db.session.delete(row)
     db.session.commit()
-    return row, _announce()
+    return entry, _announce()
 
 
 def _announce() -> bool:

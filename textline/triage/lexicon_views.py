@@ -70,9 +70,9 @@ def save():
 @bp.post("/<int:edit_id>/remove")
 @admin_required
 def remove(edit_id: int):
-    row, told = lexicon_edits.remove(edit_id, current_user)
-    if row is None:
+    entry, told = lexicon_edits.remove(edit_id, current_user)
+    if entry is None:
         abort(404)
-    flash(f"Removed the edit \u201c{row.entry['label']}\u201d: the packaged lexicon applies again"
+    flash(f"Removed the edit \u201c{entry['label']}\u201d: the packaged lexicon applies again"
           + ("." if told else " here; the other web processes follow when Redis answers again."), "info")
     return redirect(url_for("lexicon.page")), 303

@@ -1,9 +1,9 @@
 """What an edit of the lexicon would change, before it is saved: the labelled texts it would newly catch,
 newly alert or flag on, or no longer catch.
 
-Labelled texts: the texter's texts (words still kept) in every conversation with a label; each text counts
-with its own adult label, else its conversation's adult label, else the volunteer's wrap-up (labels.py),
-the most recent LIMIT of them. Each is scored twice, on its own, with the live lexicon and with the live
+Labelled texts: the texter's texts (words still kept) in every conversation with a label (training ones
+left out, as on the Triage page); each text counts with its own adult label, else its conversation's adult
+label, else the volunteer's wrap-up (labels.py); the most recent LIMIT of them. Each is scored twice, on its own, with the live lexicon and with the live
 lexicon plus the edit, both with the packaged model, so only the edit makes a difference (the conversation-
 level rule, which reads earlier texts, is left out of both).
 """
@@ -61,7 +61,7 @@ def labelled_texts(limit: int = LIMIT) -> list[Text]:
         .join(Conversation, Conversation.id == Message.conversation_id)
         .join(Texter, Texter.id == Conversation.texter_id)
         .where(Message.conversation_id.in_(labelled_convs), Message.direction == INBOUND, Message.body.is_not(None),
-               Message.body != "")
+               Message.body != "", Conversation.training.is_(False))
         .order_by(Message.id.desc()).limit(limit)).all()
     out = []
     for msg_id, conv_id, alias, body in rows:
