@@ -44,9 +44,10 @@ SIM_MESSAGE = "sim_message"              # the texter simulator's phone
 SIM_STATUS = "sim_status"
 WORK = "work"                            # the adults' work list changed: dashboards ask for it again
 REPORT_REMINDER = "report_reminder"      # a report decision is still owed after REPORT_REMINDER_MINUTES
+RISK_LABELS = "risk_labels"              # an adult labelled a conversation or a text: the other dashboards
 SENT = frozenset({HELLO, QUEUE, QUEUE_ITEM, CONVERSATION, MESSAGE, MESSAGE_STATUS, NOTE, ALERT, ESCALATION,
                   NOTICE, SPOOL, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, WELLBEING, VOLUNTEER_BOARD, SIM_MESSAGE,
-                  SIM_STATUS, WORK, REPORT_REMINDER})
+                  SIM_STATUS, WORK, REPORT_REMINDER, RISK_LABELS})
 
 # ---- rooms --------------------------------------------------------------------------------------
 VOLUNTEERS = "volunteers"    # on-shift volunteers: queue changes
@@ -267,3 +268,10 @@ def work_changed() -> None:
 def report_reminder(report: dict) -> None:
     """A report decision still owed: adults only (volunteers never see duty records)."""
     _emit(REPORT_REMINDER, report, to=SUPERVISORS)
+
+
+# ---- triage -------------------------------------------------------------------------------------
+
+def risk_labels_changed(summary: dict) -> None:
+    """A conversation's labels (textline/triage/labels.py summary()), to the adults only."""
+    _emit(RISK_LABELS, summary, to=SUPERVISORS)

@@ -7,6 +7,7 @@ from textline.ops import web_upkeep
 from textline.ops.config_check import gunicorn_binds, refuse_unsafe
 from textline.safety.risk import score_text
 from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
+from textline.triage import lexicon_edits
 
 # A server process never starts on an unsafe configuration (e.g. a default secret key with anything
 # real, such as a public bind). The check runs here, not in create_app, so `flask textline check-config`
@@ -19,8 +20,10 @@ app = create_app()
 score_text("")
 
 # The queue lives in Redis but SQL is the record: make them agree whenever a web process starts
-# (without disturbing claims that other web processes are making right now).
+# (without disturbing claims that other web processes are making right now). And score with the admins'
+# lexicon edits from the first text (textline/triage/lexicon_edits.py).
 with app.app_context():
+    lexicon_edits.refresh(force=True)
     try:
         reconcile_queue()
     except Exception:  # Redis down: webhooks still work; the watcher repairs the queue when it returns

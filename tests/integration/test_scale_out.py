@@ -3,6 +3,7 @@ Redis and one PostgreSQL (real servers on this machine; the schema made by `flas
 from __future__ import annotations
 
 import os
+import time
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from tests.support.stack import Stack, running, use_stack
 from tests.support.servers import PostgresServer, RedisServer, wait_until
 from tests.support.texting import new_sid
+from tests.support.web import Browser, sign_in
 from textline.models import Base, Conversation, Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -230,3 +232,24 @@ def test_a_transfer_moves_the_conversation_room_across_processes(two):
                                                                                  "and i haven't slept")]
     r = two.redis()
     assert r.smembers(f"tl:load:{sam_id}") == set() and r.smembers(f"tl:load:{alex_id}") == {str(conv_id)}
+
+
+def test_an_admin_s_lexicon_edit_on_process_a_scores_texts_on_process_b_without_a_restart(two):
+    """Issue 12: saved on A (textline/triage/lexicon_edits.py), B learns of it from Redis before its next
+    text and compiles it in the background: B's texts are high from then on, nobody restarted."""
+    two.user("ada@example.org", role="admin")
+    assert two.text_in("+15550108900", "zorbly blarg", web=1).status_code == 200  # B has scored with the packaged one
+    admin = Browser(two.url(0))
+    sign_in(admin, "ada@example.org")
+    form = {"category": "suicide_self_harm", "label": "zorbly blarg", "weight": "80", "phrases": "zorbly blarg"}
+    saved = admin.post("/admin/lexicon", data={**form, "csrf_token": admin.csrf_token("/admin/lexicon")})
+    assert saved.status_code == 303, saved.text[:500]
+    levels = []
+    for n in range(120):  # a compile takes seconds on a busy machine
+        assert two.text_in(f"+1555010{n + 9000:04d}", "zorbly blarg", web=1).status_code == 200
+        with two.db() as s:
+            levels.append(s.scalar(select(Conversation.risk_level).order_by(Conversation.id.desc())))
+        if levels[-1] == "high":
+            break
+        time.sleep(0.5)
+    assert levels[0] == "none" and levels[-1] == "high", levels

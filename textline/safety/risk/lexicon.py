@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,28 +359,32 @@ def _trie_regex(seqs) -> str:
     return regex(root)
 
 
-def load_lexicon(path=None, extra_paths=()) -> Lexicon:
-    """Load the packaged lexicon (or `path`), merge admin extension files, validate, compile.
-    Compiling takes a second or two, so the result is kept while the files are unchanged."""
+def load_lexicon(path=None, extra_paths=(), extra_entries=()) -> Lexicon:
+    """Load the packaged lexicon (or `path`), merge admin extension files, then `extra_entries` (entry
+    mappings as in the files' `entries`, merged last: the admins' edits kept in SQL, textline/triage/),
+    validate, compile. Compiling takes a second or two, so the result is kept while the inputs are unchanged."""
     files = [Path(path) if path else DEFAULT_LEXICON] + [Path(p) for p in (extra_paths or ())]
+    extra = json.dumps(list(extra_entries), sort_keys=True) if extra_entries else ""
     try:
         stamp = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
     except OSError:
-        return _load_lexicon(files)  # reports the unreadable file
-    return _load_lexicon_cached(stamp, tuple(files))
+        return _load_lexicon(files, extra)  # reports the unreadable file
+    return _load_lexicon_cached(stamp, tuple(files), extra)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_lexicon_cached(stamp: tuple, files: tuple) -> Lexicon:
-    return _load_lexicon(list(files))
+def _load_lexicon_cached(stamp: tuple, files: tuple, extra: str) -> Lexicon:
+    return _load_lexicon(list(files), extra)
 
 
-def _load_lexicon(files: list) -> Lexicon:
+def _load_lexicon(files: list, extra: str = "") -> Lexicon:
     merged = {"thresholds": {}, "scoring": {}, "leet": {}, "synonyms": [], "exclusions": [],
               "entries": {}, **{section: {k: [] for k in keys} for section, keys in _CUE_KEYS.items()}}
     for f in files:
         _merge(merged, _read(f), str(f))
-    sources = ", ".join(map(str, files))
+    if extra:
+        _merge(merged, {"entries": json.loads(extra)}, "edits")
+    sources = ", ".join(map(str, files)) + (", edits" if extra else "")
     thresholds, scoring = _check_settings(merged, sources)
     entries = tuple(merged["entries"].values())
     if not entries:

@@ -4,7 +4,6 @@ The rules are in the package's docstring (textline/safety/risk/__init__.py)."""
 from __future__ import annotations
 
 import bisect
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -356,16 +355,30 @@ def _quote(s: str, limit: int = 60) -> str:
     return '"' + (s if len(s) <= limit else s[:limit - 1] + "\u2026") + '"'
 
 
-@functools.lru_cache(maxsize=1)
+_live: list[RiskScorer] = []  # the process's scorer: the packaged one until use_lexicon()
+
+
 def _default_scorer() -> RiskScorer:
-    return RiskScorer(load_lexicon(), load_model())
+    if not _live:
+        _live.append(RiskScorer(load_lexicon(), load_model()))
+    return _live[0]
+
+
+def use_lexicon(lexicon: Lexicon) -> None:
+    """Score from now on with `lexicon` (the packaged one with the admins' edits: textline/triage/lexicon_edits.py).
+    One swap of a reference: a text being scored meanwhile finishes with the scorer it started with."""
+    scorer = RiskScorer(lexicon, load_model())
+    if _live:
+        _live[0] = scorer
+    else:
+        _live.append(scorer)
 
 
 def packaged_lexicon() -> Lexicon:
-    """The lexicon score_text() uses."""
+    """The lexicon score_text() uses (the packaged one, with the admins' edits once use_lexicon() was called)."""
     return _default_scorer().lexicon
 
 
 def score_text(text: str | None) -> RiskAssessment:
-    """Score with the packaged lexicon and model (loaded once per process)."""
+    """Score with the live lexicon and the packaged model (loaded once per process)."""
     return _default_scorer().score(text)

@@ -27,6 +27,7 @@
     SIM_STATUS: "sim_status",
     WORK: "work",
     REPORT_REMINDER: "report_reminder",
+    RISK_LABELS: "risk_labels",
   });
 
   const ACTIONS = Object.freeze({
@@ -55,6 +56,7 @@
     HAND_BACK: "hand_back",
     WORK_LIST: "work_list",
     BLOCK_TEXTER: "block_texter",
+    RISK_LABEL: "risk_label",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});
