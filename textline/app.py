@@ -19,9 +19,10 @@ from textline.ops import logs
 from textline.ops import web as ops
 from textline.safety import web as safety
 from textline.texting import web as texting
+from textline.triage import web as triage
 
 # The features: each package's web.py adds its pages, socket events and commands to the app.
-FEATURES = (ops, accounts, texting, safety, console, duty, insights, media, blocklist)
+FEATURES = (ops, accounts, texting, safety, console, duty, insights, media, blocklist, triage)
 
 
 def _async_mode() -> str:

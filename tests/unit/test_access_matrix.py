@@ -68,6 +68,7 @@ ROUTES = {
     "blocklist.change": (SUPERVISOR, "POST", "/supervise/blocks/999"),  # an unknown block: refused after the role check
     "blocklist.lift": (SUPERVISOR, "POST", "/supervise/blocks/999/lift"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
+    "triage.page": (SUPERVISOR, "GET", "/supervise/triage"),  # the scorer against adults' labels
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
     "simulator.send": (PUBLIC, "POST", "/simulator/send"),
@@ -189,6 +190,8 @@ SOCKET_EVENTS = {
         # ...and the adults' panel, debriefs and sending a conversation back to the queue.
         "volunteer_board": SUPERVISOR, "debrief_take": SUPERVISOR, "debrief_done": SUPERVISOR,
         "hand_back": SUPERVISOR,
+        # Adults' one-click risk labels (textline/triage/sockets.py).
+        "risk_label": SUPERVISOR,
     },
     "/simulator": {"connect": DEMO, "watch": DEMO},  # only registered usefully with SIMULATOR_ENABLED
 }

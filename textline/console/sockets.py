@@ -27,6 +27,7 @@ from textline.safety.sockets import SupervisionEvents
 from textline.blocklist.sockets import BlocklistEvents
 from textline.texting import conversations, queue_sync, returning
 from textline.texting.conversations import ConversationError
+from textline.triage.sockets import TriageEvents
 from textline.wellbeing.sockets import WellbeingEvents
 
 
@@ -124,5 +125,5 @@ class ConversationEvents:
 
 
 class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, WellbeingEvents,
-                       DutyEvents, BlocklistEvents, Namespace):
+                       DutyEvents, BlocklistEvents, TriageEvents, Namespace):
     """Every console event, volunteers' and adults'."""

@@ -75,8 +75,9 @@ class Period:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
 
-def parse_period(raw_from: str | None, raw_to: str | None, tz: ZoneInfo, now: datetime | None = None) -> Period:
-    """From the page's ?from=YYYY-MM-DD&to=YYYY-MM-DD; by default the last seven days up to today."""
+def parse_period(raw_from: str | None, raw_to: str | None, tz: ZoneInfo, now: datetime | None = None,
+                 default_days: int = DEFAULT_DAYS) -> Period:
+    """From the page's ?from=YYYY-MM-DD&to=YYYY-MM-DD; by default the last `default_days` days up to today."""
     today = (now or utcnow()).astimezone(tz).date()
 
     def parse(raw, name, default):
@@ -88,7 +89,7 @@ def parse_period(raw_from: str | None, raw_to: str | None, tz: ZoneInfo, now: da
             raise PeriodError(f"The {name} date must look like 2026-03-31.") from None
 
     last = parse(raw_to, "end", today)
-    first = parse(raw_from, "start", last - timedelta(days=DEFAULT_DAYS - 1))
+    first = parse(raw_from, "start", last - timedelta(days=default_days - 1))
     if first > last:
         raise PeriodError("The start date is after the end date.")
     if (last - first).days + 1 > MAX_DAYS:

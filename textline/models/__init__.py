@@ -9,6 +9,7 @@ from textline.models.duty import (
 from textline.models.people import Role, User, UserSession
 from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, ConversationNote, Escalation, Page
 from textline.models.survey import SurveyResponse
+from textline.models.triage import FALSE_ALARM, NEEDED, VERDICTS, RiskLabel
 from textline.models.wellbeing import DebriefTask, ShiftCheckout
 from textline.models.texting import (
     ACTIVE, BLOCKED, CLOSED, DELIVERY_RANK, FINAL_FAILURES, INBOUND, OUTBOUND, WAITING,
@@ -20,4 +21,5 @@ __all__ = [
     "REPORTED_TO", "UTCDateTime", "utcnow", "Role", "User", "UserSession", "Texter", "TexterPhone", "Conversation", "Message", "MessageMedia",
     "DeliveryReceipt", "SpoolErasure", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE", "BLOCKED", "TexterBlock",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES", "ShiftCheckout", "DebriefTask",
+    "RiskLabel", "NEEDED", "FALSE_ALARM", "VERDICTS",
 ]

@@ -5,7 +5,9 @@ message, so retention reaches it like any other (an open conversation is never e
 
 What is erased: message bodies, pictures and files texters sent (the files and their rows: textline/media/),
 the words in risk reasons, wrap-up notes, private notes (whispers and
-transfer handover notes, which retell what the texter said), and the phone-number
+transfer handover notes, which retell what the texter said), adults' risk labels (textline/triage/labels.py:
+they are about the words; the wrap-up's assessed risk stays in the disposition but no longer counts as a
+label), and the phone-number
 mapping (the number, and the hash that would recognise it again). What stays, for statistics:
 rows, times, directions, delivery states, risk levels, dispositions — anonymous counts.
 Duty records (report decisions, emergency records: textline/duty/records.py) follow their own, longer
@@ -32,6 +34,7 @@ from textline.media import storage as media_storage
 from textline.models import CLOSED, WAITING, Conversation, Message, Texter, TexterPhone, utcnow
 from textline.texting import conversations, spool, spool_drain, twilio_gateway
 from textline.texting.privacy import phone_hash
+from textline.triage import labels as risk_labels
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ def erase_conversation(conv: Conversation, now: datetime) -> None:
     conv.wrap_up_note = None
     conv.risk_reasons = []
     conv.content_erased_at = now
+    risk_labels.forget([conv.id])  # adults' labels are about these words (textline/triage/labels.py)
 
 
 def _forget_media(item) -> None:

@@ -14,6 +14,7 @@ from textline.models import Role
 from textline.blocklist import blocks
 from textline.safety import supervision
 from textline.texting import returning
+from textline.triage import labels
 
 SUPERVISOR = Role.SUPERVISOR.value
 
@@ -27,7 +28,8 @@ class SupervisionEvents:
     def on_watch(self, data):
         conv = supervision.watch(data.get("conversation_id"), current_user)
         broadcast.following(conv.id)
-        return {**payloads.transcript(conv), "history": returning.history(conv), "block": blocks.summary(conv)}
+        return {**payloads.transcript(conv), "history": returning.history(conv), "block": blocks.summary(conv),
+                "labels": labels.summary(conv)}
 
     @action(SUPERVISOR)
     def on_acknowledge(self, data):

@@ -55,6 +55,7 @@
     HAND_BACK: "hand_back",
     WORK_LIST: "work_list",
     BLOCK_TEXTER: "block_texter",
+    RISK_LABEL: "risk_label",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

@@ -8,12 +8,13 @@
   const $ = (id) => document.getElementById(id);
   const me = Number($("supervise").dataset.me);
   const state = {convs: new Map(), alerts: new Map(), openId: null, messages: new Map(), notes: new Map(),
-    heard: new Set(), history: new Map(), blocks: new Map()};
+    heard: new Set(), history: new Map(), blocks: new Map(), labels: new Map()};
   const socket = io({transports: ["websocket", "polling"]});
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
 
   const {el, elapsed: since, riskBadge, uuid, adultReasons} = window.TextlineUI;  // ui.js
+  const Labels = window.TextlineLabels;  // risk-labels.js
 
   function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
 
@@ -73,7 +74,9 @@
       el("div", {class: "alert-actions"},
         el("button", {type: "button", class: "primary small", onclick: () => acknowledge(a.id),
           "aria-label": `Acknowledge alert for ${a.alias}`}, "Acknowledge"),
-        el("button", {type: "button", class: "secondary small", onclick: () => show(a.conversation_id)}, "Open")));
+        el("button", {type: "button", class: "secondary small", onclick: () => show(a.conversation_id)}, "Open"),
+        Labels.buttons((state.labels.get(a.conversation_id) || {}).conversation || null, a.alias,
+          (verdict) => label(a.conversation_id, null, verdict), true)));
   }
 
   function renderAlerts() {
@@ -99,6 +102,22 @@
       if (!res.ok) return alert(res.error);
       upsertAlert(res.alert);
     });
+  }
+
+  // ---- risk labels (textline/triage/labels.py): what the Triage page measures the scorer against ----
+  function label(convId, messageId, verdict) {
+    socket.emit(ACTIONS.RISK_LABEL, {conversation_id: convId, message_id: messageId, verdict}, (res) => {
+      if (!res.ok) return alert(res.error);
+      state.labels.set(convId, res.labels);
+      renderAlerts();
+      if (convId === state.openId) renderChat();
+    });
+  }
+
+  function wrapUpLabel(labels) {
+    if (!labels || !labels.wrap_up) return null;
+    return el("span", {class: "muted small"}, ` The volunteer's wrap-up said: ${
+      labels.wrap_up === "needed" ? "high risk" : "no or low risk"}.`);
   }
 
   // ---- live conversations ----------------------------------------------------------------------
@@ -152,7 +171,9 @@
       state.notes.set(id, res.notes);
       state.history.set(id, res.history);
       state.blocks.set(id, res.block);
+      state.labels.set(id, res.labels);
       renderChat();
+      renderAlerts();
       renderLive();
       if (opening && oneColumn.matches) $("sv-chat").scrollIntoView({block: "start"});
     });
@@ -170,7 +191,11 @@
       el("div", {class: "bubble"}, bodyOf(m), ...TextlineMedia.render(m, true)),
       el("div", {class: "meta small muted"}, WHO[m.author] || m.author, m.kind ? ` (${m.kind})` : "", " · ",
         new Date(m.created_at).toLocaleTimeString(), out ? ` · ${m.status}` : "",
-        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", adultReasons(m.risk.reasons).join("; ")) : null));
+        m.risk && m.risk.level !== "none" ? el("span", {class: "reasons"}, " ⚑ ", adultReasons(m.risk.reasons).join("; ")) : null),
+      out || m.body == null ? null : el("div", {class: "msg-labels"}, Labels.buttons(
+        ((state.labels.get(m.conversation_id) || {}).messages || {})[m.id] || null,
+        `this text from ${new Date(m.created_at).toLocaleTimeString()}`,
+        (verdict) => label(m.conversation_id, m.id, verdict), true)));
   }
 
   function noteItem(n) {
@@ -209,6 +234,10 @@
     const why = adultReasons(c.risk_reasons).join("; ");
     $("sv-risk").replaceChildren(riskBadge(c.risk_level), ...(why ? [el("span", {class: "why", title: why}, why)] : []));
     const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
+    const labels = state.labels.get(c.id);
+    $("sv-labels").replaceChildren(el("span", {class: "small"}, "This conversation: "),
+      Labels.buttons(labels ? labels.conversation : null, `the conversation with ${c.alias}`,
+        (verdict) => label(c.id, null, verdict)), wrapUpLabel(labels));
     $("sv-who").textContent = [c.volunteer_name ? `Handled by ${c.volunteer_name}` : "Unclaimed",
       c.adult_name ? `adult joined: ${c.adult_name}` : null, c.opted_out ? "texter opted out (STOP)" : null,
       ...alerts].filter(Boolean).join(" · ");
