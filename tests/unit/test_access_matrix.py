@@ -69,6 +69,11 @@ ROUTES = {
     "blocklist.lift": (SUPERVISOR, "POST", "/supervise/blocks/999/lift"),
     "insights.export": (SUPERVISOR, "GET", "/insights/export.csv"),
     "triage.page": (SUPERVISOR, "GET", "/supervise/triage"),  # the scorer against adults' labels
+    "risk_models.index": (ADMIN, "GET", "/admin/risk-models"),
+    "risk_models.shadow": (ADMIN, "POST", "/admin/risk-models/999999/shadow"),  # unknown model: refused after the role check
+    "risk_models.promote": (ADMIN, "POST", "/admin/risk-models/999999/promote"),
+    "risk_models.discard": (ADMIN, "POST", "/admin/risk-models/999999/discard"),
+    "risk_models.use_packaged": (ADMIN, "POST", "/admin/risk-models/packaged"),
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
     "simulator.send": (PUBLIC, "POST", "/simulator/send"),

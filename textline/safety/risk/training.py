@@ -297,17 +297,25 @@ def report(name: str, oof: dict, lex: dict, threshold: float, min_tokens: int = 
 def build(files, variant_name: str, threshold: float | None = None, min_precision: float = MIN_PRECISION,
           quiet: bool = False, validate: bool = True, min_tokens: int | None = None) -> dict:
     """Cross-author validation (unless validate=False), threshold choice, final model on all files."""
-    variant = VARIANTS[variant_name]
     rows_by_file = {Path(f).name: load_rows(f) for f in files}
     if len(rows_by_file) != len(files):
         raise DataError("two labelled files have the same name; rename one")
+    info = [file_info(f, rows_by_file[Path(f).name]) for f in files]
+    return build_from_rows(rows_by_file, variant_name, info, threshold, min_precision, quiet, validate, min_tokens)
+
+
+def build_from_rows(rows_by_file: dict, variant_name: str, trained_on: list[dict], threshold: float | None = None,
+                    min_precision: float = MIN_PRECISION, quiet: bool = False, validate: bool = True,
+                    min_tokens: int | None = None) -> dict:
+    """build() on labelled rows already read, one list per author (each a cross-author fold)."""
+    variant = VARIANTS[variant_name]
     _warn_duplicates(rows_by_file, quiet)
     all_rows = [r for rows in rows_by_file.values() for r in rows]
     meta = {"variant": variant_name,
             "params": {"word_ngram_range": variant.word, "char_wb_ngram_range": variant.char,
                        "min_df": variant.min_df, "C": variant.C, "class_weight": "balanced",
                        "sublinear_tf": True, "seed": SEED},
-            "trained_on": [file_info(f, rows_by_file[Path(f).name]) for f in files],
+            "trained_on": trained_on,
             "sklearn_version": sklearn.__version__}
     chosen_by = "given with --threshold and --min-tokens"
     if validate and len(rows_by_file) >= 2:

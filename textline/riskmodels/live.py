@@ -1,0 +1,100 @@
+"""Which model scores inbound texts in this process: the live stored model, or the packaged one when none
+is live; and the model in shadow, if any.
+
+Every web process and worker keeps its scorers in memory. A promotion, rollback or new shadow bumps a
+version in Redis (bump()); each process looks at it at most every CHECK_EVERY seconds and reloads from
+SQL when it changed, so a decision takes effect everywhere within seconds, without a restart. If Redis
+or SQL does not answer, the process keeps scoring with what it has: scoring never waits for either
+(a texter's text is scored even while SQL is down, to page an adult from the spool).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from textline.extensions import db
+from textline.models import LIVE, SHADOW, RiskModelVersion
+from textline.redis_store import get_redis, key
+from textline.safety.risk import RiskAssessment, RiskScorer, score_text
+from textline.safety.risk.model import model_from_dict
+from textline.safety.risk.scorer import packaged_lexicon
+
+VERSION = key("risk", "models", "version")
+CHECK_EVERY = 2.0  # seconds: how soon every process follows a decision
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Models:
+    version: int
+    live_id: int | None         # None: the packaged model
+    live: RiskScorer | None     # None: the packaged scorer (score_text)
+    shadow_id: int | None
+    shadow: RiskScorer | None
+
+
+_PACKAGED = Models(0, None, None, None, None)
+_lock = threading.Lock()
+_state = {"models": _PACKAGED, "loaded": False, "checked": -CHECK_EVERY}
+
+
+def bump() -> None:
+    """Tell every process that the live or shadow model changed (after the change has committed)."""
+    try:
+        get_redis().incr(VERSION)
+    except RedisError as exc:  # the processes find out when Redis is back (their version differs then)
+        log.warning("risk model change not announced: %s", exc)
+
+
+def _scorer(row: RiskModelVersion | None) -> RiskScorer | None:
+    return RiskScorer(packaged_lexicon(), model_from_dict(row.document, f"risk model {row.id}")) if row else None
+
+
+def _load(version: int) -> Models:
+    rows = {r.status: r for r in db.session.scalars(
+        select(RiskModelVersion).where(RiskModelVersion.status.in_([LIVE, SHADOW])))}
+    live, shadow = rows.get(LIVE), rows.get(SHADOW)
+    return Models(version, live and live.id, _scorer(live), shadow and shadow.id, _scorer(shadow))
+
+
+def current() -> Models:
+    """This process's models, reloaded when the Redis version moved (looked at every CHECK_EVERY s)."""
+    now = time.monotonic()
+    if now - _state["checked"] < CHECK_EVERY:
+        return _state["models"]
+    with _lock:
+        if now - _state["checked"] < CHECK_EVERY:
+            return _state["models"]
+        _state["checked"] = now
+        try:
+            version = int(get_redis().get(VERSION) or 0)
+        except RedisError:
+            return _state["models"]
+        if _state["loaded"] and version == _state["models"].version:
+            return _state["models"]
+        try:
+            _state["models"] = _load(version)
+            _state["loaded"] = True
+        except SQLAlchemyError as exc:  # SQL is down: keep scoring with what we have, look again soon
+            db.session.rollback()
+            log.warning("risk models not reloaded: %s", exc)
+        return _state["models"]
+
+
+def forget() -> None:
+    """Look again at the next call (tests, and a process that just made a decision itself)."""
+    with _lock:
+        _state["checked"] = -CHECK_EVERY
+        _state["loaded"] = False
+
+
+def score(text: str | None) -> RiskAssessment:
+    """Score an inbound text with the live model (the one place that decides which model that is)."""
+    live = current().live
+    return score_text(text) if live is None else live.score(text)
