@@ -87,9 +87,9 @@ def test_promotion_takes_effect_in_every_process_and_rollback_returns_to_any_ear
     admin = make_user(db.session, "ada@example.org", role="admin")
     eager = stored(eager_document)
     assert live.score(ORDINARY).level == "none"  # the packaged model
-    version = int(get_redis().get(live.VERSION) or 0)
+    version = get_redis().get(live.VERSION)
     decisions.promote(eager.id, admin)
-    assert int(get_redis().get(live.VERSION)) == version + 1  # what the other processes look at
+    assert get_redis().get(live.VERSION) not in (None, version)  # what the other processes look at
     assert text_live(live_app, ORDINARY, "+15550103003").risk_level == "medium"  # the web process scores with it
     packaged_copy = stored(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8")))
     decisions.promote(packaged_copy.id, admin)

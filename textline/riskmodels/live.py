@@ -2,8 +2,9 @@
 is live; and the model in shadow, if any.
 
 Every web process and worker keeps its scorers in memory. A promotion, rollback or new shadow bumps a
-version in Redis (bump()); each process looks at it at most every CHECK_EVERY seconds and reloads from
-SQL when it changed, so a decision takes effect everywhere within seconds, without a restart. If Redis
+version in Redis (bump(): a new random token, so a Redis that restarted empty cannot count back up to a
+version a process already holds); each process looks at it at most every CHECK_EVERY seconds and reloads
+from SQL when it changed, so a decision takes effect everywhere within seconds, without a restart. If Redis
 or SQL does not answer, the process keeps scoring with what it has: scoring never waits for either
 (a texter's text is scored even while SQL is down, to page an adult from the spool).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -32,14 +34,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Models:
-    version: int
+    version: str | None
     live_id: int | None         # None: the packaged model
     live: RiskScorer | None     # None: the packaged scorer (score_text)
     shadow_id: int | None
     shadow: RiskScorer | None
 
 
-_PACKAGED = Models(0, None, None, None, None)
+_PACKAGED = Models(None, None, None, None, None)
 _lock = threading.Lock()
 _state = {"models": _PACKAGED, "loaded": False, "checked": -CHECK_EVERY}
 
@@ -47,7 +49,7 @@ _state = {"models": _PACKAGED, "loaded": False, "checked": -CHECK_EVERY}
 def bump() -> None:
     """Tell every process that the live or shadow model changed (after the change has committed)."""
     try:
-        get_redis().incr(VERSION)
+        get_redis().set(VERSION, uuid.uuid4().hex)
     except RedisError as exc:  # the processes find out when Redis is back (their version differs then)
         log.warning("risk model change not announced: %s", exc)
 
@@ -56,7 +58,7 @@ def _scorer(row: RiskModelVersion | None) -> RiskScorer | None:
     return RiskScorer(packaged_lexicon(), model_from_dict(row.document, f"risk model {row.id}")) if row else None
 
 
-def _load(version: int) -> Models:
+def _load(version: str | None) -> Models:
     rows = {r.status: r for r in db.session.scalars(
         select(RiskModelVersion).where(RiskModelVersion.status.in_([LIVE, SHADOW])))}
     live, shadow = rows.get(LIVE), rows.get(SHADOW)
@@ -73,7 +75,7 @@ def current() -> Models:
             return _state["models"]
         _state["checked"] = now
         try:
-            version = int(get_redis().get(VERSION) or 0)
+            version = get_redis().get(VERSION)
         except RedisError:
             return _state["models"]
         if _state["loaded"] and version == _state["models"].version:
