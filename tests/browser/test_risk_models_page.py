@@ -62,7 +62,7 @@ def test_an_admin_shadows_then_promotes_a_model_and_every_process_follows(pages,
         wait_until(lambda: shadow_level() == "medium", timeout=30, what="the worker scored the text in shadow")
         assert level_of(live, sid) == "none"
         page.reload()
-        expect(page.get_by_test_id("shadow-comparison")).to_contain_text("1 texts scored by both")
+        expect(page.get_by_test_id("shadow-comparison")).to_contain_text("1 text scored by both")
         screenshot(page, "admin-risk-models")
         page.set_viewport_size(PHONE)
         page.screenshot(path=str(screenshot(page, "admin-risk-models")[0].parent / "admin-risk-models-390x844.png"))
