@@ -28,11 +28,13 @@ def migrate_database(app) -> None:
 def reset_state(app) -> None:
     """Empty every table and Textline's Redis keys, so each test starts from nothing."""
     from textline.extensions import db
+    from textline.riskmodels import live
 
     with app.app_context():
         db.session.remove()
         reset_database(db.engine)
     reset_redis(app.config["REDIS_URL"])
+    live.forget()  # the process's risk models follow the emptied tables now, not within CHECK_EVERY
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,13 @@ from textline.insights import web as insights
 from textline.media import web as media
 from textline.ops import logs
 from textline.ops import web as ops
+from textline.riskmodels import web as risk_models
 from textline.safety import web as safety
 from textline.texting import web as texting
 from textline.triage import web as triage
 
 # The features: each package's web.py adds its pages, socket events and commands to the app.
-FEATURES = (ops, accounts, texting, safety, console, duty, insights, media, blocklist, triage)
+FEATURES = (ops, accounts, texting, safety, console, duty, insights, media, blocklist, triage, risk_models)
 
 
 def _async_mode() -> str:

@@ -28,6 +28,7 @@ SEND_MESSAGE = "workers.outbound.send_message"
 SEND_PAGE = "workers.outbound.send_page"
 SWEEP_ESCALATIONS = "workers.escalation.sweep_escalations"
 FETCH_MEDIA = "workers.media.fetch_media"
+SCORE_IN_SHADOW = "workers.riskmodels.score_in_shadow"
 
 
 def init_app(app: Flask) -> Celery:
@@ -135,6 +136,18 @@ def fetch_media(*media_ids: int) -> None:
             sig.delay()
     except Exception:
         current_app.logger.exception("could not enqueue media %s; the sweep will retry", list(media_ids))
+
+
+def score_in_shadow(message_id: int) -> None:
+    """Score a stored inbound text with the model in shadow (workers/riskmodels.py). Best effort: a text
+    whose task is lost is simply not in the comparison; nothing acts on shadow scores."""
+    sig = _signature(SCORE_IN_SHADOW, message_id)
+    if _broker_down():
+        return
+    try:
+        sig.delay()
+    except Exception:
+        current_app.logger.exception("could not enqueue shadow scoring of message %s", message_id)
 
 
 def sweep_escalations_at(eta) -> None:

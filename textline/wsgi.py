@@ -5,6 +5,7 @@ import sys
 from textline.app import create_app
 from textline.ops import web_upkeep
 from textline.ops.config_check import gunicorn_binds, refuse_unsafe
+from textline.riskmodels import live as risk_models
 from textline.safety.risk import score_text
 from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 from textline.triage import lexicon_edits
@@ -21,9 +22,11 @@ score_text("")
 
 # The queue lives in Redis but SQL is the record: make them agree whenever a web process starts
 # (without disturbing claims that other web processes are making right now). And score with the admins'
-# lexicon edits from the first text (textline/triage/lexicon_edits.py).
+# lexicon edits (textline/triage/lexicon_edits.py) and the live risk model (textline/riskmodels/live.py)
+# from the first text.
 with app.app_context():
     lexicon_edits.refresh(force=True)
+    risk_models.current()
     try:
         reconcile_queue()
     except Exception:  # Redis down: webhooks still work; the watcher repairs the queue when it returns

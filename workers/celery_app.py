@@ -8,7 +8,7 @@ from flask import Flask
 
 from textline.ops import metrics
 # Imported for their tasks: each registers itself with the Celery app.
-from workers import blocklist, escalation, media, ops, outbound, presence, retention, spool  # noqa: F401
+from workers import blocklist, escalation, media, ops, outbound, presence, retention, riskmodels, spool  # noqa: F401
 from workers.broker import transport_for
 from workers.timers import Heartbeat
 

@@ -74,6 +74,11 @@ ROUTES = {
     "lexicon.preview": (ADMIN, "POST", "/admin/lexicon/preview"),
     "lexicon.save": (ADMIN, "POST", "/admin/lexicon"),
     "lexicon.remove": (ADMIN, "POST", "/admin/lexicon/999/remove"),
+    "risk_models.index": (ADMIN, "GET", "/admin/risk-models"),
+    "risk_models.shadow": (ADMIN, "POST", "/admin/risk-models/999999/shadow"),  # unknown model: refused after the role check
+    "risk_models.promote": (ADMIN, "POST", "/admin/risk-models/999999/promote"),
+    "risk_models.discard": (ADMIN, "POST", "/admin/risk-models/999999/discard"),
+    "risk_models.use_packaged": (ADMIN, "POST", "/admin/risk-models/packaged"),
     # Demo/training only (off when real Twilio credentials are configured):
     "simulator.page": (PUBLIC, "GET", "/simulator"),
     "simulator.send": (PUBLIC, "POST", "/simulator/send"),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from textline.duty import decisions, emergencies, owed
 from textline.extensions import db
 from textline.models import CLOSED, INBOUND, Conversation, Message, ReportDecision, Texter, TexterPhone, User, utcnow
-from textline.safety.risk import score_text
+from textline.riskmodels import live as risk_models
 from textline.texting.privacy import alias_for, phone_hash
 
 EXAMPLES = (("+15550100901", "my stepdad hits me when he drinks and i dont want to go home", 3),
@@ -25,7 +25,7 @@ def _ended_conversation(volunteer: User | None, number: str, body: str, hours_ag
     hashed = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
     texter = Texter(phone_hash=hashed, alias=alias_for(hashed), first_seen_at=at, last_seen_at=at)
     texter.phone = TexterPhone(number=number)
-    risk = score_text(body).to_dict()
+    risk = risk_models.score(body).to_dict()
     # Answered in a minute by the demo volunteer, then handed to an adult who ended it.
     conv = Conversation(texter=texter, status=CLOSED, opened_at=at, queued_at=at, last_inbound_at=at,
                         volunteer_id=volunteer.id if volunteer else None,

@@ -7,6 +7,9 @@ from textline.models.duty import (
     CONSULTED, DECISIONS, NOT_REQUIRED, REPORTED, REPORTED_TO, EmergencyRecord, ReportDecision,
 )
 from textline.models.people import Role, User, UserSession
+from textline.models.riskmodels import (
+    CANDIDATE, DISCARDED, LIVE, MODEL_STATUSES, RETIRED, SHADOW, RiskModelVersion, ShadowScore,
+)
 from textline.models.safety import REASONS, TRANSFER_NOTE, WHISPER, ConversationNote, Escalation, Page
 from textline.models.survey import SurveyResponse
 from textline.models.triage import FALSE_ALARM, NEEDED, VERDICTS, LexiconEdit, RiskLabel
@@ -22,4 +25,5 @@ __all__ = [
     "DeliveryReceipt", "SpoolErasure", "Escalation", "Page", "ConversationNote", "REASONS", "WHISPER", "TRANSFER_NOTE", "SurveyResponse", "WAITING", "ACTIVE", "BLOCKED", "TexterBlock",
     "CLOSED", "INBOUND", "OUTBOUND", "DELIVERY_RANK", "FINAL_FAILURES", "ShiftCheckout", "DebriefTask",
     "RiskLabel", "LexiconEdit", "NEEDED", "FALSE_ALARM", "VERDICTS",
+    "RiskModelVersion", "ShadowScore", "CANDIDATE", "SHADOW", "LIVE", "RETIRED", "DISCARDED", "MODEL_STATUSES",
 ]

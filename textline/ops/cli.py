@@ -1,6 +1,8 @@
 """`flask textline ...` commands."""
 from __future__ import annotations
 
+import importlib
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -13,6 +15,7 @@ from textline.duty import demo as duty_demo
 from textline.extensions import db
 from textline.models import Role, User
 from textline.ops import config_check, retention
+from textline.riskmodels import decisions
 from textline.texting import queue
 from textline.texting.queue_sync import rebuild_queue, reconcile_queue
 
@@ -113,6 +116,40 @@ def close_idle_cmd(days):
     """Close open conversations nobody has written in for that long (beat does it hourly)."""
     days = days or current_app.config["IDLE_CLOSE_DAYS"]
     click.echo(f"closed {retention.close_idle(days)} conversation(s) idle for {days} days or more")
+
+
+def _retraining():
+    """textline.riskmodels.retraining, imported only when training: it needs scikit-learn, an optional
+    dependency no web process or worker should load (hence importlib rather than a top-level import)."""
+    try:
+        return importlib.import_module("textline.riskmodels.retraining")
+    except ModuleNotFoundError as exc:
+        if exc.name != "sklearn":
+            raise
+        raise click.ClickException("training needs scikit-learn: pip install -e '.[train]'") from None
+
+
+@group.command("train-risk")
+@click.option("--shadow", "start_shadow", is_flag=True, help="Put the candidate in shadow at once.")
+def train_risk_cmd(start_shadow):
+    """Train a candidate risk model on the line's labels and the shipped sets; store it as a candidate."""
+    retraining = _retraining()
+    model = retraining.train_candidate()
+    click.echo(f"candidate risk model {model.id}: trained on "
+               + ", ".join(f"{s['source']} ({s['rows']})" for s in model.trained_on["sources"]))
+    click.echo(f"{'set':28} {'':9} {'alert R':>7} {'flag R':>6} {'ord. alerted':>12} {'ord. flagged':>12}")
+    for name, by_model in model.evaluation.items():
+        for which, m in by_model.items():
+            click.echo(f"{name:28} {which:9} {_pct(m['alert_recall']):>7} {_pct(m['flag_recall']):>6} "
+                       f"{_pct(m['ordinary_alerted']):>12} {_pct(m['ordinary_flagged']):>12}")
+    if start_shadow:
+        decisions.shadow(model.id, None)
+        click.echo(f"model {model.id} is in shadow: it scores every new text beside the live one")
+    click.echo("Compare and decide at /admin/risk-models.")
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
 
 
 def queue_length() -> int:

@@ -21,9 +21,8 @@ from textline.models import (
     utcnow,
 )
 from textline.safety import deadlines, escalation, notices, timers
-from textline.safety.risk import score_text
+from textline.riskmodels import live as risk_models
 from textline.safety.risk.in_conversation import risk_in_conversation
-from textline.triage import lexicon_edits
 from textline.texting import conversations, inbound_rules, language, outgoing, queue, queue_sync, survey
 from textline.texting.privacy import alias_for, parse_address, phone_hash
 from textline.texting.storable import storable
@@ -159,8 +158,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     replayed from the spool, the page already sent about it (its escalation records it, pages nobody)."""
     channel, number = parse_address(number)
     body, replaced = storable(body)
-    lexicon_edits.refresh()  # an admin's lexicon edit, saved in any process, scores here too
-    assessment = score_text(body).to_dict()
+    assessment = risk_models.score(body).to_dict()  # with an admin's lexicon edits and the live model
     texter_key = phone_hash(number, current_app.config["PHONE_HASH_KEY"])
     # Counted before the transaction (a Redis call must not hold SQLite's write lock), and only as texts
     # arrive: a backlog replayed from the spool after an outage is not the texter flooding.

@@ -45,7 +45,7 @@ from textline.models import SpoolErasure
 from textline.ops import metrics
 from textline.redis_store import get_redis, key
 from textline.safety import notices, spool_pages
-from textline.safety.risk import score_text
+from textline.riskmodels import live as risk_models
 from textline.texting import delivery, spool
 from textline.texting.inbound import announce_inbound, receive_inbound
 from textline.texting.privacy import alias_for, phone_hash
@@ -71,7 +71,7 @@ def spool_inbound(number: str, body: str, sid: str, training: bool,
     """Keep a text durably (raises OSError if the disk will not), then make sure adults hear of high risk:
     over Socket.IO at once, and by a page if SQL is down (`sql_down`: this webhook's write just failed;
     or this process's last drain did)."""
-    high = score_text(body).level == "high"
+    high = risk_models.score(body).level == "high"
     fields = {"MessageSid": sid, "From": number, "Body": body, "training": training,
               "media": [list(item) for item in media]}
     if high:

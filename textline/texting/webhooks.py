@@ -11,6 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from textline.extensions import csrf
 from textline.models import DeliveryReceipt, Message
 from textline.ops import logs, metrics
+from textline.riskmodels import shadow
 from textline.texting import delivery, spool, spool_drain
 from textline.texting.inbound import announce_inbound, receive_inbound
 from textline.texting.privacy import parse_address
@@ -141,6 +142,7 @@ def inbound():
         log.info("inbound text stored", extra={"conversation_id": result.conversation.id,
                                                "message_id": result.message.id, "opened": result.opened})
         announce_inbound(result)
+        shadow.queue(result.message.id)
     return twiml()
 
 

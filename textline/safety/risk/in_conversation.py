@@ -12,14 +12,18 @@ from textline.safety.risk.conversation import EARLIER_MAX, WINDOW, EarlierText, 
 from textline.safety.risk.scorer import packaged_lexicon
 
 
-def risk_in_conversation(conversation_id: int, body: str, risk: dict, at: datetime) -> dict:
-    """The new text's assessment, read with the texter's texts of the last WINDOW in the conversation."""
+def risk_in_conversation(conversation_id: int, body: str, risk: dict, at: datetime,
+                         before_id: int | None = None) -> dict:
+    """The new text's assessment, read with the texter's texts of the last WINDOW in the conversation.
+    before_id: the text is already stored (a shadow model re-reading it): only the texts before it."""
     lexicon = packaged_lexicon()
     if not needs_context(risk, body, lexicon):
         return risk  # most texts: no query
-    rows = db.session.execute(
-        select(Message.body, Message.risk, Message.created_at)
-        .where(Message.conversation_id == conversation_id, Message.direction == INBOUND,
-               Message.created_at >= at - WINDOW)
-        .order_by(Message.id.desc()).limit(EARLIER_MAX)).all()
+    query = (select(Message.body, Message.risk, Message.created_at)
+             .where(Message.conversation_id == conversation_id, Message.direction == INBOUND,
+                    Message.created_at >= at - WINDOW)
+             .order_by(Message.id.desc()).limit(EARLIER_MAX))
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    rows = db.session.execute(query).all()
     return conversation_risk(risk, body, at, [EarlierText(b, r, t) for b, r, t in rows], lexicon)

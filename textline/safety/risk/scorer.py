@@ -355,23 +355,48 @@ def _quote(s: str, limit: int = 60) -> str:
     return '"' + (s if len(s) <= limit else s[:limit - 1] + "\u2026") + '"'
 
 
-_live: list[RiskScorer] = []  # the process's scorer: the packaged one until use_lexicon()
+# The process's scorer and what it is made of: the packaged lexicon and model until an admin's lexicon edit
+# (use_lexicon: textline/triage/lexicon_edits.py) or a promoted model (use_model: textline/riskmodels/live.py).
+_parts: dict = {}
+_live: list[RiskScorer] = []
 
 
 def _default_scorer() -> RiskScorer:
     if not _live:
-        _live.append(RiskScorer(load_lexicon(), load_model()))
+        _install()
     return _live[0]
 
 
+def _install() -> None:
+    """Build the scorer from the current parts. No lock (a lexicon can be installed from a native thread
+    under gevent, where a patched lock is not for it): each step is one atomic assignment, and a swap that
+    ran beside another one builds again until what it built is what the parts say."""
+    while True:
+        if "lexicon" not in _parts:
+            _parts.setdefault("lexicon", load_lexicon())
+        if "model" not in _parts:
+            _parts.setdefault("model", load_model())
+        lexicon, model = _parts["lexicon"], _parts["model"]
+        scorer = RiskScorer(lexicon, model)
+        if _live:
+            _live[0] = scorer
+        else:
+            _live.append(scorer)
+        if _parts["lexicon"] is lexicon and _parts["model"] is model:
+            return
+
+
 def use_lexicon(lexicon: Lexicon) -> None:
-    """Score from now on with `lexicon` (the packaged one with the admins' edits: textline/triage/lexicon_edits.py).
-    One swap of a reference: a text being scored meanwhile finishes with the scorer it started with."""
-    scorer = RiskScorer(lexicon, load_model())
-    if _live:
-        _live[0] = scorer
-    else:
-        _live.append(scorer)
+    """Score from now on with `lexicon` (the packaged one with the admins' edits). A text being scored
+    meanwhile finishes with the scorer it started with."""
+    _parts["lexicon"] = lexicon
+    _install()
+
+
+def use_model(model: RiskModel | None) -> None:
+    """Score from now on with `model` (None: the packaged one)."""
+    _parts["model"] = model if model is not None else load_model()
+    _install()
 
 
 def packaged_lexicon() -> Lexicon:
@@ -380,5 +405,5 @@ def packaged_lexicon() -> Lexicon:
 
 
 def score_text(text: str | None) -> RiskAssessment:
-    """Score with the live lexicon and the packaged model (loaded once per process)."""
+    """Score with the process's lexicon and model (the packaged ones unless use_lexicon/use_model)."""
     return _default_scorer().score(text)
