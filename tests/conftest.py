@@ -29,12 +29,14 @@ def reset_state(app) -> None:
     """Empty every table and Textline's Redis keys, so each test starts from nothing."""
     from textline.extensions import db
     from textline.riskmodels import live
+    from textline.safety.risk.scorer import use_model
 
     with app.app_context():
         db.session.remove()
         reset_database(db.engine)
     reset_redis(app.config["REDIS_URL"])
     live.forget()  # the process's risk models follow the emptied tables now, not within CHECK_EVERY
+    use_model(None)  # and score_text() itself is back on the packaged model
 
 
 @pytest.fixture(scope="session")

@@ -23,11 +23,20 @@ from textline.riskmodels.comparison import compare
 from textline.riskmodels.retraining import LINE, in_test_split, line_rows, train_candidate
 from textline.safety.risk import score_text
 from textline.safety.risk.model import DEFAULT_MODEL
+from textline.safety.risk.scorer import use_model
 from textline.texting.inbound import receive_inbound
 from textline.safety.risk.training import DATA, DEFAULT_VARIANT, build_from_rows, load_rows
 
 ORDINARY = "i got a b on my chemistry test today"
 HIGH = "i have the pills in my hand and i want to kill myself tonight"
+
+
+@pytest.fixture(autouse=True)
+def packaged_again():
+    """Every later test in this process scores with the packaged model (the PostgreSQL test has no reset)."""
+    yield
+    live.forget()
+    use_model(None)
 
 
 @pytest.fixture(scope="module")
