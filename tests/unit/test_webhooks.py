@@ -50,9 +50,12 @@ def test_a_text_that_keeps_its_place_in_the_queue_updates_its_row_not_the_whole_
         assert (row["id"], row["inbound_count"], row["status"]) == (mine, 2, "waiting")
         assert row["alias"].startswith("Texter ") and TEXTER[2:] not in str(row)
         assert "queue" not in [name for name, _ in sam.seen]
-        # Higher risk moves it up: the whole queue again, in its new order.
+        # Higher risk moves it up: its row alone, with its new place, never the whole queue (issue 17).
         send(live_app, "i have the pills in my hand and i want to kill myself tonight")
-        assert [c["id"] for c in sam.wait_for("queue", lambda q: q[0]["id"] == mine)] == [mine, first]
+        assert [c["id"] for c in sam.wait_for("queue_view", lambda q: q[0]["id"] == mine)] == [mine, first]
+        moved = sam.wait_for("queue_delta")
+        assert moved["put"]["id"] == mine and moved["put"]["risk_level"] == "high"
+        assert "queue" not in [name for name, _ in sam.seen]
     finally:
         sam.close()
 
