@@ -77,6 +77,8 @@ def main(argv=None) -> int:
                 floor.stop()
         finally:
             stack.stop()
+            if pg is not None:
+                pg.stop()
     result = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "db": args.db,
               "server": CONFIG.name, "loadavg": procstat.loadavg(), "starts": args.starts,
               "textline": {"runs": textline, "median": summary(textline)},

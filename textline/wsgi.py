@@ -4,8 +4,8 @@ import sys
 
 from textline.app import create_app
 from textline.ops import web_upkeep
+from textline.ops.warm_up import warm_up
 from textline.ops.config_check import gunicorn_binds, refuse_unsafe
-from textline.safety.risk import score_text
 from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 
 # A server process never starts on an unsafe configuration (e.g. a default secret key with anything
@@ -14,9 +14,8 @@ from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 refuse_unsafe(binds=gunicorn_binds(sys.argv, os.environ.get("GUNICORN_CMD_ARGS", "")))
 app = create_app()
 
-# The risk lexicon and model take a while to load and compile: pay it while the process starts, not
-# in the first texter's webhook.
-score_text("")
+# The risk model, Celery's producer: pay them while the process starts, not in the first texter's webhook.
+warm_up(app)
 
 # The queue lives in Redis but SQL is the record: make them agree whenever a web process starts
 # (without disturbing claims that other web processes are making right now).
