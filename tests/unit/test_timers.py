@@ -125,6 +125,18 @@ def test_a_sweep_is_timed_to_the_50_ms_after_a_deadline_not_to_the_next_second(a
     assert timed == [second * 1000 + 50]
 
 
+def test_far_deadlines_are_hopped_to_once_a_second_not_once_a_text(app_ctx):
+    """A deadline beyond half the broker's visibility timeout gets a sweep that times the next hop; texts
+    asking for it within the same second share that sweep (a sweep per text would cost every webhook a task)."""
+    far = utcnow() + timedelta(days=2)
+    for _ in range(5):
+        timers.schedule(far)
+        time.sleep(0.01)
+    timed = {int(k.rsplit(":", 1)[1]) // 1000 for k in get_redis().scan_iter(match=key("timers", "at", "*"))}
+    assert len(timed) <= 2  # the five calls may straddle one second boundary
+    assert len(list(get_redis().scan_iter(match=key("timers", "at", "*")))) == len(timed)
+
+
 def test_a_worker_stands_in_for_beat_only_when_beat_or_the_sweeps_are_quiet_and_one_at_a_time(live_app, app_ctx):
     all_running()
     assert not timers.take_beats_turn()

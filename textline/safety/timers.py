@@ -150,9 +150,10 @@ def schedule(due: datetime | None) -> None:
     if due is None:
         return
     now = time.time()
-    at = due.replace(tzinfo=due.tzinfo or timezone.utc).timestamp()
-    at = min(math.ceil(at / TIMED_STEP) * TIMED_STEP,
-             now + max(1.0, current_app.config["CELERY_VISIBILITY_TIMEOUT"] / 2))
+    at = math.ceil(due.replace(tzinfo=due.tzinfo or timezone.utc).timestamp() / TIMED_STEP) * TIMED_STEP
+    furthest = now + max(1.0, current_app.config["CELERY_VISIBILITY_TIMEOUT"] / 2)
+    if at > furthest:  # a hop towards a far deadline: one per whole second, however many texts ask for it
+        at = math.floor(furthest)
     at = max(at, now)
     try:
         if not get_redis().set(key("timers", "at", round(at * 1000)), "1", nx=True, ex=int(at - now) + 60):
