@@ -53,7 +53,7 @@ def plot(rows: list[dict], title: str, path: Path, before: list[dict] | None = N
     import matplotlib.pyplot as plt
 
     xs = [r["waiting"] for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(7, 5.2))
     ax.errorbar(xs, [r["cpu_ms_median"] for r in rows],
                 yerr=[[r["cpu_ms_median"] - r["cpu_ms_min"] for r in rows],
                       [r["cpu_ms_max"] - r["cpu_ms_median"] for r in rows]], marker="o", capsize=4,
@@ -72,9 +72,9 @@ def plot(rows: list[dict], title: str, path: Path, before: list[dict] | None = N
     ax2.plot(xs, [r["sql_per_webhook"] for r in rows], marker="s", color="tab:orange", linestyle=":",
              label="SQL statements per webhook")
     ax2.set(ylabel="SQL statements per webhook", ylim=(0, None))
-    fig.legend(loc="lower center", fontsize=7, ncol=2)
+    fig.legend(loc="lower center", fontsize=7, ncol=1)
     ax.set_title(title, fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
