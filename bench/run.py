@@ -121,8 +121,9 @@ class TextlineRun:
 
     def start(self, config: ServerConfig) -> None:
         log(f"{self.db}: starting Redis, database, Celery worker, web ({config.name})")
-        self.stack.start()
-        self.stack.web.start(config)
+        self.stack.start(wait=False)
+        self.stack.web.start(config)  # while the Celery worker starts
+        self.stack.wait_ready()
         self._setup()
 
     def _setup(self) -> None:

@@ -168,7 +168,9 @@ class BenchStack:
         """Webhooks are signed for PUBLIC_BASE_URL, whichever web process receives them (as behind a proxy)."""
         return {"auth_token": self.auth_token, "base_url": self.base_url, "host": self.base_url[7:]}
 
-    def start(self) -> "BenchStack":
+    def start(self, wait: bool = True) -> "BenchStack":
+        """wait=False: return once the Celery worker and beat are launched; wait_ready() later (the web
+        processes can start meanwhile: the smoke run is short of time on a busy machine)."""
         self.redis_server.start()
         if self.db_kind == "postgres":
             database_url = self.pg.create_database(self.db_name)
@@ -181,9 +183,13 @@ class BenchStack:
         self.web = WebGroup("textline.wsgi:app", self.env, self.workdir, self.ports)
         self.worker = worker_process("worker", self.env, self.workdir, concurrency=self.celery_concurrency)
         self.worker.start()
-        wait_until(lambda: " ready." in self.worker.log(), timeout=90, what="Celery worker ready")
         self.beat = beat_process("beat", self.env, self.workdir).start()
+        if wait:
+            self.wait_ready()
         return self
+
+    def wait_ready(self) -> None:
+        wait_until(lambda: " ready." in self.worker.log(), timeout=90, what="Celery worker ready")
 
     def stop(self) -> None:
         if self.web:
