@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -326,8 +326,14 @@ def main(argv=None) -> int:
     ap.add_argument("--webs", help="web process counts to measure: 1, 2 (smoke: 1)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: throughput, floor, bare, latency")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--consoles", type=int, help="volunteer consoles (each holding a conversation)")
+    ap.add_argument("--e2e-rates", help="comma-separated msg/s of the console latency steps")
     args = ap.parse_args(argv)
     mode = SMOKE if args.smoke else FULL
+    if args.consoles:  # e.g. issue 17: 500 consoles across 2 web processes at 200 msg/s
+        mode = replace(mode, volunteers=args.consoles)
+    if args.e2e_rates:
+        mode = replace(mode, e2e_rates=tuple(float(r) for r in args.e2e_rates.split(",")))
     dbs = [d for d in (args.db or ("sqlite" if args.smoke else "sqlite,postgres")).split(",") if d]
     servers = [s for s in (args.servers or ("gevent" if args.smoke else "gevent,gthread")).split(",") if s]
     webs = [int(w) for w in (args.webs or ("1" if args.smoke else "1,2")).split(",") if w]
@@ -362,7 +368,7 @@ def main(argv=None) -> int:
                 if "latency" not in skip:
                     mine = [r for r in results["throughput"] if r["db"] == db and r["server"].startswith(chosen)]
                     best = max(mine, key=lambda r: r["max_sustained_rps"], default=None)
-                    n_webs = int(best["server"].split("x")[1]) if best else 1
+                    n_webs = int(best["server"].split("x")[1]) if best else max(webs)
                     lat = run.latency(ServerConfig(chosen, n_webs))
                     results["latency"].append(lat)
                     if lat.get("error"):

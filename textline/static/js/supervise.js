@@ -354,12 +354,14 @@
     });
   });
   // The queue, kept from numbered one-row changes (queue-view.js).
+  let queueRows = new Set();  // the row objects last merged: a one-row change merges only that row
   const queueView = window.TextlineQueue.watch(socket, (queue) => {
     const waiting = new Set(queue.map((c) => c.id));
     for (const c of state.convs.values()) {  // left the queue without a conversation event yet
       if (c.status === "waiting" && !waiting.has(c.id)) state.convs.delete(c.id);
     }
-    for (const c of queue) upsertConv(c);
+    for (const c of queue) if (!queueRows.has(c)) upsertConv(c);
+    queueRows = new Set(queue);
     renderLive();
   });
   socket.on(EVENTS.CONVERSATION, upsertConv);
