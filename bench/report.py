@@ -83,6 +83,16 @@ def table(results: dict) -> str:
             late = e["lateness"]
             out.append(f"  {lat['db']} {lat['server']}: p50 {late['p50_ms']} ms, p99 {late['p99_ms']} ms, "
                        f"max {late['max_ms']} ms ({late['n']} escalations)")
+            rest = lat.get("escalation_at_rest", {})
+            if rest.get("available"):
+                late = rest["lateness"]
+                out.append(f"    at rest (no load): p50 {late['p50_ms']} ms, p99 {late['p99_ms']} ms ({late['n']})")
+            for run in lat.get("inbound", []):  # by the load they fell due under
+                step = run.get("escalation", {})
+                if step.get("available"):
+                    late = step["lateness"]
+                    out.append(f"    during the {_f(run['offered_rps'], 0)}/s step ({_f(run['achieved_rps'], 1)}/s "
+                               f"absorbed): p50 {late['p50_ms']} ms, p99 {late['p99_ms']} ms ({late['n']})")
         else:
             out.append(f"  {lat['db']} {lat['server']}: {e.get('reason', 'not measured')}")
     out.append("")

@@ -14,8 +14,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 from bench import escalation, latency, memory, procstat, report
 from bench.consoles import Consoles
 from bench.loadgen import LoadGenerator
-from bench.stack import BareServer, BenchStack, FloorServer, ServerConfig
+from bench.stack import TIMERS, BareServer, BenchStack, FloorServer, ServerConfig
 from bench.throughput import SMOKE_RAMP, RampPlan, ramp
 from bench.workload import Seq, inbound_specs
 from tests.support.servers import ROOT, PostgresServer, wait_until
@@ -49,8 +50,11 @@ class Mode:
 
 FULL = Mode("full", RampPlan(), volunteers=200, supervisors=1, waiting=20, e2e_rates=(100, 500), e2e_seconds=15,
             reply_rate=20, reply_seconds=15, queued_to_add=200)
-SMOKE = Mode("smoke", SMOKE_RAMP, volunteers=20, supervisors=1, waiting=5, e2e_rates=(100, 500), e2e_seconds=3,
-             reply_rate=10, reply_seconds=3, queued_to_add=30)
+# The smoke is a check that every part runs, in under 2 minutes on this 2-core machine (issue 17): 10
+# consoles, 2-s steps, and console latency at 100/s and 200/s (issue 17's console target rate), where the
+# full run has 500/s (on this machine a 500/s step only builds a backlog of ~10 s to wait out).
+SMOKE = Mode("smoke", SMOKE_RAMP, volunteers=10, supervisors=1, waiting=5, e2e_rates=(100, 200), e2e_seconds=2,
+             reply_rate=10, reply_seconds=2, queued_to_add=20)
 
 
 def log(msg: str) -> None:
@@ -102,6 +106,7 @@ def cold_then_warm(gen, stack, seq, texters: list[int]) -> float:
 
 
 ESCALATING_PER_STEP = 10
+ESCALATE_WAIT_SECONDS = TIMERS["ESCALATE_WAIT_SECONDS"]
 
 
 class TextlineRun:
@@ -116,8 +121,9 @@ class TextlineRun:
 
     def start(self, config: ServerConfig) -> None:
         log(f"{self.db}: starting Redis, database, Celery worker, web ({config.name})")
-        self.stack.start()
-        self.stack.web.start(config)
+        self.stack.start(wait=False)
+        self.stack.web.start(config)  # while the Celery worker starts
+        self.stack.wait_ready()
         self._setup()
 
     def _setup(self) -> None:
@@ -181,7 +187,14 @@ class TextlineRun:
             cold_then_warm(gen, stack, self.seq, self.texters)
             log(f"{self.db} {config.name}: connecting {len(self.cookies)} consoles")
             out["memory_consoles"] = memory.per_console(stack, consoles)
+            # Escalation lateness with no load: the timers themselves (a sweep timed for each deadline),
+            # before the loaded steps below add the web process's backlog to it.
+            heard = len(consoles.escalations())
+            self.leave_waiting(gen, ESCALATING_PER_STEP)
+            time.sleep(ESCALATE_WAIT_SECONDS + 1.5)
+            out["escalation_at_rest"] = escalation.summarise(consoles.escalations()[heard:])
             for rate in m.e2e_rates:
+                heard = len(consoles.escalations())
                 self.leave_waiting(gen, ESCALATING_PER_STEP)  # item 5: they escalate during the step
                 run = latency.inbound_to_console(stack, gen, consoles, m.volunteers, rate, m.e2e_seconds, self.seq)
                 v = run["to_volunteer"]
@@ -189,6 +202,8 @@ class TextlineRun:
                     f"missing {run['missing_at_volunteer']}, webhook p99 {run['webhook_p99_ms']} ms")
                 out["inbound"].append(run)
                 procstat.wait_quiet(stack.web.worker_pids())  # an overloaded step leaves a backlog behind
+                # The escalations that fell due during this step and its backlog: lateness at this load.
+                run["escalation"] = escalation.summarise(consoles.escalations()[heard:])
             wait_until(lambda: stack.outbound_in_flight() == 0, timeout=120, what="quiet outbox")
             out["outbound"] = latency.reply_to_twilio(stack, consoles, self.conv_of, m.reply_rate,
                                                       m.reply_seconds, self.seq)
@@ -311,8 +326,14 @@ def main(argv=None) -> int:
     ap.add_argument("--webs", help="web process counts to measure: 1, 2 (smoke: 1)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: throughput, floor, bare, latency")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--consoles", type=int, help="volunteer consoles (each holding a conversation)")
+    ap.add_argument("--e2e-rates", help="comma-separated msg/s of the console latency steps")
     args = ap.parse_args(argv)
     mode = SMOKE if args.smoke else FULL
+    if args.consoles:  # e.g. issue 17: 500 consoles across 2 web processes at 200 msg/s
+        mode = replace(mode, volunteers=args.consoles)
+    if args.e2e_rates:
+        mode = replace(mode, e2e_rates=tuple(float(r) for r in args.e2e_rates.split(",")))
     dbs = [d for d in (args.db or ("sqlite" if args.smoke else "sqlite,postgres")).split(",") if d]
     servers = [s for s in (args.servers or ("gevent" if args.smoke else "gevent,gthread")).split(",") if s]
     webs = [int(w) for w in (args.webs or ("1" if args.smoke else "1,2")).split(",") if w]
@@ -347,7 +368,7 @@ def main(argv=None) -> int:
                 if "latency" not in skip:
                     mine = [r for r in results["throughput"] if r["db"] == db and r["server"].startswith(chosen)]
                     best = max(mine, key=lambda r: r["max_sustained_rps"], default=None)
-                    n_webs = int(best["server"].split("x")[1]) if best else 1
+                    n_webs = int(best["server"].split("x")[1]) if best else max(webs)
                     lat = run.latency(ServerConfig(chosen, n_webs))
                     results["latency"].append(lat)
                     if lat.get("error"):

@@ -27,7 +27,7 @@ class RampPlan:
     retry_failed: bool = True
 
 
-SMOKE_RAMP = RampPlan(start_rps=50, factor=2.0, step_s=2.0, bisections=0, max_rps=800, pause_s=0.5,
+SMOKE_RAMP = RampPlan(start_rps=50, factor=2.0, step_s=2.0, bisections=0, max_rps=400, pause_s=0.5,
                       retry_failed=False)
 
 

@@ -25,7 +25,8 @@ from textline.texting import returning
 
 # ---- what the server sends (static/js/events.js mirrors these) ------------------------------------
 HELLO = "hello"                          # to a console that just connected: who it is, its conversations
-QUEUE = "queue"                          # the whole queue, in order
+QUEUE = "queue"                          # the whole queue, in order, and its SEQ (after a repair)
+QUEUE_DELTA = "queue_delta"              # one change to the queue, numbered: a row put in place, or gone
 QUEUE_ITEM = "queue_item"                # one waiting conversation whose place did not change
 CONVERSATION = "conversation"
 MESSAGE = "message"
@@ -45,7 +46,7 @@ SIM_STATUS = "sim_status"
 WORK = "work"                            # the adults' work list changed: dashboards ask for it again
 REPORT_REMINDER = "report_reminder"      # a report decision is still owed after REPORT_REMINDER_MINUTES
 RISK_LABELS = "risk_labels"              # an adult labelled a conversation or a text: the other dashboards
-SENT = frozenset({HELLO, QUEUE, QUEUE_ITEM, CONVERSATION, MESSAGE, MESSAGE_STATUS, NOTE, ALERT, ESCALATION,
+SENT = frozenset({HELLO, QUEUE, QUEUE_DELTA, QUEUE_ITEM, CONVERSATION, MESSAGE, MESSAGE_STATUS, NOTE, ALERT, ESCALATION,
                   NOTICE, SPOOL, TRANSFERRED_AWAY, TRANSFERRED_IN, TAKEN_OVER, WELLBEING, VOLUNTEER_BOARD, SIM_MESSAGE,
                   SIM_STATUS, WORK, REPORT_REMINDER, RISK_LABELS})
 
@@ -95,7 +96,7 @@ def console_connected(user: User, mine: list[dict]) -> None:
         join_room(conversation_room(conv["id"]))
 
 
-def hello(user: User, mine: list[dict], queue: list[dict], heartbeat_seconds: int) -> None:
+def hello(user: User, mine: list[dict], queue: dict, heartbeat_seconds: int) -> None:
     """To the console that just connected: who it is, what it holds, the queue."""
     _emit(HELLO, payloads.hello(user, mine, queue, heartbeat_seconds), to=request.sid)
 
@@ -159,9 +160,19 @@ def conversation_changed(conv: Conversation, *users: int) -> None:
           to=[conversation_room(conv.id), SUPERVISORS, *(user_room(u) for u in users)])
 
 
-def queue_changed(rows: list[dict]) -> None:
-    """The whole queue (rows from texting.queue_sync.queue_snapshot), when its order may have changed."""
-    _emit(QUEUE, rows, to=[VOLUNTEERS, SUPERVISORS])
+def queue_changed(state: dict) -> None:
+    """The whole queue ({"seq", "rows"} from texting.queue_sync.queue_state), after a repair."""
+    _emit(QUEUE, state, to=[VOLUNTEERS, SUPERVISORS])
+
+
+def queue_put(seq: int, row: dict) -> None:
+    """A waiting conversation joined the queue or moved in it: its row, with its `order`."""
+    _emit(QUEUE_DELTA, {"seq": seq, "put": row}, to=[VOLUNTEERS, SUPERVISORS])
+
+
+def queue_gone(seq: int, conversation_id: int) -> None:
+    """A conversation left the queue (claimed, closed, blocked)."""
+    _emit(QUEUE_DELTA, {"seq": seq, "gone": conversation_id}, to=[VOLUNTEERS, SUPERVISORS])
 
 
 def queue_item_changed(conv: Conversation, inbound_count: int) -> None:

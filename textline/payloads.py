@@ -100,9 +100,13 @@ def transcript(conv: Conversation) -> dict:
             "notes": [note(n) for n in conv.notes]}
 
 
-def queue_row(conv: Conversation, inbound_count: int) -> dict:
-    """A waiting conversation as the queue lists it."""
-    return {**conversation(conv), "inbound_count": inbound_count}
+def queue_row(conv: Conversation, inbound_count: int, order: int | None = None) -> dict:
+    """A waiting conversation as the queue lists it; `order` is its place (the Redis score: lower first),
+    which consoles sort by when they are sent one row."""
+    row = {**conversation(conv), "inbound_count": inbound_count}
+    if order is not None:
+        row["order"] = order
+    return row
 
 
 # ---- the console --------------------------------------------------------------------------------
@@ -113,9 +117,11 @@ def me(user: User) -> dict:
             "capacity": user.capacity, "languages": language.codes(user.languages)}
 
 
-def hello(user: User, mine: list[dict], queue: list[dict], heartbeat_seconds: int) -> dict:
-    """What a console gets when it connects: who it is, its conversations, how often to beat, the queue."""
-    return {"me": me(user), "mine": mine, "heartbeat_seconds": heartbeat_seconds, "queue": queue}
+def hello(user: User, mine: list[dict], queue: dict, heartbeat_seconds: int) -> dict:
+    """What a console gets when it connects: who it is, its conversations, how often to beat, the queue
+    (rows, and the SEQ they are as of: textline/texting/queue_sync.py)."""
+    return {"me": me(user), "mine": mine, "heartbeat_seconds": heartbeat_seconds, "queue": queue["rows"],
+            "queue_seq": queue["seq"]}
 
 
 def taken_over(conv: Conversation, by: User) -> dict:

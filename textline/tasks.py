@@ -86,12 +86,12 @@ def _broker_down() -> bool:
     return not celery.conf.task_always_eager and redis_store.unreachable(celery.conf.broker_url or "")
 
 
-def _signature(name: str, *args):
+def _signature(name: str, *args, **kwargs):
     celery = current_app.extensions["celery"]
     if celery.conf.task_always_eager and name not in celery.tasks:
         # By name alone an eager app would put it on the broker, where no worker may be listening.
         raise LookupError(f"task {name} is not registered in this process (workers.celery_app.init_app)")
-    return celery.signature(name, args=args, immutable=True)
+    return celery.signature(name, args=args, kwargs=kwargs, immutable=True)
 
 
 def send_texts(*message_ids: int) -> None:
@@ -158,6 +158,6 @@ def sweep_escalations_at(eta) -> None:
         return
     try:
         # Expires a minute after its time: one that sat longer (no worker) is done by the sweeps.
-        _signature(SWEEP_ESCALATIONS).apply_async(eta=eta, expires=eta + timedelta(seconds=60))
+        _signature(SWEEP_ESCALATIONS, timed=True).apply_async(eta=eta, expires=eta + timedelta(seconds=60))
     except Exception:
         current_app.logger.exception("could not time an escalation sweep; the periodic sweep stands in")

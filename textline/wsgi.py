@@ -4,9 +4,9 @@ import sys
 
 from textline.app import create_app
 from textline.ops import web_upkeep
+from textline.ops.warm_up import warm_up
 from textline.ops.config_check import gunicorn_binds, refuse_unsafe
 from textline.riskmodels import live as risk_models
-from textline.safety.risk import score_text
 from textline.texting.queue_sync import queue_out_of_date, reconcile_queue
 from textline.triage import lexicon_edits
 
@@ -16,9 +16,8 @@ from textline.triage import lexicon_edits
 refuse_unsafe(binds=gunicorn_binds(sys.argv, os.environ.get("GUNICORN_CMD_ARGS", "")))
 app = create_app()
 
-# The risk lexicon and model take a while to load and compile: pay it while the process starts, not
-# in the first texter's webhook.
-score_text("")
+# The risk model, Celery's producer: pay them while the process starts, not in the first texter's webhook.
+warm_up(app)
 
 # The queue lives in Redis but SQL is the record: make them agree whenever a web process starts
 # (without disturbing claims that other web processes are making right now). And score with the admins'

@@ -104,7 +104,7 @@ def test_insights_page(live, pages):
     live.track(sam)
     for i, body in enumerate(["exams are crushing me", "my friend stopped talking to me", "hi"]):
         live.text_in(f"+1555010730{i}", body)
-    waiting = sam.wait_for("queue", lambda q: len(q) == 3)
+    waiting = sam.wait_for("queue_view", lambda q: len(q) == 3)
     for conv in waiting[:2]:
         assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
         reply = {"conversation_id": conv["id"], "body": "I'm here.", "client_id": f"r{conv['id']}"}

@@ -32,7 +32,7 @@ def test_the_volunteer_sees_a_returning_texter_s_earlier_wrap_ups(live, pages):
     live.track(sam_socket)
     sam_socket.wait_for("hello")
     live.text_in(TEXTER, "my parents keep fighting and i can't sleep")
-    first = sam_socket.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    first = sam_socket.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam_socket.call("claim", {"conversation_id": first})["ok"]
     ended = sam_socket.call("end", {"conversation_id": first, "disposition": wrap_up(
         topics=["family", "anxiety"], risk="medium", follow_up="referral"), "note": "Gave the family helpline."})
@@ -66,7 +66,7 @@ def test_an_adult_opens_an_earlier_transcript_from_the_dashboard_history(live, p
     live.track(sam)
     sam.wait_for("hello")
     live.text_in(TEXTER, "my parents keep fighting and i can't sleep")
-    first = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    first = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": first})["ok"]
     assert sam.call("end", {"conversation_id": first, "disposition": wrap_up(topics=["family"])})["ok"]
     live.text_in(TEXTER, "hi again")

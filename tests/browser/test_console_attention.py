@@ -182,7 +182,7 @@ def test_supervisor_alerts_use_the_same_switches(live, pages):
     sam = live.console("sam@example.org")
     live.track(sam)
     live.text_in(FIRST, "something happened at home")
-    conv = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    conv = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]
     assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
     assert sam.call("ask_adult", {"conversation_id": conv["id"]})["ok"]
     expect(page.get_by_test_id("alert")).to_have_count(1)
@@ -206,7 +206,7 @@ def test_reduced_motion_stops_every_animation(live, pages):
     sam = live.console("sam@example.org")
     live.track(sam)
     live.text_in(FIRST, "can someone help")
-    conv = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    conv = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]
     assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
     assert sam.call("ask_adult", {"conversation_id": conv["id"]})["ok"]
     page = pages.new()

@@ -194,7 +194,7 @@ def alert_scene(live) -> int:
     sam = live.console("sam@example.org")
     live.track(sam)
     live.text_in("+15550107620", HIGH)
-    conv = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    conv = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]
     assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
     for i in range(10):
         live.text_in("+15550107620", f"text {i}: i don't know what to do anymore, everything is too much")

@@ -36,7 +36,7 @@ def test_timers_banner_and_live_alerts_in_order_of_danger(live, pages):
     sam = live.console("sam@example.org")
     live.track(sam)
     live.text_in("+15550109001", "things at home are bad")
-    conv = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    conv = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]
     assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
     assert sam.call("ask_adult", {"conversation_id": conv["id"]})["ok"]
     alerts = page.get_by_test_id("alert")

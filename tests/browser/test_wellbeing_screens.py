@@ -28,7 +28,7 @@ def test_console_pause_moment_and_check_out(live, pages):
     live.track(sock)
     sock.wait_for("hello")
     live.text_in("+15550109301", HIGH)
-    conv = sock.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv = sock.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sock.call("claim", {"conversation_id": conv})["ok"]
     assert sock.call("end", {"conversation_id": conv, "disposition": wrap_up(risk="high", follow_up="adult"),
                              "note": ""})["ok"]
@@ -73,7 +73,7 @@ def test_dashboard_volunteers_panel(live, pages):
         live.track(client)
         client.wait_for("hello")
     live.text_in("+15550109303", "my friend said something scary tonight")
-    conv = alex.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv = alex.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert alex.call("claim", {"conversation_id": conv})["ok"]
     assert alex.call("need_moment", {"note": "this one is too close to home"})["ok"]
     assert sam.call("check_out", {"feeling": 2, "wants_adult": True})["debrief"]

@@ -27,12 +27,12 @@ def test_a_blocked_texter_s_high_risk_text_still_alerts_an_adult(live):
     live.user("sam@example.org")
     dana, sam = console(live, "dana@example.org"), console(live, "sam@example.org")
     assert live.text_in(TEXTER, "you people are useless").status_code == 200
-    queued = sam.wait_for("queue", lambda q: len(q) == 1)
+    queued = sam.wait_for("queue_view", lambda q: len(q) == 1)
     conv_id = queued[0]["id"]
 
     blocked = dana.call("block_texter", {"conversation_id": conv_id, "reason": "abusive to volunteers", "days": 7})
     assert blocked["ok"], blocked
-    sam.wait_for("queue", lambda q: q == [])  # gone from the volunteers' queue
+    sam.wait_for("queue_view", lambda q: q == [])  # gone from the volunteers' queue
 
     assert live.text_in(TEXTER, "answer me").status_code == 200
     wait_until(lambda: any("can't continue" in m.body and "988" in m.body for m in live.sent_to(TEXTER)),

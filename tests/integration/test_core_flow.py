@@ -30,7 +30,7 @@ def test_texter_to_volunteer_and_back(live):
     assert hello["queue"] == []
 
     assert live.text_in(TEXTER, "hey. i don't know who else to talk to").status_code == 200
-    queue = sam.wait_for("queue", lambda q: len(q) == 1)
+    queue = sam.wait_for("queue_view", lambda q: len(q) == 1)
     conv_id = queue[0]["id"]
     assert queue[0]["alias"].startswith("Texter ")
 
@@ -38,7 +38,7 @@ def test_texter_to_volunteer_and_back(live):
     assert claimed["ok"], claimed
     assert [m["body"] for m in claimed["messages"] if m["direction"] == "in"] == [
         "hey. i don't know who else to talk to"]
-    sam.wait_for("queue", lambda q: q == [])
+    sam.wait_for("queue_view", lambda q: q == [])
 
     sent = sam.call("reply", {"conversation_id": conv_id, "body": "I'm glad you texted. I'm Sam.",
                               "client_id": "c-1"})
@@ -80,10 +80,10 @@ def test_every_volunteer_sees_the_queue_change_live(live):
     sam, alex = live.console("sam@example.org"), live.console("alex@example.org")
     live.track(sam), live.track(alex)
     live.text_in(TEXTER, "hello?")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
-    alex.wait_for("queue", lambda q: [c["id"] for c in q] == [conv_id])
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
+    alex.wait_for("queue_view", lambda q: [c["id"] for c in q] == [conv_id])
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
-    alex.wait_for("queue", lambda q: q == [])
+    alex.wait_for("queue_view", lambda q: q == [])
 
 
 def test_two_volunteers_race_to_claim_and_exactly_one_wins(live):
@@ -92,7 +92,7 @@ def test_two_volunteers_race_to_claim_and_exactly_one_wins(live):
     sam, alex = live.console("sam@example.org"), live.console("alex@example.org")
     live.track(sam), live.track(alex)
     live.text_in(TEXTER, "anyone?")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     results, go = {}, threading.Barrier(2)
 
     def race(name, client):
@@ -117,7 +117,7 @@ def test_queue_order_follows_risk_then_wait(live):
     live.text_in("+15550100001", "hi, first one here, just bored")
     live.text_in("+15550100002", "second, having a rough week with school")
     live.text_in("+15550100003", "i have the pills in my hand and i want to kill myself tonight")
-    queue = sam.wait_for("queue", lambda q: len(q) == 3)
+    queue = sam.wait_for("queue_view", lambda q: len(q) == 3)
     assert [c["risk_level"] for c in queue][0] == "high"
     ids_in_arrival = sorted(c["id"] for c in queue)
     assert [c["id"] for c in queue] == [ids_in_arrival[2], ids_in_arrival[0], ids_in_arrival[1]]
@@ -130,7 +130,7 @@ def test_killed_worker_neither_loses_nor_duplicates_a_reply(live):
     sam = live.console("sam@example.org")
     live.track(sam)
     live.text_in(TEXTER, "are you there")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     wait_until(lambda: len(live.sent_to(TEXTER)) == 1, what="welcome sent")
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
 
@@ -152,7 +152,7 @@ def test_killed_worker_before_twilio_answered_still_sends_once(live):
     sam = live.console("sam@example.org")
     live.track(sam)
     live.text_in(TEXTER, "hi")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     wait_until(lambda: len(live.sent_to(TEXTER)) == 1, what="welcome sent")
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
     live.faults({"delay": 2.5, "status": 500})
@@ -183,7 +183,7 @@ def test_no_phone_number_reaches_a_volunteer(live):
     sam, dana = live.console("sam@example.org"), live.console("dana@example.org")
     live.track(sam), live.track(dana)
     live.text_in(TEXTER, "my number is private right?")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     claimed = sam.call("claim", {"conversation_id": conv_id})
     sent = sam.call("reply", {"conversation_id": conv_id, "body": "yes, we only see an alias", "client_id": "p"})
     sam.wait_for("message_status", lambda s: s["id"] == sent["message"]["id"] and s["status"] == "delivered",

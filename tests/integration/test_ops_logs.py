@@ -31,7 +31,7 @@ def test_a_whole_conversation_leaves_json_logs_with_request_ids_and_nothing_priv
     r = requests.post(live.base_url + "/sms/inbound", data=params, timeout=10,
                       headers={"X-Twilio-Signature": signature, "X-Request-ID": "edge-4a1f"})
     assert r.status_code == 200 and r.headers["X-Request-ID"] == "edge-4a1f"
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
     sent = sam.call("reply", {"conversation_id": conv_id, "body": REPLY, "client_id": "logs-1"})
     sam.wait_for("message_status", lambda s: s["id"] == sent["message"]["id"] and s["status"] == "delivered",

@@ -16,7 +16,7 @@ def test_conversation_returns_to_the_queue_when_the_volunteer_vanishes(live):
     live.user("dana@example.org", role="supervisor")
     sam = live.console("sam@example.org")
     live.text_in(TEXTER, "hello? is this the teen line")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
 
     live.webs[0].kill()  # SIGKILL: Sam's socket is never closed cleanly

@@ -78,13 +78,13 @@ def test_high_risk_text_jumps_the_queue_and_alerts_supervisors_within_2s(safe):
     dana, sam = console(safe, "dana@example.org"), console(safe, "sam@example.org")
     safe.text_in("+15550107101", "hi, just want to talk about school")
     safe.text_in("+15550107102", "rough week honestly")
-    sam.wait_for("queue", lambda q: len(q) == 2)
+    sam.wait_for("queue_view", lambda q: len(q) == 2)
     started = time.monotonic()
     assert safe.text_in(TEXTER, HIGH).status_code == 200
     # The bar: on every supervisor console within 2 s of the text arriving.
     alert = dana.wait_for("alert", lambda a: a["reason"] == "risk", timeout=max(0.1, 2 - (time.monotonic() - started)))
     assert alert["risk_level"] == "high" and alert["state"] == "open"
-    queue = sam.wait_for("queue", lambda q: len(q) == 3)
+    queue = sam.wait_for("queue_view", lambda q: len(q) == 3)
     assert queue[0]["id"] == alert["conversation_id"] and queue[0]["risk_level"] == "high"
     with safe.db() as s:
         kinds = s.scalars(select(Message.kind).where(Message.conversation_id == alert["conversation_id"],
@@ -187,7 +187,7 @@ def test_stop_stops_all_outbound_even_a_reply_already_queued(safe):
     safe.user("sam@example.org")
     sam = console(safe, "sam@example.org")
     safe.text_in(TEXTER, "hi")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
     wait_until(lambda: len(texts_to(safe, TEXTER)) == 1, what="welcome sent")
     safe.workers[0].kill()  # the reply below waits in the broker while the texter opts out
@@ -204,7 +204,7 @@ def test_stop_stops_all_outbound_even_a_reply_already_queued(safe):
     assert "unsubscribed" in after_stop[0] and "hi, I'm Sam" not in after_stop
     # The texter writes again without START: it reaches a volunteer, but nothing goes back.
     safe.text_in(TEXTER, "sorry, one more thing")
-    new_id = sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != conv_id)[0]["id"]
+    new_id = sam.wait_for("queue_view", lambda q: len(q) == 1 and q[0]["id"] != conv_id)[0]["id"]
     assert sam.call("claim", {"conversation_id": new_id})["ok"]
     again = sam.call("reply", {"conversation_id": new_id, "body": "still here", "client_id": "r2"})
     sam.wait_for("message_status", lambda s: s["id"] == again["message"]["id"] and s["status"] == "refused",
@@ -217,7 +217,7 @@ def test_supervisor_reads_whispers_takes_over_and_ends_across_processes(safe):
     safe.user("sam@example.org")
     dana, sam = console(safe, "dana@example.org"), console(safe, "sam@example.org")
     safe.text_in(TEXTER, "i don't feel safe at home")
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     sam.call("claim", {"conversation_id": conv_id})
     assert dana.call("watch", {"conversation_id": conv_id})["ok"]
     assert dana.call("whisper", {"conversation_id": conv_id, "body": "Ask if they are safe tonight"})["ok"]

@@ -64,7 +64,7 @@ def test_a_volunteer_on_process_a_gets_a_text_that_arrived_on_process_b(two):
     two.track(sam)
     sam.wait_for("hello")
     assert two.text_in(TEXTER, "hi, is this the text line?", web=1).status_code == 200
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
     assert two.text_in(TEXTER, "ok good. it's about my dad", web=1).status_code == 200
     msg = sam.wait_for("message", lambda m: m["body"] == "ok good. it's about my dad")
@@ -118,7 +118,7 @@ def test_a_supervisor_on_process_b_is_told_when_a_worker_cannot_deliver(two):
     assert any("notice raised" in w.log() for w in two.workers)  # raised in a worker, not a web process
     # Volunteers are not sent notices: a later queue change reaches Sam, the notice never did.
     two.text_in("+15550108812", "anyone?", web=0)
-    sam.wait_for("queue", lambda q: len(q) == 2)
+    sam.wait_for("queue_view", lambda q: len(q) == 2)
     assert "notice" not in [name for name, _ in sam.seen]
 
 
@@ -129,7 +129,7 @@ def test_killing_one_of_two_workers_mid_send_loses_and_duplicates_nothing(two):
     numbers = [f"+1555010{n:04d}" for n in range(4)]
     for i, number in enumerate(numbers):
         assert two.text_in(number, f"hi from texter {i}", web=i % 2).status_code == 200
-    queue = sam.wait_for("queue", lambda q: len(q) == 4)
+    queue = sam.wait_for("queue_view", lambda q: len(q) == 4)
     wait_until(lambda: all(len(two.sent_to(n)) == 1 for n in numbers), timeout=30, what="welcomes sent")
     for conv in queue:
         assert sam.call("claim", {"conversation_id": conv["id"]})["ok"]
@@ -216,7 +216,7 @@ def test_a_transfer_moves_the_conversation_room_across_processes(two):
     two.track(sam), two.track(alex)
     sam.wait_for("hello"), alex.wait_for("hello")
     assert two.text_in(TEXTER, "can someone talk", web=1).status_code == 200
-    conv_id = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv_id = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": conv_id})["ok"]
     res = sam.call("transfer", {"conversation_id": conv_id, "volunteer_id": alex_id, "note": "School stress."})
     assert res["ok"], res
@@ -227,7 +227,7 @@ def test_a_transfer_moves_the_conversation_room_across_processes(two):
     alex.wait_for("message", lambda m: m["body"] == "and i haven't slept")
     # A later event to Sam (another texter queued) proves Sam's console was sent nothing before it.
     assert two.text_in("+15550108812", "hello", web=1).status_code == 200
-    sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != conv_id)
+    sam.wait_for("queue_view", lambda q: len(q) == 1 and q[0]["id"] != conv_id)
     assert not [m for name, m in sam.seen if name == "message" and m["body"] in ("exams start monday",
                                                                                  "and i haven't slept")]
     r = two.redis()

@@ -114,7 +114,7 @@ def test_a_minute_without_postgres_loses_nothing_and_high_risk_alerts_at_once(sp
             Escalation.conversation_id == high_conv, Escalation.reason == "risk")) == 1
     wait_until(lambda: spool_files(stack) == [], timeout=30, what="the spool erased once drained")
     # It reaches the consoles: every conversation is in the volunteer's queue, the newest text shown.
-    queue = sam.wait_for("queue", lambda q: len(q) == len(numbers) and q[0]["risk_level"] == "high", timeout=30)
+    queue = sam.wait_for("queue_view", lambda q: len(q) == len(numbers) and q[0]["risk_level"] == "high", timeout=30)
     assert queue[0]["id"] == high_conv  # the high-risk texter first
     ada.wait_for("message", lambda m: m["body"] == f"text {TEXTS - 1} from me", timeout=30)
     # The crisis text once, handed to Twilio, as for a text that had just arrived.

@@ -20,7 +20,7 @@ def test_transfer_moves_conversation_note_and_access(live):
         live.track(client)
         client.wait_for("hello")
     live.text_in(TEXTER, "my parents were screaming again, i left")
-    conv = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    conv = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": conv})["ok"]
     assert sam.call("reply", {"conversation_id": conv, "body": "I'm glad you texted. Are you somewhere safe?",
                               "client_id": "s1"})["ok"]
@@ -43,7 +43,7 @@ def test_transfer_moves_conversation_note_and_access(live):
     assert sam.call("open", {"conversation_id": conv})["code"] == "forbidden"
     assert sam.call("reply", {"conversation_id": conv, "body": "still here", "client_id": "s2"})["code"] == "forbidden"
     live.text_in("+15550109102", "hello?")  # a later event to Sam proves nothing came to Sam before it
-    sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != conv)
+    sam.wait_for("queue_view", lambda q: len(q) == 1 and q[0]["id"] != conv)
     assert not [m for name, m in sam.seen if name == "message" and m["body"] == "yeah at my friend's house"]
 
     reply = alex.call("reply", {"conversation_id": conv, "body": "Hi, I'm Alex, I work with Sam. Good you're there.",

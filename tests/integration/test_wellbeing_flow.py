@@ -23,7 +23,7 @@ def test_a_pause_changes_who_is_offered_texters(live):
         client.wait_for("hello")
 
     live.text_in("+15550109201", HIGH)
-    hard = sam.wait_for("queue", lambda q: len(q) == 1)[0]["id"]
+    hard = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]["id"]
     assert sam.call("claim", {"conversation_id": hard})["ok"]
     assert sam.call("end", {"conversation_id": hard, "disposition": wrap_up(risk="high", follow_up="adult"),
                             "note": ""})["ok"]
@@ -33,13 +33,13 @@ def test_a_pause_changes_who_is_offered_texters(live):
         ["After a high-risk conversation"]
 
     live.text_in("+15550109202", "hey is anyone there")
-    nxt = sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != hard)[0]["id"]
+    nxt = sam.wait_for("queue_view", lambda q: len(q) == 1 and q[0]["id"] != hard)[0]["id"]
     assert sam.call("claim", {"conversation_id": nxt})["code"] == "paused"
     assert alex.call("claim", {"conversation_id": nxt})["ok"]  # the texter goes to someone else
 
     assert sam.call("ready_to_go_on", {})["wellbeing"]["pause"] is None
     live.text_in("+15550109203", "hi")
-    third = sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] not in (hard, nxt))[0]["id"]
+    third = sam.wait_for("queue_view", lambda q: len(q) == 1 and q[0]["id"] not in (hard, nxt))[0]["id"]
     assert sam.call("claim", {"conversation_id": third})["ok"]
 
     with live.db() as s:

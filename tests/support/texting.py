@@ -94,19 +94,86 @@ def console_opener(base_url: str, password: str):
         threading.Thread(target=client.close, daemon=True).start()
 
 
+class QueueView:
+    """The queue as a console keeps it (textline/static/js/queue-view.js does the same in the browser):
+    the whole queue from hello / `queue` / a shift change / `queue_sync`, then numbered one-row changes
+    (`queue_delta`) applied in order, a row's contents swapped in by `queue_item`. A gap asks for the
+    whole queue (`resync`)."""
+
+    def __init__(self, resync):
+        self.seq, self.rows, self.early, self.resync = None, {}, {}, resync
+
+    def ordered(self) -> list[dict]:
+        return sorted(self.rows.values(), key=lambda r: (r["order"], r["id"]))
+
+    def reset(self, seq: int, rows: list[dict]) -> None:
+        self.seq, self.rows = seq, {r["id"]: r for r in rows}
+        self.early = {n: c for n, c in self.early.items() if n > seq}
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.seq + 1 in self.early:
+            self.seq += 1
+            change = self.early.pop(self.seq)
+            if "put" in change:
+                self.rows[change["put"]["id"]] = change["put"]
+            else:
+                self.rows.pop(change["gone"], None)
+
+    def heard(self, event: str, data) -> bool:
+        """Apply an event; True if it was about the queue."""
+        if event == "hello" or (event == "queue_sync" and data.get("ok")):
+            self.reset(data["queue_seq"], data["queue"])
+        elif event == "queue":
+            self.reset(data["seq"], data["rows"])
+        elif event == "queue_delta":
+            if self.seq is not None and data["seq"] <= self.seq:
+                return True
+            self.early[data["seq"]] = data
+            if self.seq is None:
+                self.resync()
+                return True
+            self._drain()
+            if self.early:
+                self.resync()
+        elif event == "queue_item":
+            if data["id"] in self.rows:
+                self.rows[data["id"]] = {**data, "order": self.rows[data["id"]]["order"]}
+        else:
+            return False
+        return True
+
+
 class ConsoleClient:
-    """A volunteer's console as a python-socketio client; records every event it receives."""
+    """A volunteer's console as a python-socketio client; records every event it receives, and after
+    each one about the queue a `queue_view` event: the whole queue as the console now has it."""
 
     def __init__(self, base_url: str, session: requests.Session):
         self.events: "queue.Queue[tuple[str, object]]" = queue.Queue()
         self.seen: list[tuple[str, object]] = []
         self.sio = socketio.Client(reconnection=False)
-        self.sio.on("*", lambda event, data=None: self.events.put((event, data)))
+        self.queue = QueueView(lambda: self.sio.start_background_task(self._resync))
+        self._queue_lock = threading.Lock()
+        self.sio.on("*", self._heard)
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         self.sio.connect(base_url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
 
+    def _heard(self, event: str, data=None) -> None:
+        self.events.put((event, data))
+        with self._queue_lock:
+            if self.queue.heard(event, data):
+                self.events.put(("queue_view", self.queue.ordered()))
+
+    def _resync(self) -> None:
+        self._heard("queue_sync", self.sio.call("queue_sync", {}, timeout=10))
+
     def call(self, event: str, data: dict, timeout: float = 10):
-        return self.sio.call(event, data, timeout=timeout)
+        got = self.sio.call(event, data, timeout=timeout)
+        if event == "shift" and got.get("ok"):  # the console takes the queue it is given on coming on shift
+            with self._queue_lock:
+                self.queue.reset(got["queue_seq"], got["queue"])
+                self.events.put(("queue_view", self.queue.ordered()))
+        return got
 
     def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 10):
         """Wait for an event whose data matches; events already seen count too."""

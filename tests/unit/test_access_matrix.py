@@ -191,7 +191,7 @@ CONNECTION, DEMO = "connection", "demo"
 SOCKET_EVENTS = {
     "/": {
         "connect": CONNECTION, "disconnect": CONNECTION, "heartbeat": CONNECTION,
-        "shift": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
+        "shift": VOLUNTEER, "queue_sync": VOLUNTEER, "claim": VOLUNTEER, "open": VOLUNTEER, "reply": VOLUNTEER, "end": VOLUNTEER,
         "ask_adult": VOLUNTEER, "transfer_targets": VOLUNTEER, "transfer": VOLUNTEER,
         "supervise_snapshot": SUPERVISOR, "watch": SUPERVISOR, "acknowledge": SUPERVISOR, "whisper": SUPERVISOR,
         "adult_join": SUPERVISOR, "take_over": SUPERVISOR, "work_list": SUPERVISOR, "block_texter": SUPERVISOR,
@@ -303,11 +303,14 @@ def test_going_off_shift_stops_queue_updates(live_app, app_ctx):
     try:
         sam.wait_for("hello")
         assert sam.call("shift", {"on": False})["me"]["on_shift"] is False
-        _conversation(live_app)
+        first = _conversation(live_app)
         assert sam.call("shift", {"on": True})["queue"][0]["alias"].startswith("Texter ")
         _conversation(live_app, "+15550105555")
-        sam.wait_for("queue", lambda q: len(q) == 2)
-        assert not any(name == "queue" and len(data) == 1 for name, data in sam.seen)
+        sam.wait_for("queue_view", lambda q: len(q) == 2)
+        # Off shift, nothing about the first one came: it arrived with the queue on coming on shift.
+        about_first = [data for name, data in sam.seen if name in ("queue", "queue_delta", "queue_item") and first in (
+            data.get("id"), data.get("gone"), data.get("put", {}).get("id"), *[r["id"] for r in data.get("rows", [])])]
+        assert about_first == []
     finally:
         sam.close()
     assert queue.length() == 2

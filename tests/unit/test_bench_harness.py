@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 import redis
@@ -163,3 +165,24 @@ def test_ratios_put_textline_over_the_floor_and_the_floor_over_bare_at_the_same_
     assert r["textline_over_floor_cpu"] == 5.5  # median of 6/1 and 5/1: only the rates both ran
     assert r["floor_over_bare_cpu"] == 4.5      # median of 4, 5, 4.5
     assert r["cpu_ratio"] == 24.5               # median of 24 and 25
+
+
+@pytest.mark.integration
+def test_the_smoke_benchmark_runs_textline_the_floor_and_bare_side_by_side_and_misses_nothing(tmp_path):
+    """`./bench/run.sh --smoke` end to end (issue 17: it is part of this harness test). Only what it
+    measured and that nothing went missing are checked here, never how fast anything was."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([str(root / "bench" / "run.sh"), "--smoke", "--out", str(tmp_path)], cwd=root,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    [path] = tmp_path.glob("smoke-*.json")
+    results = json.loads(path.read_text())
+    assert results["errors"] == []
+    assert {(r["app"], r["db"]) for r in results["throughput"]} == {("textline", "sqlite"), ("floor", "sqlite"),
+                                                                     ("bare", None)}
+    [r] = results["ratios"]
+    assert r["textline_over_floor_cpu"] and r["floor_over_bare_cpu"]  # measured in the same run
+    [lat] = results["latency"]
+    assert all(run["missing_at_volunteer"] == 0 for run in lat["inbound"])
+    assert lat["outbound"]["missing_at_twilio"] == 0
+    assert lat["escalation"]["available"]

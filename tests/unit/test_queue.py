@@ -39,7 +39,7 @@ def test_racing_claims_have_exactly_one_winner(app_ctx):
     def racer(volunteer_id):
         with app_ctx.app_context():
             barrier.wait()
-            results.append(queue.claim(7, volunteer_id, capacity=2))
+            results.append(queue.claim(7, volunteer_id, capacity=2)[0])
 
     threads = [threading.Thread(target=racer, args=(v,)) for v in range(1, 9)]
     [t.start() for t in threads]
@@ -48,15 +48,27 @@ def test_racing_claims_have_exactly_one_winner(app_ctx):
     assert queue.ordered_ids() == []
 
 
+def test_every_change_to_the_queue_is_numbered_in_redis_order_and_a_lost_number_starts_above_the_old(app_ctx):
+    first = queue.enqueue(7, 0, T0)
+    moved = queue.enqueue(7, 90, T0)
+    status, claimed = queue.claim(7, 42, capacity=2)
+    assert status == queue.CLAIMED and first < moved < claimed
+    assert queue.claim(7, 43, capacity=2) == (queue.GONE, 0)  # no change, no number
+    assert queue.remove(8) == claimed + 1
+    assert queue.ordered() == (claimed + 1, [])
+    queue.get_redis().delete(queue.SEQ)  # Redis lost its data: consoles must see a gap, not old numbers
+    assert queue.enqueue(9, 0, T0) > claimed + 1
+
+
 def test_claim_respects_capacity(app_ctx):
     for cid in (1, 2, 3):
         queue.enqueue(cid, 0, T0 + timedelta(seconds=cid))
-    assert queue.claim(1, 42, capacity=2) == queue.CLAIMED
-    assert queue.claim(2, 42, capacity=2) == queue.CLAIMED
-    assert queue.claim(3, 42, capacity=2) == queue.AT_CAPACITY
+    assert queue.claim(1, 42, capacity=2)[0] == queue.CLAIMED
+    assert queue.claim(2, 42, capacity=2)[0] == queue.CLAIMED
+    assert queue.claim(3, 42, capacity=2)[0] == queue.AT_CAPACITY
     assert queue.ordered_ids() == [3]  # still waiting for someone else
     queue.release(1, 42)
-    assert queue.claim(3, 42, capacity=2) == queue.CLAIMED
+    assert queue.claim(3, 42, capacity=2)[0] == queue.CLAIMED
 
 
 def _waiting_conversation(n: int, priority=0, queued_at=T0) -> Conversation:

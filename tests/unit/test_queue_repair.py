@@ -47,7 +47,7 @@ def test_reconcile_never_requeues_a_conversation_being_claimed(app_ctx):
     sam = create_user("sam@example.org", "Sam", "volunteer", "a-long-password")
     conv = _conversation(1)
     queue.enqueue(conv.id, 0, conv.queued_at)
-    assert queue.claim(conv.id, sam.id, capacity=2) == queue.CLAIMED  # Redis part of conversations.claim
+    assert queue.claim(conv.id, sam.id, capacity=2)[0] == queue.CLAIMED  # Redis part of conversations.claim
     queue_sync.reconcile_queue()
     assert queue.ordered_ids() == []
 

@@ -39,7 +39,7 @@ def heard_nothing_more(live_app, console, conv: int, bodies: set[str], number: s
     """Events reach a socket in order: once a later queue update has arrived, nothing of `conv` that was
     sent before it can still come."""
     other = text(live_app, "is anyone there", number)
-    console.wait_for("queue", lambda q: other in [c["id"] for c in q])
+    console.wait_for("queue_view", lambda q: other in [c["id"] for c in q])
     got = [(name, d) for name, d in console.seen if name in ("message", "note", "escalation")
            and d.get("conversation_id") == conv and d.get("body") in bodies]
     assert got == [], got

@@ -65,8 +65,8 @@ def test_after_sign_out_the_old_cookie_and_the_old_socket_are_refused(live_app, 
     assert elsewhere.get(live_app.base_url + "/console", allow_redirects=False).status_code == 200
     assert post_signed(live_app.base_url, "/sms/inbound", inbound_params(live_app.account_sid, "+15550108001",
                                                                          "hi"), live_app.auth_token).ok
-    home.wait_for("queue", lambda q: len(q) == 1)
-    assert home.call("claim", {"conversation_id": home.wait_for("queue")[0]["id"]})["ok"]
+    [waiting] = home.wait_for("queue_view", lambda q: len(q) == 1)
+    assert home.call("claim", {"conversation_id": waiting["id"]})["ok"]
     home.close()
 
 

@@ -109,7 +109,7 @@ def test_high_risk_alert_reaches_every_supervisor_console_and_no_volunteer(live_
         alert = adult.wait_for("alert", lambda a: a["conversation_id"] == conv.id)
         assert (alert["reason"], alert["state"], alert["risk_level"]) == ("risk", "open", "high")
         assert alert["alias"] == conv.texter.alias
-    sam.wait_for("queue", lambda q: [c["id"] for c in q] == [conv.id])
+    sam.wait_for("queue_view", lambda q: [c["id"] for c in q] == [conv.id])
     assert "alert" not in [name for name, _ in sam.seen]
 
 

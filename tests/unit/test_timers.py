@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -20,7 +20,7 @@ from tests.support.web import Browser, sign_in
 from textline.extensions import db
 from textline.models import Conversation, utcnow
 from textline.ops.cli import create_user
-from textline.redis_store import get_redis
+from textline.redis_store import get_redis, key
 from textline.safety import deadlines, escalation, timers
 
 TOKEN = "metrics-token-for-timer-tests-0123456789"
@@ -114,6 +114,27 @@ def test_the_next_deadline_is_what_a_sweep_is_timed_for(live_app, app_ctx, cfg):
     # Once it has passed it is overdue, not next.
     assert deadlines.earliest(due + timedelta(seconds=1), after=due + timedelta(seconds=1)) is None
     assert deadlines.earliest(due + timedelta(seconds=1)) == due
+
+
+def test_a_sweep_is_timed_to_the_50_ms_after_a_deadline_not_to_the_next_second(app_ctx):
+    # Issue 17: escalation lateness p99 < 250 ms, so the timed sweep may not wait for the next whole second.
+    second = int(time.time()) + 30
+    timers.schedule(datetime.fromtimestamp(second + 0.010, timezone.utc))
+    timers.schedule(datetime.fromtimestamp(second + 0.030, timezone.utc))  # the same 50 ms: one sweep for both
+    timed = sorted(int(k.rsplit(":", 1)[1]) for k in get_redis().scan_iter(match=key("timers", "at", "*")))
+    assert timed == [second * 1000 + 50]
+
+
+def test_far_deadlines_are_hopped_to_once_a_second_not_once_a_text(app_ctx):
+    """A deadline beyond half the broker's visibility timeout gets a sweep that times the next hop; texts
+    asking for it within the same second share that sweep (a sweep per text would cost every webhook a task)."""
+    far = utcnow() + timedelta(days=2)
+    for _ in range(5):
+        timers.schedule(far)
+        time.sleep(0.01)
+    timed = {int(k.rsplit(":", 1)[1]) // 1000 for k in get_redis().scan_iter(match=key("timers", "at", "*"))}
+    assert len(timed) <= 2  # the five calls may straddle one second boundary
+    assert len(list(get_redis().scan_iter(match=key("timers", "at", "*")))) == len(timed)
 
 
 def test_a_worker_stands_in_for_beat_only_when_beat_or_the_sweeps_are_quiet_and_one_at_a_time(live_app, app_ctx):

@@ -94,7 +94,7 @@ def test_transfer_moves_the_conversation_the_note_and_access(live_app, team, con
     alex.wait_for("message", lambda m: m["body"] == "ok thanks alex")
     dana.wait_for("message", lambda m: m["body"] == "ok thanks alex")
     other = text(live_app, "hello?", "+15550109009")  # a later event to Sam proves nothing came to Sam before it
-    sam.wait_for("queue", lambda q: [c["id"] for c in q] == [other])
+    sam.wait_for("queue_view", lambda q: [c["id"] for c in q] == [other])
     assert not [d for name, d in sam.seen if name == "message" and d["body"] == "ok thanks alex"]
     assert alex.call("open", {"conversation_id": conv})["ok"]
 

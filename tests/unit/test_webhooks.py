@@ -38,7 +38,7 @@ def test_signed_webhook_is_stored_queued_and_answered_with_empty_twiml(live_app,
     assert get_redis().zscore("tl:queue", str(msg.conversation_id)) is not None
 
 
-def test_a_text_that_keeps_its_place_in_the_queue_updates_its_row_not_the_whole_queue(live_app, app_ctx):
+def test_a_text_sends_the_consoles_one_queue_row_never_the_whole_queue(live_app, app_ctx):
     make_user(db.session, "sam@example.org", on_shift=True)
     send(live_app, "hi, first one here", number="+15550104000")
     send(live_app)
@@ -50,9 +50,17 @@ def test_a_text_that_keeps_its_place_in_the_queue_updates_its_row_not_the_whole_
         assert (row["id"], row["inbound_count"], row["status"]) == (mine, 2, "waiting")
         assert row["alias"].startswith("Texter ") and TEXTER[2:] not in str(row)
         assert "queue" not in [name for name, _ in sam.seen]
-        # Higher risk moves it up: the whole queue again, in its new order.
+        # Higher risk moves it up: its row alone, with its new place, never the whole queue (issue 17).
         send(live_app, "i have the pills in my hand and i want to kill myself tonight")
-        assert [c["id"] for c in sam.wait_for("queue", lambda q: q[0]["id"] == mine)] == [mine, first]
+        assert [c["id"] for c in sam.wait_for("queue_view", lambda q: q[0]["id"] == mine)] == [mine, first]
+        moved = sam.wait_for("queue_delta")
+        assert moved["put"]["id"] == mine and moved["put"]["risk_level"] == "high"
+        # A new texter: their row alone, numbered after the last change, placed last (lowest priority, latest).
+        send(live_app, "hello?", number="+15550104001")
+        new = sam.wait_for("queue_delta", lambda d: d.get("put", {}).get("id") not in (first, mine, None))
+        assert new["seq"] == moved["seq"] + 1
+        assert [c["id"] for c in sam.wait_for("queue_view", lambda q: len(q) == 3)] == [mine, first, new["put"]["id"]]
+        assert "queue" not in [name for name, _ in sam.seen]
     finally:
         sam.close()
 

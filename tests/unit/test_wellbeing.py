@@ -54,9 +54,9 @@ def board_row(board, name):
 def test_a_paused_volunteer_cannot_claim_and_the_texter_stays_queued(app_ctx):
     queue.enqueue(7, 0, T0)
     pauses.start(42, "high_risk", minutes=5)
-    assert queue.claim(7, 42, capacity=2) == queue.PAUSED
+    assert queue.claim(7, 42, capacity=2)[0] == queue.PAUSED
     assert queue.ordered_ids() == [7] and queue.loads([42]) == {42: 0}
-    assert queue.claim(7, 43, capacity=2) == queue.CLAIMED  # someone else is offered it
+    assert queue.claim(7, 43, capacity=2)[0] == queue.CLAIMED  # someone else is offered it
     assert tallies.read(43)["conversations"] == 1 and tallies.read(42)["conversations"] == 0
 
 
@@ -65,7 +65,7 @@ def test_ready_to_go_on_ends_the_pause_and_the_pause_expires_by_itself(app_ctx):
     pauses.start(42, "moment", minutes=5)
     assert 0 < queue.get_redis().ttl(pauses.pause_key(42)) <= 300  # ends on its own after the minutes
     assert pauses.end(42) is True
-    assert queue.claim(7, 42, capacity=2) == queue.CLAIMED
+    assert queue.claim(7, 42, capacity=2)[0] == queue.CLAIMED
     assert pauses.start(42, "moment", minutes=0) is None and pauses.current(42) is None  # setting 0: off
 
 

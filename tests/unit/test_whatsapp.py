@@ -53,7 +53,7 @@ def test_a_whatsapp_conversation_works_end_to_end_through_the_simulator(live_app
     conv = conversation()
     assert conv.channel == "whatsapp"
     assert db.session.scalar(select(TexterPhone.number)) == WHATSAPP
-    [row] = volunteer.wait_for("queue", lambda q: len(q) == 1)
+    [row] = volunteer.wait_for("queue_view", lambda q: len(q) == 1)
     assert row["channel"] == "whatsapp"
     assert volunteer.call("claim", {"conversation_id": conv.id})["conversation"]["channel"] == "whatsapp"
     assert volunteer.call("reply", {"conversation_id": conv.id, "body": "I'm here. What's going on?",

@@ -25,7 +25,7 @@ from textline.extensions import db
 from textline.models import ACTIVE, BLOCKED, WAITING, Conversation, Texter, TexterBlock, User, utcnow
 from textline.ops.request_args import whole_number
 from textline.safety import deadlines, notices, timers
-from textline.texting import queue, queue_sync
+from textline.texting import queue_sync
 from textline.texting.conversations import ConversationError, get_conversation
 
 REPLY_EVERY = timedelta(days=1)  # a blocked texter's automatic replies: at most one per this
@@ -87,9 +87,7 @@ def block(conversation_id, user: User, reason, days) -> TexterBlock:
     db.session.commit()
     db.session.refresh(conv)
     if held:
-        with queue_sync.after_commit(f"blocked conversation {conv.id} leaves Redis at the next repair"):
-            queue.remove(conv.id)
-        queue_sync.publish_queue()
+        queue_sync.remove(conv.id, f"blocked conversation {conv.id} leaves Redis at the next repair")
     elif conv.status == ACTIVE and conv.volunteer_id not in (None, user.id):
         notices.blocked_while_held(conv)
     broadcast.conversation_changed(conv)
@@ -177,9 +175,7 @@ def release_held(texter_id: int, now: datetime) -> Conversation | None:
 
 
 def announce_released(conv: Conversation) -> None:
-    with queue_sync.after_commit(f"conversation {conv.id} will be queued when Redis returns"):
-        queue.enqueue(conv.id, conv.priority, conv.queued_at)
-    queue_sync.publish_queue()
+    queue_sync.enqueue(conv, f"conversation {conv.id} will be queued when Redis returns")
     broadcast.conversation_changed(conv)
     timers.schedule(deadlines.next_for(conv))
 

@@ -40,8 +40,9 @@ def _my_conversations() -> list[dict]:
     return [payloads.conversation(c) for c in rows if c.status == ACTIVE or wrap_up.owed(c)]
 
 
-def _queue_for_me() -> list[dict]:
-    return queue_sync.queue_snapshot() if shifts.sees_queue(current_user) else []
+def _queue_for_me() -> dict:
+    """{"seq", "rows"}: the whole queue for those who see it (on-shift volunteers and adults)."""
+    return queue_sync.queue_state() if shifts.sees_queue(current_user) else {"seq": 0, "rows": []}
 
 
 class ConnectionEvents:
@@ -60,7 +61,7 @@ class ConnectionEvents:
         try:
             waiting = _queue_for_me()
         except RedisError:  # Redis is down: the console still opens; the queue arrives when it is back
-            waiting = []
+            waiting = {"seq": 0, "rows": []}
         broadcast.hello(current_user, mine, waiting, max(1, presence.socket_ttl() // 3))
         web_upkeep.client_connected(request.sid)
 
@@ -87,7 +88,15 @@ class ConnectionEvents:
     @action()
     def on_shift(self, data):
         shifts.set_on_shift(current_user, bool(data.get("on")))
-        return {"me": payloads.me(current_user), "queue": _queue_for_me()}
+        state = _queue_for_me()
+        return {"me": payloads.me(current_user), "queue": state["rows"], "queue_seq": state["seq"]}
+
+    @action()
+    def on_queue_sync(self, _data):
+        """A console missed a numbered change to the queue (textline/static/js/queue-view.js): the whole
+        queue again, as of its SEQ."""
+        state = _queue_for_me()
+        return {"queue": state["rows"], "queue_seq": state["seq"]}
 
 
 class ConversationEvents:

@@ -1,8 +1,9 @@
 """Are the safety timers running? Heartbeats, the bound, and a sweep timed for each deadline.
 
 Three things keep a deadline firing whatever single process dies (README, "Safety"):
-- a sweep task timed for the deadline itself (`schedule`), sent when the deadline is made and by every
-  sweep for the next one, run by any worker (so beat's death does not delay it);
+- a sweep task timed for the deadline itself (`schedule`, to the next 50 ms), sent when the deadline is
+  made and by every sweep for the next one, run by any worker (so beat's death does not delay it); if
+  another sweep holds the sweep lock then, it tries again a moment later instead of waiting for beat;
 - beat's sweep every ESCALATION_SWEEP_SECONDS (S), which finds anything a lost task missed;
 - every worker's heartbeat step (workers/timers.py): when beat's heartbeat or the last sweep is older
   than `stand_in_after()`, one worker at a time (a Redis lock) sends the sweep in beat's place, every S.
@@ -30,7 +31,7 @@ BEAT = key("timers", "beat")        # beat's last tick
 SWEPT = key("timers", "swept")      # when the last escalation sweep finished (any process)
 WORKERS = key("timers", "workers")  # zset: worker name -> its last heartbeat
 COVER_LOCK = key("lock", "timers-cover")
-# key("timers", "at", second): a sweep is already timed for that second
+# key("timers", "at", ms): a sweep is already timed for that moment
 
 
 def interval() -> float:
@@ -137,18 +138,25 @@ def take_beats_turn() -> bool:
     return quiet and bool(r.set(COVER_LOCK, "1", nx=True, px=int(interval() * 900)))
 
 
+# A sweep is timed to the end of the TIMED_STEP a deadline falls in: deadlines that close share one
+# sweep, and an alert is at most this late for the rounding (issue 17: lateness p99 < 250 ms).
+TIMED_STEP = 0.05
+
+
 def schedule(due: datetime | None) -> None:
-    """Time a sweep for a deadline: to the second after it, once per second (Redis remembers), never
+    """Time a sweep for a deadline: to the end of its TIMED_STEP, once per step (Redis remembers), never
     further ahead than half the broker's visibility timeout (else Redis would hand the waiting task to
     a second worker); such a sweep finds nothing due and times the next hop itself."""
     if due is None:
         return
     now = time.time()
-    at = due.replace(tzinfo=due.tzinfo or timezone.utc).timestamp()
-    at = min(math.ceil(at), now + max(1.0, current_app.config["CELERY_VISIBILITY_TIMEOUT"] / 2))
+    at = math.ceil(due.replace(tzinfo=due.tzinfo or timezone.utc).timestamp() / TIMED_STEP) * TIMED_STEP
+    furthest = now + max(1.0, current_app.config["CELERY_VISIBILITY_TIMEOUT"] / 2)
+    if at > furthest:  # a hop towards a far deadline: one per whole second, however many texts ask for it
+        at = math.floor(furthest)
     at = max(at, now)
     try:
-        if not get_redis().set(key("timers", "at", int(at)), "1", nx=True, ex=int(at - now) + 60):
+        if not get_redis().set(key("timers", "at", round(at * 1000)), "1", nx=True, ex=int(at - now) + 60):
             return
     except (RedisError, OSError):
         return  # no Redis, no broker either: beat's or the workers' sweep will find it

@@ -46,7 +46,7 @@ def claim(conversation_id, user: User) -> Conversation:
     refused = None if user.is_supervisor else limits.refusal(user, conv.risk_level)
     if refused:
         raise ConversationError(*refused)
-    won = queue.claim(conv.id, user.id, capacity)
+    won, seq = queue.claim(conv.id, user.id, capacity)
     if won == queue.PAUSED:
         raise ConversationError("You are taking a pause. Press “I'm ready to go on” when you want "
                                 "texters again.", "paused")
@@ -65,7 +65,7 @@ def claim(conversation_id, user: User) -> Conversation:
         raise ConversationError("This conversation has just ended.", "taken")
     db.session.refresh(conv)
     metrics.observe_wait((now - conv.queued_at).total_seconds())
-    queue_sync.publish_queue()
+    queue_sync.claimed(conv.id, seq)
     broadcast.conversation_changed(conv, user.id)
     timers.schedule(deadlines.next_for(conv))
     board.publish()
@@ -183,10 +183,11 @@ def close(conv: Conversation, by: User | None = None, disposition: dict | None =
 
 def after_close(conv: Conversation, was_waiting: bool) -> None:
     """After the commit that closed it: out of the queue or off the volunteer's load, consoles told."""
-    with queue_sync.after_commit(f"closed conversation {conv.id} leaves Redis at the next repair"):
-        queue.remove(conv.id) if was_waiting else queue.release(conv.id, conv.volunteer_id)
     if was_waiting:
-        queue_sync.publish_queue()
+        queue_sync.remove(conv.id, f"closed conversation {conv.id} leaves Redis at the next repair")
+    else:
+        with queue_sync.after_commit(f"closed conversation {conv.id} leaves its volunteer's load at the next repair"):
+            queue.release(conv.id, conv.volunteer_id)
     broadcast.conversation_changed(conv)
     if not was_waiting:
         care.after_close(conv)  # a hard one: its volunteer is offered a pause
@@ -219,11 +220,9 @@ def hand_back_all(volunteer_id: int, reason: str, only: set[int] | None = None) 
         db.session.refresh(conv)
         with queue_sync.after_commit(f"conversation {cid} is queued again when Redis returns"):
             queue.release(cid, volunteer_id)
-            queue.enqueue(cid, conv.priority, conv.queued_at)
+        queue_sync.enqueue(conv, f"conversation {cid} is queued again when Redis returns")
         broadcast.holder_changed(cid, volunteer_id)
         broadcast.conversation_changed(conv, volunteer_id)
         notices.requeued(conv, reason)
         timers.schedule(deadlines.next_for(conv))
-    if moved:
-        queue_sync.publish_queue()
     return moved

@@ -23,7 +23,7 @@ from textline.models import (
 from textline.safety import deadlines, escalation, notices, timers
 from textline.riskmodels import live as risk_models
 from textline.safety.risk.in_conversation import risk_in_conversation
-from textline.texting import conversations, inbound_rules, language, outgoing, queue, queue_sync, survey
+from textline.texting import conversations, inbound_rules, language, outgoing, queue_sync, survey
 from textline.texting.privacy import alias_for, parse_address, phone_hash
 from textline.texting.storable import storable
 
@@ -223,13 +223,9 @@ def announce_inbound(result: Inbound) -> None:
     if result.needs_review and not result.escalations:
         notices.review_needed(conv)
     if result.unqueued:
-        with queue_sync.after_commit(f"blocked conversation {conv.id} leaves Redis at the next repair"):
-            queue.remove(conv.id)
-        queue_sync.publish_queue()
-    if conv.status == WAITING and result.reordered:
-        with queue_sync.after_commit(f"conversation {conv.id} will be queued when Redis returns"):
-            queue.enqueue(conv.id, conv.priority, conv.queued_at)
-        queue_sync.publish_queue()
+        queue_sync.remove(conv.id, f"blocked conversation {conv.id} leaves Redis at the next repair")
+    if conv.status == WAITING and result.reordered:  # its one row, not the whole queue (issue 17)
+        queue_sync.enqueue(conv, f"conversation {conv.id} will be queued when Redis returns")
     elif conv.status == WAITING and not result.flooding:  # same score, same place: one row to the consoles
         queue_sync.publish_queue_item(conv)
     broadcast.message_added(msg)

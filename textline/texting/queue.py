@@ -4,33 +4,44 @@ SQL holds the state of record (conversation.status); Redis holds the order and d
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from textline.redis_store import get_redis, key
 from textline.wellbeing import pauses, tallies
 
 QUEUE = key("queue")
+# Bumped in the same atomic step as every change to QUEUE, so consoles apply the changes they are sent
+# (one row at a time, textline/texting/queue_sync.py) in Redis's order and notice one they missed. A
+# missing key (Redis lost its data) starts again from the clock in microseconds, above any number it
+# reached before, so consoles see a gap and ask for the whole queue rather than ignore what follows.
+SEQ = key("queue_seq")
+_SEQ_NEXT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+return redis.call('INCR', KEYS[1])
+"""
 PRIORITY_MAX = 100
 # Score = (100 - priority) * 1e13 + arrival in ms: lower score first, so higher priority first,
 # then earlier arrival. 1e13 ms is ~300 years, so the arrival part never spills into priority.
 _PRIORITY_STEP = 10**13
 
 # Atomic claim: the conversation must still be queued, the volunteer not pausing (their pause key,
-# textline/wellbeing/pauses.py) and under capacity. Returns 1 claimed, 0 gone (someone else won / it
-# closed), -1 at capacity, -2 paused. A short-lived marker tells restore() that SQL may still say
+# textline/wellbeing/pauses.py) and under capacity. Returns {status, seq}: 1 claimed (with the queue's
+# new SEQ), 0 gone (someone else won / it closed), -1 at capacity, -2 paused. A short-lived marker tells restore() that SQL may still say
 # "waiting" because the claim's commit is in flight. A claim counts in the volunteer's shift tally
 # (textline/wellbeing/tallies.py) in the same step.
 _CLAIM = """
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-if redis.call('EXISTS', KEYS[4]) == 1 then return -2 end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return {0, 0} end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {-2, 0} end
 local cap = tonumber(ARGV[2])
-if cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then return -1 end
+if cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then return {-1, 0} end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
 redis.call('HINCRBY', KEYS[5], 'conversations', 1)
 redis.call('EXPIRE', KEYS[5], ARGV[4])
-return 1
+if redis.call('EXISTS', KEYS[6]) == 0 then redis.call('SET', KEYS[6], ARGV[5]) end
+return {1, redis.call('INCR', KEYS[6])}
 """
 CLAIMED, GONE, AT_CAPACITY, PAUSED = 1, 0, -1, -2
 CLAIM_MARKER_SECONDS = 60  # far longer than a claim's SQL commit takes
@@ -56,19 +67,47 @@ def score(priority: int, queued_at: datetime) -> float:
     return (PRIORITY_MAX - priority) * _PRIORITY_STEP + int(queued_at.timestamp() * 1000)
 
 
-def enqueue(conversation_id: int, priority: int, queued_at: datetime) -> None:
-    get_redis().zadd(QUEUE, {str(conversation_id): score(priority, queued_at)})
+def _seq_start() -> int:
+    return time.time_ns() // 1000
 
 
-def remove(conversation_id: int) -> None:
-    get_redis().zrem(QUEUE, str(conversation_id))
+_ENQUEUE = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[3]) end
+return redis.call('INCR', KEYS[2])
+"""
+_REMOVE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[2]) end
+return redis.call('INCR', KEYS[2])
+"""
 
 
-def claim(conversation_id: int, volunteer_id: int, capacity: int) -> int:
+def enqueue(conversation_id: int, priority: int, queued_at: datetime) -> int:
+    """Add or move a conversation; returns the queue's SEQ for this change."""
+    return int(get_redis().eval(_ENQUEUE, 2, QUEUE, SEQ, str(conversation_id), score(priority, queued_at),
+                                _seq_start()))
+
+
+def remove(conversation_id: int) -> int:
+    """Take a conversation out of the queue; returns the queue's SEQ for this change."""
+    return int(get_redis().eval(_REMOVE, 2, QUEUE, SEQ, str(conversation_id), _seq_start()))
+
+
+def bump() -> int:
+    """A change consoles are sent as the whole queue (a repair): a new SEQ, so a console that applies
+    rows one by one and missed the whole queue notices the gap."""
+    return int(get_redis().eval(_SEQ_NEXT, 1, SEQ, _seq_start()))
+
+
+def claim(conversation_id: int, volunteer_id: int, capacity: int) -> tuple[int, int]:
+    """Returns (status, seq): seq is the queue's SEQ for the change when claimed, else 0."""
     r = get_redis()
-    return int(r.eval(_CLAIM, 5, QUEUE, load_key(volunteer_id), claimed_key(conversation_id),
-                      pauses.pause_key(volunteer_id), tallies.tally_key(volunteer_id), str(conversation_id),
-                      int(capacity), CLAIM_MARKER_SECONDS, tallies.KEEP_SECONDS))
+    status, seq = r.eval(_CLAIM, 6, QUEUE, load_key(volunteer_id), claimed_key(conversation_id),
+                         pauses.pause_key(volunteer_id), tallies.tally_key(volunteer_id), SEQ,
+                         str(conversation_id), int(capacity), CLAIM_MARKER_SECONDS, tallies.KEEP_SECONDS,
+                         _seq_start())
+    return int(status), int(seq)
 
 
 def release(conversation_id: int, volunteer_id: int | None) -> None:
@@ -84,6 +123,15 @@ def hold(conversation_id: int, volunteer_id: int) -> None:
 
 def ordered_ids(limit: int = 500) -> list[int]:
     return [int(m) for m in get_redis().zrange(QUEUE, 0, limit - 1)]
+
+
+def ordered(limit: int = 500) -> tuple[int, list[tuple[int, int]]]:
+    """(SEQ, [(id, score)...] in order), read in one step: the queue exactly as of that SEQ."""
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.get(SEQ)
+    pipe.zrange(QUEUE, 0, limit - 1, withscores=True)
+    seq, members = pipe.execute()
+    return int(seq or 0), [(int(m), int(s)) for m, s in members]
 
 
 def length() -> int:

@@ -36,11 +36,14 @@ def after_commit(consequence: str):
         current_app.logger.warning("queue unavailable, %s: %s", consequence, exc)
 
 
-def queue_snapshot() -> list[dict]:
-    """Waiting conversations in queue order (Redis decides the order; SQL supplies the details)."""
-    ids = queue.ordered_ids()
-    if not ids:
-        return []
+def queue_state() -> dict:
+    """The whole queue for a console: {"seq", "rows"}, the rows in queue order as of that SEQ (Redis
+    decides the order and SEQ in one read; SQL supplies the details). Sent on connect, on coming on
+    shift, after a repair, and when a console asks because it missed a change (`queue_sync`)."""
+    seq, members = queue.ordered()
+    if not members:
+        return {"seq": seq, "rows": []}
+    ids = [cid for cid, _ in members]
     # Texters in the same query: one lazy load per waiting conversation made this O(queue) statements.
     convs = {c.id: c for c in db.session.scalars(
         select(Conversation).options(joinedload(Conversation.texter)).where(Conversation.id.in_(ids)))}
@@ -48,31 +51,63 @@ def queue_snapshot() -> list[dict]:
         select(Message.conversation_id, func.count()).where(
             Message.conversation_id.in_(ids), Message.direction == INBOUND).group_by(Message.conversation_id)
     ).all())
-    out = []
-    for cid in ids:
+    rows = []
+    for cid, order in members:
         conv = convs.get(cid)
         if conv is not None and conv.status == WAITING:
-            out.append(payloads.queue_row(conv, counts.get(cid, 0)))
-    return out
+            rows.append(payloads.queue_row(conv, counts.get(cid, 0), order))
+    return {"seq": seq, "rows": rows}
+
+
+def queue_snapshot() -> list[dict]:
+    """Waiting conversations in queue order."""
+    return queue_state()["rows"]
+
+
+def _inbound_count(conv: Conversation) -> int:
+    return db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.conversation_id == conv.id, Message.direction == INBOUND))
 
 
 def publish_queue_item(conv: Conversation) -> None:
     """A text into a conversation that keeps its place in the queue: its row alone (`queue_item`), which
-    consoles swap in where they have it, instead of re-reading the whole queue and sending all of it to
-    every console. Anything that can change the order (a new conversation, a higher priority, a claim,
-    an end) still sends the whole queue."""
-    count = db.session.scalar(select(func.count()).select_from(Message).where(
-        Message.conversation_id == conv.id, Message.direction == INBOUND))
-    broadcast.queue_item_changed(conv, count)
+    consoles swap in where they have it. It changes no order, so it carries no SEQ."""
+    broadcast.queue_item_changed(conv, _inbound_count(conv))
+
+
+# The inbound path must not grow with the queue (issue 17): a change to the queue is sent as the one
+# row that changed, with the SEQ Redis gave the change. Consoles keep the queue sorted by each row's
+# `order` (its Redis score) and apply changes in SEQ order; a gap makes them ask for the whole queue.
+
+def enqueue(conv: Conversation, consequence: str) -> None:
+    """Put a waiting conversation in its place (new, risen, handed back, released) and send its row.
+    After SQL has committed: Redis being down must not fail the caller."""
+    with after_commit(consequence):
+        seq = queue.enqueue(conv.id, conv.priority, conv.queued_at)
+        broadcast.queue_put(seq, payloads.queue_row(conv, _inbound_count(conv),
+                                                    queue.score(conv.priority, conv.queued_at)))
+
+
+def remove(conversation_id: int, consequence: str) -> None:
+    """A conversation left the queue (closed, blocked): out of Redis, and consoles told."""
+    with after_commit(consequence):
+        broadcast.queue_gone(queue.remove(conversation_id), conversation_id)
+
+
+def claimed(conversation_id: int, seq: int) -> None:
+    """A claim took it out of the queue (Redis's claim gave the SEQ)."""
+    broadcast.queue_gone(seq, conversation_id)
 
 
 def publish_queue() -> None:
-    """Tell the consoles. Called after SQL has committed, so Redis being down must not fail the caller."""
-    snapshot = None
+    """The whole queue to every console (after a repair). Called after SQL has committed, so Redis
+    being down must not fail the caller."""
+    state = None
     with after_commit("consoles will be updated when Redis returns"):
-        snapshot = queue_snapshot()
-    if snapshot is not None:
-        broadcast.queue_changed(snapshot)
+        queue.bump()
+        state = queue_state()
+    if state is not None:
+        broadcast.queue_changed(state)
 
 
 def _queue_state_in_sql() -> tuple[list[tuple], list[tuple]]:
@@ -92,6 +127,7 @@ def rebuild_queue() -> int:
     waiting, held = _queue_state_in_sql()
     queue.rebuild(waiting, held)
     queue_out_of_date.clear()
+    publish_queue()
     return len(waiting)
 
 

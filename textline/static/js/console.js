@@ -109,10 +109,9 @@
 
   function shiftChanged(res) {
     state.me = res.me;
-    state.queue = res.queue || [];
-    state.queueSeen = new Set(state.queue.map((c) => c.id));  // what is there on coming on shift is not news
+    state.queueSeen = null;  // what is there on coming on shift is not news
+    queueView.reset(res.queue_seq, res.queue || []);
     renderShift();
-    renderQueue();
     document.dispatchEvent(new CustomEvent("textline:shift", {detail: state.me}));
   }
 
@@ -354,6 +353,13 @@
   });
 
   // ---- live events -----------------------------------------------------------------------------
+  // The queue, kept from numbered one-row changes (queue-view.js); noticeQueue knows who is new.
+  const queueView = window.TextlineQueue.watch(socket, (queue) => {
+    if (state.queueSeen == null) state.queueSeen = new Set(queue.map((c) => c.id));
+    else noticeQueue(queue);
+    state.queue = queue;
+    renderQueue();
+  });
   socket.on("connect", () => { $("connection").textContent = "Live"; $("connection").className = "connection live"; });
   socket.on("disconnect", (reason) => {
     // The server ended this sign-in (signed out, timed out, deactivated): the page shows the sign-in form.
@@ -363,9 +369,7 @@
   socket.on(EVENTS.HELLO, (data) => {
     state.me = data.me;
     renderShift();
-    state.queue = data.queue;
-    if (state.queueSeen == null) state.queueSeen = new Set(data.queue.map((c) => c.id));
-    else noticeQueue(data.queue);
+    queueView.reset(data.queue_seq, data.queue);
     // Passed on or handed back while away: not ours now (one the texter ended still waits for its wrap-up).
     const held = new Set(data.mine.map((c) => c.id));
     for (const [id, c] of [...state.mine]) if (!held.has(id) && !c.wrap_up_pending) state.mine.delete(id);
@@ -376,17 +380,11 @@
     renderMine();
     if (state.openId != null) show(state.openId); else renderChat();
   });
-  socket.on(EVENTS.QUEUE, (queue) => { noticeQueue(queue); state.queue = queue; renderQueue(); });
   socket.on(EVENTS.MESSAGE, addMessage);
   socket.on(EVENTS.MESSAGE_STATUS, (s) => {
     const list = state.messages.get(s.conversation_id) || [];
     const m = list.find((x) => x.id === s.id);
     if (m) { m.status = s.status; m.error_code = s.error_code; if (s.conversation_id === state.openId) renderChat(); }
-  });
-  // One waiting conversation changed in place (a new text, same position): swap in its row if we have it.
-  socket.on(EVENTS.QUEUE_ITEM, (c) => {
-    const at = state.queue.findIndex((q) => q.id === c.id);
-    if (at >= 0) { state.queue[at] = c; renderQueue(); }
   });
   socket.on(EVENTS.CONVERSATION, (c) => {
     if (!state.mine.has(c.id)) return;

@@ -9,6 +9,7 @@
   const EVENTS = Object.freeze({
     HELLO: "hello",
     QUEUE: "queue",
+    QUEUE_DELTA: "queue_delta",
     QUEUE_ITEM: "queue_item",
     CONVERSATION: "conversation",
     MESSAGE: "message",
@@ -33,6 +34,7 @@
   const ACTIONS = Object.freeze({
     HEARTBEAT: "heartbeat",
     SHIFT: "shift",
+    QUEUE_SYNC: "queue_sync",
     CLAIM: "claim",
     OPEN: "open",
     REPLY: "reply",

@@ -368,7 +368,8 @@
     if (reason === "io server disconnect") { window.location.assign("/supervise"); return; }
     $("connection").textContent = "Reconnecting…"; $("connection").className = "connection down";
   });
-  socket.on(EVENTS.HELLO, () => {
+  socket.on(EVENTS.HELLO, (data) => {
+    queueView.reset(data.queue_seq, data.queue);
     socket.emit(ACTIONS.SUPERVISE_SNAPSHOT, {}, (res) => {
       if (!res.ok) return alert(res.error);
       state.convs = new Map(res.conversations.map((c) => [c.id, c]));
@@ -381,16 +382,17 @@
       else if (linked) show(linked, true);  // the link in an SMS page: /supervise?conversation=N
     });
   });
-  socket.on(EVENTS.QUEUE, (queue) => {
+  // The queue, kept from numbered one-row changes (queue-view.js).
+  let queueRows = new Set();  // the row objects last merged: a one-row change merges only that row
+  const queueView = window.TextlineQueue.watch(socket, (queue) => {
     const waiting = new Set(queue.map((c) => c.id));
     for (const c of state.convs.values()) {  // left the queue without a conversation event yet
       if (c.status === "waiting" && !waiting.has(c.id)) state.convs.delete(c.id);
     }
-    for (const c of queue) upsertConv(c);
+    for (const c of queue) if (!queueRows.has(c)) upsertConv(c);
+    queueRows = new Set(queue);
     renderLive();
   });
-  // One waiting conversation changed in place (a new text, same position): only if it is still waiting here.
-  socket.on(EVENTS.QUEUE_ITEM, (c) => { if (state.convs.get(c.id)?.status === "waiting") upsertConv(c); });
   socket.on(EVENTS.CONVERSATION, upsertConv);
   socket.on(EVENTS.ALERT, upsertAlert);
   socket.on(EVENTS.MESSAGE, (m) => {
