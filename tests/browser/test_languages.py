@@ -87,6 +87,17 @@ def test_language_badges_order_and_profiles(live, pages):
     expect(dana.get_by_test_id("alert")).to_have_count(1)  # the ordinary wait alert is not due yet
     check(dana, "supervise-no-speaker", phone=True)
 
+    # Dana reads the texts: this texter writes in English after all. She corrects it; the badge follows and
+    # the no-speaker alert ends at the next sweep (Sam reads English).
+    spanish_row = dana.get_by_test_id("live-row").filter(has=dana.get_by_role("img", name="Spanish"))
+    spanish_row.get_by_role("button").first.click()
+    expect(dana.get_by_label("Texter writes in")).to_have_value("es")
+    dana.get_by_label("Texter writes in").select_option("en")
+    expect(dana.locator("#sv-risk").get_by_test_id("language-badge")).to_have_text("EN")
+    check(dana, "supervise-language-corrected")
+    live.run_task("workers.escalation.sweep_escalations")
+    expect(dana.get_by_test_id("alert")).to_have_count(0, timeout=30_000)
+
 
 def test_resources_are_inserted_in_the_texter_s_language(live, pages):
     live.user("lu@example.org", display_name="Lu", languages="en es")
@@ -94,11 +105,13 @@ def test_resources_are_inserted_in_the_texter_s_language(live, pages):
     lu = pages.new()
     sign_in(lu, "lu@example.org", PASSWORD)
     lu.get_by_test_id("queue-item").get_by_role("button", name=re.compile("^Claim")).click()
+    expect(lu.locator("#chat-risk").get_by_test_id("language-badge")).to_have_text("ES")  # its chat is open
     lu.get_by_text("Crisis resources: insert into your reply").click()
     lu.locator("#resources button[data-resource=\"988\"]").click()
     expect(lu.locator("#reply-body")).to_have_value(re.compile("AYUDA"))  # "text AYUDA to 988", in Spanish
     live.text_in(*ENGLISH)
     lu.get_by_test_id("queue-item").get_by_role("button", name=re.compile("^Claim")).click()
+    expect(lu.locator("#chat-risk").get_by_test_id("language-badge")).to_have_text("EN")  # now this one's
     lu.locator("#reply-body").fill("")
     lu.locator("#resources button[data-resource=\"988\"]").click()
     expect(lu.locator("#reply-body")).to_have_value(re.compile("^Call or text 988"))

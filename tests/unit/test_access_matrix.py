@@ -202,6 +202,8 @@ SOCKET_EVENTS = {
         "hand_back": SUPERVISOR,
         # Adults' one-click risk labels (textline/triage/sockets.py).
         "risk_label": SUPERVISOR,
+        # An adult corrects a conversation's language (textline/console/language_events.py).
+        "set_language": SUPERVISOR,
     },
     "/simulator": {"connect": DEMO, "watch": DEMO},  # only registered usefully with SIMULATOR_ENABLED
 }

@@ -24,7 +24,7 @@ from textline import payloads
 from textline.extensions import db
 from textline.models import AuditEvent, Conversation, Escalation, Page, User
 from textline.safety import deadlines, escalation
-from textline.texting import conversations, language
+from textline.texting import conversations, language, language_override
 from textline.texting.inbound import receive_inbound
 
 ROUTING_JS = Path(__file__).resolve().parents[2] / "textline" / "static" / "js" / "routing.js"
@@ -188,6 +188,58 @@ def test_a_claimed_conversation_has_no_speaker_alert_to_keep(live_app, app_ctx, 
     [esc] = db.session.scalars(select(Escalation)).all()
     db.session.refresh(esc)
     assert esc.state == "resolved"
+
+
+# ---- an adult corrects the language -------------------------------------------------------------------
+
+def _correct(conversation_id, code, user):
+    conv = language_override.set_language(conversation_id, code, user)
+    db.session.expire_all()
+    return conv
+
+
+def test_an_adult_corrects_a_wrong_language_and_the_no_speaker_alert_ends(live_app, app_ctx, cfg):
+    people = _people(sam="en")
+    conv = text(live_app, "necesito ayuda por favor, estoy muy asustada", "+15550107030")  # detected Spanish
+    after = cfg["ESCALATE_NO_SPEAKER_SECONDS"]
+    assert escalation.sweep(conv.waiting_since + timedelta(seconds=after + 1))["opened"] == 1
+    _correct(conv.id, "en", people["dana"])
+    conv = db.session.get(Conversation, conv.id)
+    assert conv.language == "en" and payloads.conversation(conv)["language_name"] == "English"
+    escalation.sweep(conv.waiting_since + timedelta(seconds=after + 2))
+    [esc] = db.session.scalars(select(Escalation)).all()
+    assert esc.state == "resolved"  # every volunteer on shift reads English
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "conversation.language")).all()
+    assert (event.actor_id, event.target_id, event.details) == (people["dana"].id, conv.id,
+                                                               {"language": "en", "previous": "es"})
+    _correct(conv.id, "en", people["dana"])  # no change, nothing recorded
+    assert db.session.query(AuditEvent).filter(AuditEvent.action == "conversation.language").count() == 1
+
+
+def test_an_undecided_conversation_can_be_set_and_bad_choices_are_refused(live_app, app_ctx):
+    people = _people(sam="en")
+    conv = text(live_app, "😭", "+15550107031")
+    assert conv.language is None
+    assert _correct(conv.id, "es", people["dana"]).language == "es"
+    for code in ("fr", "", None):
+        with pytest.raises(conversations.ConversationError, match="Choose English or Spanish"):
+            _correct(conv.id, code, people["dana"])
+    with pytest.raises(conversations.ConversationError, match="does not exist"):
+        _correct(999999, "en", people["dana"])
+    conversations.close(db.session.get(Conversation, conv.id), people["dana"])
+    with pytest.raises(conversations.ConversationError, match="has ended"):
+        _correct(conv.id, "en", people["dana"])
+
+
+def test_postgres_language_correction(live_app, pg_app):
+    pg_app.extensions["celery"] = live_app.app.extensions["celery"]
+    with pg_app.app_context():
+        people = _people(sam="en")
+        conv = receive_inbound("+15550107032", "necesito ayuda por favor, estoy muy asustada", new_sid()).conversation
+        assert language_override.set_language(conv.id, "en", people["dana"]).language == "en"
+        db.session.expire_all()
+        assert db.session.get(Conversation, conv.id).language == "en"
+        db.session.remove()
 
 
 def test_postgres_no_speaker_escalation(live_app, pg_app):

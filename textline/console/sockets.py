@@ -28,6 +28,7 @@ from textline.blocklist.sockets import BlocklistEvents
 from textline.texting import conversations, queue_sync, returning
 from textline.texting.conversations import ConversationError
 from textline.triage.sockets import TriageEvents
+from textline.console.language_events import LanguageEvents
 from textline.wellbeing.sockets import WellbeingEvents
 
 
@@ -134,5 +135,5 @@ class ConversationEvents:
 
 
 class ConsoleNamespace(ConnectionEvents, ConversationEvents, SupervisionEvents, TransferEvents, WellbeingEvents,
-                       DutyEvents, BlocklistEvents, TriageEvents, Namespace):
+                       DutyEvents, BlocklistEvents, TriageEvents, LanguageEvents, Namespace):
     """Every console event, volunteers' and adults'."""

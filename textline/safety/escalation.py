@@ -32,6 +32,7 @@ from textline.models import ACTIVE, CLOSED, WAITING, Conversation, Escalation, P
 from textline.ops import metrics
 from textline.safety import auto_texts, deadlines, opening_hours, pager_cache, spool_pages, timers
 from textline.safety.deadlines import DEADLINE_SETTINGS, episode_at, seconds
+from textline.texting import language
 
 # Reasons whose cause can go away by itself (claimed, answered): they resolve without an adult.
 SELF_RESOLVING = ("wait", "no_reply", "no_speaker")
@@ -175,8 +176,10 @@ def still_applies(esc: Escalation, conv: Conversation) -> bool:
         return esc.reason not in SELF_RESOLVING and esc.acknowledged_at is None
     if esc.reason == "wait":
         return conv.status == WAITING and episode_at(conv.waiting_since) == esc.episode
-    if esc.reason == "no_speaker":  # ends when claimed, or when someone who reads the language comes on shift
+    if esc.reason == "no_speaker":  # ends when claimed, when someone who reads the language comes on shift,
+        # or when an adult found it is in English after all (language_override)
         return (conv.status == WAITING and episode_at(conv.waiting_since) == esc.episode
+                and conv.language not in (None, language.DEFAULT)
                 and db.session.scalar(select(Conversation.id).where(
                     Conversation.id == conv.id, ~deadlines.speaker_on_shift())) is not None)
     if esc.reason == "no_reply":

@@ -59,6 +59,7 @@
     WORK_LIST: "work_list",
     BLOCK_TEXTER: "block_texter",
     RISK_LABEL: "risk_label",
+    SET_LANGUAGE: "set_language",
   });
 
   window.TextlineEvents = Object.freeze({EVENTS, ACTIONS});

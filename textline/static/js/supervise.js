@@ -114,6 +114,15 @@
     });
   }
 
+  // The detector got the language wrong, or has not decided: the adult says which (audited on the server).
+  $("sv-language").addEventListener("change", (event) => {
+    const id = state.openId, select = event.target;
+    socket.emit(ACTIONS.SET_LANGUAGE, {conversation_id: id, language: select.value}, (res) => {
+      if (!res.ok) { alert(res.error); renderChat(); return; }
+      upsertConv(res.conversation);
+    });
+  });
+
   function wrapUpLabel(labels) {
     if (!labels || !labels.wrap_up) return null;
     return el("span", {class: "muted small"}, ` The volunteer's wrap-up said: ${
@@ -233,6 +242,8 @@
     $("sv-alias").textContent = c.alias + (c.status === "closed" ? " (ended)" : "");
     const why = adultReasons(c.risk_reasons).join("; ");
     $("sv-risk").replaceChildren(riskBadge(c.risk_level), " ", languageBadge(c), ...(why ? [el("span", {class: "why", title: why}, why)] : []));
+    $("sv-language").value = c.language || "";
+    $("sv-language").disabled = c.status === "closed";
     const alerts = boardAlerts(c.id).map((a) => `Alert: ${a.reason_text.toLowerCase()}${a.state === "acknowledged" ? ` (acknowledged by ${a.acknowledged_by})` : ""}`);
     const labels = state.labels.get(c.id);
     $("sv-labels").replaceChildren(el("span", {class: "small"}, "This conversation: "),
