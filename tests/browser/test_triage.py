@@ -29,7 +29,7 @@ def test_an_adult_labels_risk_and_reads_the_triage_page(live, pages):
     sam.wait_for("hello")
     live.text_in(AT_RISK, "i'm going to kill myself tonight, i have the pills ready")
     live.text_in(MISSED, "my sister keeps taking my charger lol")
-    queue = sam.wait_for("queue", lambda q: len(q) == 2)
+    queue = sam.wait_for("queue_view", lambda q: len(q) == 2)
     missed = next(c for c in queue if c["risk_level"] != "high")
     live.text_in(ORDINARY, "what time do you close tonight?")  # never labelled: ordinary
     # The volunteer's wrap-up says high risk where the scorer saw none: a miss, by the volunteer's label.
@@ -47,7 +47,8 @@ def test_an_adult_labels_risk_and_reads_the_triage_page(live, pages):
     expect(alert.get_by_test_id("label-needed")).to_have_attribute("aria-pressed", "true")
     alert.get_by_role("button", name="Open").click()
     expect(page.get_by_test_id("sv-labels").get_by_test_id("label-needed")).to_have_attribute("aria-pressed", "true")
-    # And the text itself, in the transcript.
+    # And the text itself, in the transcript (once the welcome's receipts are in: the page is settled).
+    expect(page.get_by_test_id("sv-transcript")).to_contain_text("delivered")
     text = page.get_by_test_id("sv-transcript").get_by_test_id("message").first
     text.get_by_test_id("label-needed").click()
     expect(text.get_by_test_id("label-needed")).to_have_attribute("aria-pressed", "true")
@@ -81,7 +82,7 @@ def test_an_admin_previews_and_saves_a_lexicon_edit(live, pages):
     live.track(sam)
     sam.wait_for("hello")
     live.text_in(MISSED, "zorbly blarg tonight")  # words no lexicon entry knows
-    missed = sam.wait_for("queue", lambda q: len(q) == 1)[0]
+    missed = sam.wait_for("queue_view", lambda q: len(q) == 1)[0]
     assert missed["risk_level"] == "none"
     assert sam.call("claim", {"conversation_id": missed["id"]})["ok"]
     assert sam.call("end", {"conversation_id": missed["id"], "disposition": wrap_up(
@@ -106,5 +107,5 @@ def test_an_admin_previews_and_saves_a_lexicon_edit(live, pages):
     expect(page.get_by_test_id("edit-row")).to_contain_text("zorbly blarg")
     # The next texter's words are scored with it (the web process compiled it in the background).
     live.text_in(ORDINARY, "zorbly blarg")
-    queued = sam.wait_for("queue", lambda q: len(q) == 1 and q[0]["id"] != missed["id"])[0]
+    queued = sam.wait_for("queue_view", lambda q: len(q) == 1 and q[0]["id"] != missed["id"])[0]
     assert queued["risk_level"] == "high", queued

@@ -13,7 +13,7 @@
   const RISK_ORDER = {high: 3, medium: 2, low: 1, none: 0};
   const WHO = {texter: "Texter", volunteer: "Volunteer", supervisor: "Adult advisor", system: "Automatic"};
 
-  const {el, elapsed: since, riskBadge, languageBadge, uuid, adultReasons} = window.TextlineUI;  // ui.js
+  const {el, keepSame, elapsed: since, riskBadge, languageBadge, uuid, adultReasons} = window.TextlineUI;  // ui.js
   const Labels = window.TextlineLabels;  // risk-labels.js
 
   function clock(iso) { return el("span", {class: "clock", dataset: {since: iso || ""}}, since(iso)); }
@@ -81,7 +81,7 @@
 
   function renderAlerts() {
     const open = openAlerts();
-    $("alerts").replaceChildren(...open.map(alertItem));
+    keepSame($("alerts"), open.map(alertItem));
     $("alert-count").textContent = open.length;
     $("alerts-empty").hidden = open.length > 0;
     renderBanner();
@@ -256,7 +256,7 @@
       ...(state.notes.get(c.id) || []).map((n) => ({at: n.created_at, node: noteItem(n)}))]
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const list = $("sv-transcript");
-    list.replaceChildren(...items.map((x) => x.node));
+    keepSame(list, items.map((x) => x.node));
     list.scrollTop = list.scrollHeight;
     pinFirst(list, state.messages.get(c.id) || []);
     const closed = c.status === "closed";
@@ -415,7 +415,7 @@
   });
   socket.on(EVENTS.MESSAGE_STATUS, (s) => {
     const m = (state.messages.get(s.conversation_id) || []).find((x) => x.id === s.id);
-    if (m) { m.status = s.status; if (s.conversation_id === state.openId) renderChat(); }
+    if (m) { m.status = s.status; if (s.conversation_id === state.openId) renderChat(); }  // that line only: keepSame
   });
   socket.on(EVENTS.NOTE, (n) => addTo(state.notes, n));
   // Another adult labelled a conversation or a text (textline/triage/labels.py).

@@ -15,6 +15,18 @@
     return node;
   }
 
+  // Redraw a list from `nodes`, keeping each child that is already the same (same place, same markup):
+  // a redraw (a receipt, another adult's label) must not swap a button from under the pointer, or the
+  // click that was pressing it is lost.
+  function keepSame(parent, nodes) {
+    const old = [...parent.children];
+    nodes.forEach((node, i) => {
+      if (!old[i]) parent.append(node);
+      else if (!old[i].isEqualNode(node)) old[i].replaceWith(node);
+    });
+    for (const extra of old.slice(nodes.length)) extra.remove();
+  }
+
   // How long since an ISO time, as a wait clock shows it: "4:07", "1h 12m".
   function elapsed(iso) {
     if (!iso) return "";
@@ -77,5 +89,5 @@
       dataset: {testid: "language-badge"}}, c.language.toUpperCase());
   }
 
-  window.TextlineUI = {el, elapsed, riskBadge, languageBadge, uuid, RISK_LABELS, plainReasons, adultReasons, plainMatches};
+  window.TextlineUI = {el, keepSame, elapsed, riskBadge, languageBadge, uuid, RISK_LABELS, plainReasons, adultReasons, plainMatches};
 })();
