@@ -19,7 +19,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from tests.support.servers import (
-    ROOT, VENV_BIN, app_env, beat_process, free_port, wait_until, web_process, worker_process,
+    ROOT, VENV_BIN, RedisServer, app_env, beat_process, free_port, wait_until, web_process, worker_process,
 )
 from tests.support.state import PASSWORD, make_user, reset_database, reset_redis, settings
 from tests.support.texting import (
@@ -148,9 +148,13 @@ def running(stack: Stack, *servers):
 
 
 @pytest.fixture(scope="session")
-def stack(redis_server, tmp_path_factory):
+def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stack")
-    with running(Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'stack.sqlite3'}")) as s:
+    # A Redis of its own, not the in-process app's: the stack lives until the session ends, and its worker
+    # sweeps in beat's place every second; on a shared Redis those sweeps rewrote the unit tests' keys while
+    # they ran (the paging rota mirrored empty, timed-sweep markers), failing them now and then.
+    redis_server = RedisServer(tmp_path_factory.mktemp("stack-redis")).start()
+    with running(Stack(tmp, redis_server.url, f"sqlite:///{tmp / 'stack.sqlite3'}"), redis_server) as s:
         yield s
 
 
