@@ -16,13 +16,13 @@ import json
 
 from flask import Flask, Response, abort, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, func
-from sqlalchemy.dialects import postgresql, sqlite
 from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator
 from twilio.request_validator import get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 
 import textline.extensions  # noqa: F401  registers Textline's SQLite pragmas on every engine (WAL, synchronous)
 from textline.config import load_config, normalise_database_url
+from textline.models.upsert import insert_for
 from textline.redis_store import get_redis
 
 EMPTY_TWIML = str(MessagingResponse())
@@ -38,7 +38,6 @@ inbound_texts = Table(
     Column("body", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def create_table(engine) -> None:
@@ -52,7 +51,7 @@ def create_app(config: dict) -> Flask:
                            **config["SQLALCHEMY_ENGINE_OPTIONS"])
     create_table(engine)
     # RETURNING says whether this request stored the text (rowcount is -1 through psycopg here).
-    insert = (_INSERT[engine.dialect.name](inbound_texts).on_conflict_do_nothing(index_elements=["message_sid"])
+    insert = (insert_for(engine, inbound_texts).on_conflict_do_nothing(index_elements=["message_sid"])
               .returning(inbound_texts.c.id))
     publisher = get_redis(config["REDIS_URL"])  # Textline's own pool: same timeouts, same fail-fast connections
     validator = RequestValidator(config["TWILIO_AUTH_TOKEN"])

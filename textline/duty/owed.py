@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from textline.accounts import audit
 from textline.extensions import db
 from textline.models import Conversation, ReportDecision, User, utcnow
+from textline.models.upsert import insert_for
 
 # The lexicon's categories (textline/data/risk_lexicon.yaml) that may mean a child is being harmed by
 # someone: a decision whether to tell the authorities is then owed.
@@ -25,8 +25,7 @@ def abuse_disclosed(assessment: dict | None) -> bool:
 
 def _insert_once(values: dict) -> int | None:
     """INSERT ... ON CONFLICT (conversation_id) DO NOTHING RETURNING id: the new id, or None if one was owed."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(ReportDecision).values(**values).on_conflict_do_nothing(
+    stmt = insert_for(db.session, ReportDecision).values(**values).on_conflict_do_nothing(
         index_elements=["conversation_id"]).returning(ReportDecision.id)
     return db.session.execute(stmt).scalar()
 

@@ -4,11 +4,10 @@ Nothing reads those rows but the comparison on the risk models page: the queue o
 come from the live model only."""
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from textline import tasks
 from textline.extensions import db
 from textline.models import INBOUND, Message, ShadowScore
+from textline.models.upsert import insert_for
 from textline.riskmodels import live
 from textline.safety.risk.in_conversation import risk_in_conversation
 
@@ -29,8 +28,7 @@ def record(message_id: int) -> bool:
     model_id, scorer = shadow
     risk = risk_in_conversation(msg.conversation_id, msg.body, scorer.score(msg.body).to_dict(),
                                 msg.created_at, before_id=msg.id)
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(ShadowScore).values(
+    stmt = insert_for(db.session, ShadowScore).values(
         message_id=msg.id, model_id=model_id, level=risk["level"], score=risk["score"],
         probability=risk.get("model_probability")).on_conflict_do_nothing(
         index_elements=["message_id", "model_id"]).returning(ShadowScore.id)

@@ -22,13 +22,13 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import and_, event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from textline import broadcast, payloads, tasks
 from textline.accounts import audit
 from textline.extensions import db
 from textline.models import ACTIVE, CLOSED, WAITING, Conversation, Escalation, Page, Role, User, utcnow
+from textline.models.upsert import insert_for
 from textline.ops import metrics
 from textline.safety import auto_texts, deadlines, opening_hours, pager_cache, spool_pages, timers
 from textline.safety.deadlines import DEADLINE_SETTINGS, episode_at, seconds
@@ -66,9 +66,7 @@ def _insert_once(values: dict) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id on the event key: the new row's id if this call
     recorded the event, None if it was already there. (RETURNING, not rowcount: some drivers report
     -1 for INSERT rowcounts.)"""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Escalation).values(**values).on_conflict_do_nothing(
+    stmt = insert_for(db.session, Escalation).values(**values).on_conflict_do_nothing(
         index_elements=["conversation_id", "reason", "episode"]).returning(Escalation.id)
     return db.session.execute(stmt).scalar()
 

@@ -16,13 +16,13 @@ from typing import Callable
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from textline import broadcast
 from textline.extensions import db
 from textline.models import (
     CLOSED, DELIVERY_RANK, OUTBOUND, WAITING, Conversation, DeliveryReceipt, Message, Page, utcnow,
 )
+from textline.models.upsert import insert_for
 from textline.ops import logs, metrics
 from textline.safety import notices
 from textline.texting import conversations, inbound_rules, twilio_gateway
@@ -241,9 +241,7 @@ def give_up(row_id: int, outbox: Outbox = MESSAGES) -> None:
 
 def _keep_receipt(sid: str, status: str, error_code: str | None) -> None:
     """Each (SID, status) once: Twilio retries callbacks, and a retry adds nothing."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(DeliveryReceipt).values(
+    db.session.execute(insert_for(db.session, DeliveryReceipt).values(
         twilio_sid=sid, status=status, error_code=error_code, received_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["twilio_sid", "status"]))
 

@@ -35,13 +35,13 @@ from datetime import datetime
 from flask import Flask, current_app
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from textline import broadcast
 from textline.extensions import db, socketio
 from textline.models import SpoolErasure
+from textline.models.upsert import insert_for
 from textline.ops import metrics
 from textline.redis_store import get_redis, key
 from textline.safety import notices, spool_pages
@@ -268,9 +268,7 @@ def _erased(entries: list[spool.Entry]) -> set[tuple[str, int]]:
 
 def remember_erasure(texter_key: str, now: datetime) -> None:
     """The tombstone, in the caller's (the erasure's) transaction; a second erasure moves it on."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SpoolErasure).values(texter_key=texter_key, erased_at=now)
+    stmt = insert_for(db.session, SpoolErasure).values(texter_key=texter_key, erased_at=now)
     db.session.execute(stmt.on_conflict_do_update(index_elements=["texter_key"],
                                                   set_={"erased_at": stmt.excluded.erased_at}))
 

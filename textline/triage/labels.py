@@ -9,12 +9,12 @@ gone cannot be labelled.
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from textline.accounts import audit
 from textline.accounts.permissions import can_supervise
 from textline.extensions import db
 from textline.models import FALSE_ALARM, INBOUND, NEEDED, VERDICTS, Conversation, Message, RiskLabel, User, utcnow
+from textline.models.upsert import insert_for
 from textline.texting.conversations import ConversationError, get_conversation
 from textline.ops.request_args import whole_number
 
@@ -65,11 +65,10 @@ def _current(conv_id: int, msg_id: int | None) -> RiskLabel | None:
 
 def _upsert(conv_id: int, msg_id: int | None, verdict: str, user: User) -> None:
     """One statement, so two adults clicking at once make one row (the later click wins)."""
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     target = ({"index_elements": ["message_id"], "index_where": RiskLabel.message_id.is_not(None)} if msg_id
               else {"index_elements": ["conversation_id"], "index_where": RiskLabel.message_id.is_(None)})
     values = {"verdict": verdict, "by_id": user.id, "at": utcnow()}
-    db.session.execute(insert(RiskLabel).values(conversation_id=conv_id, message_id=msg_id, **values)
+    db.session.execute(insert_for(db.engine, RiskLabel).values(conversation_id=conv_id, message_id=msg_id, **values)
                        .on_conflict_do_update(**target, set_=values))
 
 
