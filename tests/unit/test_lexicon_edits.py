@@ -19,6 +19,7 @@ from textline.extensions import db
 from textline.models import (
     FALSE_ALARM, NEEDED, AuditEvent, Conversation, LexiconEdit, Message, RiskLabel, Texter, User, utcnow,
 )
+from textline.ops.followed_version import UNSET
 from textline.redis_store import get_redis
 from textline.safety.risk import load_lexicon, score_text
 from textline.safety.risk.scorer import use_lexicon
@@ -37,7 +38,8 @@ def packaged_again():
     """Every other test in this process scores with the packaged lexicon."""
     yield
     use_lexicon(load_lexicon())
-    lexicon_edits._seen.update(version=lexicon_edits._UNSET, compiling=lexicon_edits._UNSET, checked=float("-inf"))
+    lexicon_edits._followed.forget()
+    lexicon_edits._seen.update(compiling=UNSET)
 
 
 def _conv(n: int, texts: list[str], wrap_risk: str | None = None) -> tuple[Conversation, list[Message]]:
@@ -108,7 +110,7 @@ def test_saving_is_audited_and_scores_texts_at_once(live_app, labelled):
     assert conv.risk_level == "high" and any("zorbly blarg" in r for r in conv.risk_reasons)
     # A process that has not seen the edit yet (as the others are) learns of it in the webhook itself.
     use_lexicon(load_lexicon())
-    lexicon_edits._seen.update(version=None, checked=float("-inf"))
+    lexicon_edits._followed.seen, lexicon_edits._followed.checked = None, float("-inf")
     levels = []
     for n in range(40):
         post_signed(live_app.base_url, "/sms/inbound",

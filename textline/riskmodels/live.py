@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from textline.extensions import db
 from textline.models import LIVE, SHADOW, RiskModelVersion
+from textline.ops.followed_version import FollowedVersion
 from textline.redis_store import get_redis, key
 from textline.safety.risk import RiskAssessment, RiskModel, RiskScorer, score_text
 from textline.safety.risk.model import model_from_dict
@@ -43,7 +43,8 @@ class Models:
 
 _PACKAGED = Models(None, None, None, None)
 _lock = threading.Lock()
-_state = {"models": _PACKAGED, "loaded": False, "checked": -CHECK_EVERY, "shadow_scorer": None}
+_state = {"models": _PACKAGED, "shadow_scorer": None}
+_followed = FollowedVersion(VERSION, CHECK_EVERY)
 
 
 def bump() -> None:
@@ -70,22 +71,17 @@ def _load(version: str | None) -> Models:
 
 def current() -> Models:
     """This process's models, reloaded when the Redis version moved (looked at every CHECK_EVERY s)."""
-    now = time.monotonic()
-    if now - _state["checked"] < CHECK_EVERY:
+    if not _followed.due():
         return _state["models"]
     with _lock:
-        if now - _state["checked"] < CHECK_EVERY:
+        if not _followed.due():
             return _state["models"]
-        _state["checked"] = now
-        try:
-            version = get_redis().get(VERSION)
-        except RedisError:
-            return _state["models"]
-        if _state["loaded"] and version == _state["models"].version:
+        version = _followed.look()
+        if not _followed.moved(version):  # the same, or Redis did not answer
             return _state["models"]
         try:
             _state["models"] = _load(version)
-            _state["loaded"] = True
+            _followed.seen = version
         except SQLAlchemyError as exc:  # SQL is down: keep scoring with what we have, look again soon
             log.warning("risk models not reloaded: %s", exc)
         return _state["models"]
@@ -94,8 +90,7 @@ def current() -> Models:
 def forget() -> None:
     """Look again at the next call (tests, and a process that just made a decision itself)."""
     with _lock:
-        _state["checked"] = -CHECK_EVERY
-        _state["loaded"] = False
+        _followed.forget()
 
 
 def shadow_scorer() -> tuple[int, RiskScorer] | None:

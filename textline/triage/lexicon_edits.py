@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from textline.accounts import audit
 from textline.extensions import db
 from textline.models import LexiconEdit, User, utcnow
+from textline.ops.followed_version import UNREAD, UNSET, FollowedVersion
 from textline.redis_store import get_redis, key
 from textline.safety.risk import CATEGORIES, Lexicon, LexiconError, load_lexicon
 from textline.safety.risk.scorer import packaged_lexicon, use_lexicon
@@ -34,10 +34,10 @@ log = logging.getLogger(__name__)
 VERSION_KEY = key("lexicon", "version")
 CHECK_SECONDS = 1.0
 LISTS = ("phrases", "patterns", "unless", "requires")
-_UNSET = object()
-# What this process scores with: the version it installed, the one being compiled, and the latest compile
-# started (an older compile that finishes later is not installed over a newer one).
-_seen = {"version": _UNSET, "checked": float("-inf"), "compiling": _UNSET, "generation": 0}
+# What this process scores with: the version it installed (_followed.seen), the one being compiled, and the
+# latest compile started (an older compile that finishes later is not installed over a newer one).
+_followed = FollowedVersion(VERSION_KEY, CHECK_SECONDS)
+_seen = {"compiling": UNSET, "generation": 0}
 _lock = threading.Lock()
 
 
@@ -152,18 +152,15 @@ def refresh(force: bool = False) -> bool:
     """Score with the stored edits if the version changed since this process last looked (at most once a
     CHECK_SECONDS). Not forced, the new lexicon is compiled in the background and this returns at once;
     forced, it is compiled now (and waited for). Returns True if the edits were read again."""
-    now = time.monotonic()
-    if not force and now - _seen["checked"] < CHECK_SECONDS:
+    if not force and not _followed.due():
         return False
     with _lock:
-        _seen["checked"] = now
-        try:
-            version = get_redis().get(VERSION_KEY)
-        except RedisError:
+        version = _followed.look()
+        if version is UNREAD:
             if not force:
                 return False  # keep what we have; look again later
-            version = _UNSET
-        if not force and version in (_seen["version"], _seen["compiling"]):
+            version = UNSET
+        if not force and (not _followed.moved(version) or version == _seen["compiling"]):
             return False
         try:
             with db.engine.connect() as conn:  # not the request's session: its transaction is left alone
@@ -191,11 +188,11 @@ def _install(stored: tuple, version, generation: int) -> None:
     except Exception:
         log.exception("could not compile the lexicon with its edits; scoring with the one this process has")
         if generation == _seen["generation"]:
-            _seen["compiling"] = _UNSET  # try again at the next look
+            _seen["compiling"] = UNSET  # try again at the next look
         return
     # No lock here: under gevent this runs on a native thread, where the (patched) lock is not for it;
     # each step is one atomic assignment.
     if generation != _seen["generation"]:
         return  # a newer compile started meanwhile: it installs
     use_lexicon(lexicon)
-    _seen["version"], _seen["compiling"] = version, _UNSET
+    _followed.seen, _seen["compiling"] = version, UNSET
