@@ -103,7 +103,6 @@ async def _replies(consoles, schedule, start_in: float = 0.2) -> list[tuple]:
 
 
 def _child(conn, targets: list[tuple[str, str]]) -> None:
-    global _RECORD
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     consoles = [_Console(i, url, cookie) for i, (url, cookie) in enumerate(targets)]

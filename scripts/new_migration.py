@@ -4,7 +4,7 @@ Autogenerates against a scratch SQLite database upgraded to head, names the file
 the given id, and writes UTCDateTime columns as plain timezone-aware DateTime (migrations never
 import app code). Read and adjust the result before committing it.
 """
-import sys, os, glob, re
+import sys, os, glob
 from textline.app import create_app
 db = "/tmp/mig.sqlite3"
 if os.path.exists(db): os.remove(db)

@@ -150,7 +150,7 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--extra", action="append", default=[], metavar="JSONL",
                     help="your own labelled file (repeatable): one more fold, and training data")
-    ap.add_argument("--files", nargs="+", metavar="JSONL", help=f"replace the default labelled files")
+    ap.add_argument("--files", nargs="+", metavar="JSONL", help="replace the default labelled files")
     ap.add_argument("--variant", default=DEFAULT_VARIANT, choices=sorted(VARIANTS))
     ap.add_argument("--threshold", type=float, help="use this threshold instead of choosing one")
     ap.add_argument("--min-tokens", type=int, help="use this min_tokens instead of choosing one")
