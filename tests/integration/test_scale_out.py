@@ -115,7 +115,10 @@ def test_a_supervisor_on_process_b_is_told_when_a_worker_cannot_deliver(two):
     assert alert["conversation_id"] == conv.id and alert["message_id"] == welcome.id
     assert alert["alias"] == alias and alias in alert["text"]
     assert TEXTER not in str(alert) and TEXTER[2:] not in str(alert)
-    assert any("notice raised" in w.log() for w in two.workers)  # raised in a worker, not a web process
+    # Raised in a worker, not a web process. The worker writes that line after the emit, so on a busy
+    # machine the console can hear the notice before the line is in the worker's log: wait for it.
+    wait_until(lambda: any("notice raised" in w.log() for w in two.workers), timeout=10,
+               what="the worker's 'notice raised' line")
     # Volunteers are not sent notices: a later queue change reaches Sam, the notice never did.
     two.text_in("+15550108812", "anyone?", web=0)
     sam.wait_for("queue_view", lambda q: len(q) == 2)

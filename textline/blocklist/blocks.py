@@ -37,8 +37,8 @@ class BlockError(ConversationError):
 
 
 def in_force(texter_id: int, now: datetime) -> TexterBlock | None:
-    return db.session.scalar(select(TexterBlock).where(
-        TexterBlock.texter_id == texter_id, TexterBlock.lifted_at.is_(None), TexterBlock.expires_at > now))
+    return db.session.scalar(select(TexterBlock).where(TexterBlock.texter_id == texter_id,
+                                                       TexterBlock.in_force_at(now)))
 
 
 def _reason(raw) -> str:

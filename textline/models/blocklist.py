@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, text
+from sqlalchemy import ForeignKey, Index, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from textline.models.base import Base, UTCDateTime, utcnow
@@ -41,3 +41,8 @@ class TexterBlock(Base):
 
     def in_force(self, now: datetime) -> bool:
         return self.lifted_at is None and self.expires_at > now
+
+    @classmethod
+    def in_force_at(cls, now: datetime):
+        """The same rule as in_force, as SQL (blocks.in_force, and the inbound path's one look-up)."""
+        return and_(cls.lifted_at.is_(None), cls.expires_at > now)

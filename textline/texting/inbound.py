@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from textline import broadcast, payloads, tasks
-from textline.blocklist import blocks, floods
+from textline.blocklist import floods
 from textline.extensions import db
 from textline.models import (
     ACTIVE, BLOCKED, CLOSED, INBOUND, WAITING, Conversation, Message, MessageMedia, Texter, TexterBlock, TexterPhone,
@@ -50,21 +50,37 @@ class Inbound:
     block: TexterBlock | None = None  # the texter is blocked: stored, not queued (textline/blocklist/)
     unqueued: bool = False        # it was waiting and is held back now (its texter was blocked meanwhile)
     flooding: bool = False        # over FLOOD_RATE: no queue re-announcement, no repeated keyword replies
+    due_before: datetime | None = None  # the conversation's own deadline before this text (deadlines.next_for)
 
 
-def _texter_for(number: str, hashed: str) -> Texter:
-    """`number` is the texter's address as parse_address gives it (E.164, or whatsapp:+E.164); `hashed`
+def _look_up(number: str, hashed: str, now: datetime) -> tuple[Texter, Conversation | None, TexterBlock | None]:
+    """The texter (created on their first text), their open conversation if any (with its volunteer, whom
+    the consoles' payload names) and their block in force if any: one query for all three. At most one
+    row comes back: a texter has one open conversation and one unlifted block at most (unique indexes).
+    `number` is the texter's address as parse_address gives it (E.164, or whatsapp:+E.164); `hashed`
     its texter key (phone_hash)."""
-    # The phone row comes in the same query: it is checked on every text (erased numbers come back).
-    texter = db.session.scalar(select(Texter).options(joinedload(Texter.phone)).where(Texter.phone_hash == hashed))
-    if texter is None:
+    row = db.session.execute(
+        select(Texter, Conversation, TexterBlock)
+        .outerjoin(Conversation, and_(Conversation.texter_id == Texter.id, Conversation.status != CLOSED))
+        .outerjoin(TexterBlock, and_(TexterBlock.texter_id == Texter.id, TexterBlock.in_force_at(now)))
+        # The phone row comes too: it is checked on every text (erased numbers come back).
+        .options(joinedload(Texter.phone), joinedload(Conversation.volunteer))
+        .where(Texter.phone_hash == hashed)
+    ).first()
+    if row is None:
         texter = Texter(phone_hash=hashed, alias=alias_for(hashed))
         texter.phone = TexterPhone(number=number)
         db.session.add(texter)
         db.session.flush()
-    elif texter.phone is None:  # erased on request earlier, and they texted again
+        return texter, None, None
+    texter, conv, block = row
+    if texter.phone is None:  # erased on request earlier, and they texted again
         texter.phone = TexterPhone(number=number)
-    return texter
+    if conv is not None:
+        # The texter in hand is its texter: linked without a query, and kept alive (the session holds
+        # loaded objects only weakly) for the payloads built after the commit.
+        set_committed_value(conv, "texter", texter)
+    return texter, conv, block
 
 
 def _seen(texter: Texter, now: datetime) -> None:
@@ -73,25 +89,15 @@ def _seen(texter: Texter, now: datetime) -> None:
 
 
 def _open_conversation(texter: Texter, now: datetime, body: str, training: bool = False,
-                       channel: str = "sms", blocked: bool = False) -> tuple[Conversation, bool]:
-    """The texter's open conversation, or a new one opened by `body` (its language judged on that first
-    text in the INSERT, not by an UPDATE after it)."""
-    # The volunteer comes along: the consoles' payload names them (one query instead of two).
-    conv = db.session.scalar(
-        select(Conversation).options(joinedload(Conversation.volunteer))
-        .where(Conversation.texter_id == texter.id, Conversation.status != CLOSED)
-    )
-    if conv is not None:
-        # The texter in hand is its texter: linked without a query, and kept alive (the session holds
-        # loaded objects only weakly) for the payloads built after the commit.
-        set_committed_value(conv, "texter", texter)
-        return conv, False
+                       channel: str = "sms", blocked: bool = False) -> Conversation:
+    """A new conversation opened by `body` (its language judged on that first text in the INSERT, not by
+    an UPDATE after it)."""
     conv = Conversation(texter=texter, status=BLOCKED if blocked else WAITING, opened_at=now, queued_at=now,
                         waiting_since=now, last_inbound_at=now, priority=0, risk_level="none", risk_reasons=[],
                         training=training, channel=channel, language=language.decide([body]))
     db.session.add(conv)
     db.session.flush()
-    return conv, True
+    return conv
 
 
 def _hold_or_release(result: Inbound, now: datetime) -> None:
@@ -166,15 +172,17 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
     for attempt in range(3):  # concurrent webhooks can race on the texter / open-conversation rows
         try:
             now = received_at or utcnow()
-            texter = _texter_for(number, texter_key)
-            answer = survey.take_answer(texter, body, message_sid, assessment)
+            texter, conv, block = _look_up(number, texter_key, now)
+            answer = survey.take_answer(texter, body, message_sid, assessment, mid_conversation=conv is not None)
             if answer is not None:  # a score for the survey after a closed conversation: no new one
                 _seen(texter, now)
                 _commit_keeping_values()
                 msg, thanks = answer
                 return Inbound(msg.conversation, msg, outbound=[thanks])
-            block = blocks.in_force(texter.id, now)
-            conv, opened = _open_conversation(texter, now, body, training, channel, blocked=block is not None)
+            opened = conv is None
+            if opened:
+                conv = _open_conversation(texter, now, body, training, channel, blocked=block is not None)
+            due_before = None if opened else deadlines.next_for(conv)
             risk = assessment if opened else risk_in_conversation(conv.id, body, assessment, now)
             shown_before = None if opened else payloads.conversation_shown(conv)
             earlier = _earlier_texts(conv, opened)  # read before anything is written (SQLite's write lock)
@@ -197,7 +205,7 @@ def receive_inbound(number: str, body: str, message_sid: str, training: bool = F
             rose = raise_risk(conv, risk)
             result = Inbound(conv, msg, opened=opened, reordered=opened or rose, level_before=level_before,
                              needs_review=conv.risk_level == "medium" and level_before in ("none", "low"),
-                             spool_page=paged, block=block, flooding=flooding and not opened)
+                             spool_page=paged, block=block, flooding=flooding and not opened, due_before=due_before)
             _hold_or_release(result, now)
             inbound_rules.apply(result, texter, risk)  # keywords, automatic texts, risk escalation
             result.changed = opened or payloads.conversation_shown(conv) != shown_before
@@ -234,7 +242,9 @@ def announce_inbound(result: Inbound) -> None:
     elif conv.status != WAITING and result.changed:  # else the `message` event says all that changed
         broadcast.conversation_changed(conv)
     outgoing.send(*result.outbound)
-    timers.schedule(deadlines.next_for(conv))
+    due = deadlines.next_for(conv)
+    if due != result.due_before:  # an unmoved deadline had its sweep timed by the text that set it
+        timers.schedule(due)
     tasks.fetch_media(*(item.id for item in msg.media))  # pictures: fetched from Twilio by a worker
     if result.flooding and conv.status != CLOSED and floods.first_notice(conv.texter.phone_hash):
         notices.flood(conv)

@@ -66,14 +66,13 @@ def _awaiting_answer(texter: Texter) -> Message | None:
         ).order_by(Message.created_at.desc()).limit(1))
 
 
-def take_answer(texter: Texter, body: str, message_sid: str, risk: dict):
+def take_answer(texter: Texter, body: str, message_sid: str, risk: dict, mid_conversation: bool):
     """If this text answers a survey, store it (message, score, thank-you text) in the caller's
-    transaction and return (the answer, the thank-you text to send); otherwise None and nothing is written."""
+    transaction and return (the answer, the thank-you text to send); otherwise None and nothing is written.
+    `mid_conversation`: the texter has an open conversation (the caller has looked it up)."""
     score = parse_score(body)
-    if score is None:
+    if score is None or mid_conversation:  # mid-conversation, a "3" is part of the conversation
         return None
-    if db.session.scalar(select(exists().where(Conversation.texter_id == texter.id, Conversation.status != CLOSED))):
-        return None  # mid-conversation, a "3" is part of the conversation
     survey = _awaiting_answer(texter)
     if survey is None:
         return None
