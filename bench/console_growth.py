@@ -83,6 +83,16 @@ def fill_queue(run: TextlineRun, gen, target: int) -> int:
     return r.zcard(QUEUE)
 
 
+def above_idle(webhook: dict, idle_cores: float | None) -> float | None:
+    """Web CPU per webhook less what the web processes burn with the same consoles and no texts (beat's
+    sweeps, pings; measured just before): per webhook = idle cores x the step's wall time / webhooks, and
+    wall / webhooks = ms per webhook / cores used."""
+    per, share = webhook.get("web_cpu_ms_per_req"), webhook.get("web_cpu_share")
+    if per is None or not share or idle_cores is None:
+        return None
+    return round(per - per * idle_cores / share, 3)
+
+
 def rows(results: dict) -> list[dict]:
     """One row per (axis, point, rate): what the table, the plot and the README show."""
     out = []
@@ -95,6 +105,7 @@ def rows(results: dict) -> list[dict]:
                             "p50_ms": v["p50_ms"], "p95_ms": v["p95_ms"], "p99_ms": v["p99_ms"],
                             "missing": step["missing_at_volunteer"],
                             "web_cpu_ms_per_webhook": w.get("web_cpu_ms_per_req"),
+                            "web_cpu_ms_above_idle": above_idle(w, point.get("idle_web_cores")),
                             "idle_web_cores": point.get("idle_web_cores"),
                             "web_kb_per_console": point.get("memory", {}).get("web_kb_per_console"),
                             "connect_s": point.get("memory", {}).get("connect", {}).get("seconds"),
@@ -110,11 +121,12 @@ def table(results: dict) -> str:
              "Webhook POST -> `message` event at the volunteer's console; web CPU = gunicorn workers' CPU per webhook"]
     body = [[r["axis"][3:], r["consoles"], r["waiting"], report._f(r["offered_rps"], 0), report._f(r["achieved_rps"]),
              report._f(r["p50_ms"]), report._f(r["p95_ms"]), report._f(r["p99_ms"]), r["missing"],
-             report._f(r["web_cpu_ms_per_webhook"], 2), report._f(r["idle_web_cores"], 3),
+             report._f(r["web_cpu_ms_per_webhook"], 2), report._f(r["web_cpu_ms_above_idle"], 2),
+             report._f(r["idle_web_cores"], 3),
              report._f(r["web_kb_per_console"]), report._f(r["connect_s"]), report._f(r["other_cores"], 2),
              " ".join(report._f(x, 2) for x in r["loadavg"] or [])] for r in rows(results)]
     lines += report._table(["axis", "consoles", "waiting", "msg/s", "absorbed/s", "p50 ms", "p95 ms", "p99 ms",
-                            "missing", "web CPU ms/webhook", "idle web cores", "web KB/console", "connect s",
+                            "missing", "web CPU ms/webhook", "above idle", "idle web cores", "web KB/console", "connect s",
                             "others' cores", "load avg"], body)
     lines += [f"error: {e}" for e in results.get("errors", [])]
     return "\n".join(lines)

@@ -174,7 +174,8 @@ def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_pat
     def step(rate, p99, web_cpu, missing=0):
         return {"offered_rps": rate, "achieved_rps": rate - 1, "missing_at_volunteer": missing,
                 "to_volunteer": {"p50_ms": p99 / 4, "p95_ms": p99 / 2, "p99_ms": p99},
-                "webhook": {"web_cpu_ms_per_req": web_cpu, "other_cores": 0.5, "loadavg": [2.0, 1.5, 1.0]}}
+                "webhook": {"web_cpu_ms_per_req": web_cpu, "web_cpu_share": 0.1, "other_cores": 0.5,
+                            "loadavg": [2.0, 1.5, 1.0]}}
 
     def point(consoles, waiting, steps):
         return {"consoles": consoles, "waiting": waiting, "idle_web_cores": 0.01, "inbound": steps,
@@ -193,6 +194,8 @@ def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_pat
     assert [r["p99_ms"] for r in rows] == [20.0, 900.0, 40.0, 30.0]
     assert [r["web_cpu_ms_per_webhook"] for r in rows] == [6.0, 7.0, 6.5, 6.1]
     assert [r["missing"] for r in rows] == [0, 0, 2, 0]
+    # 0.01 idle cores of the 0.1 the step used: a tenth of each webhook's CPU was there without texts
+    assert [r["web_cpu_ms_above_idle"] for r in rows] == [5.4, 6.3, 5.85, 5.49]
     assert rows[0]["connect_s"] == 1.5 and rows[0]["web_kb_per_console"] == 40.0
     paths = console_growth.write(results, tmp_path, "console-growth-test")
     assert all(p.stat().st_size > 0 for p in paths)
