@@ -103,7 +103,7 @@ def rows(results: dict) -> list[dict]:
                 out.append({"axis": axis, "consoles": point["consoles"], "waiting": point["waiting"],
                             "offered_rps": step["offered_rps"], "achieved_rps": step["achieved_rps"],
                             "p50_ms": v["p50_ms"], "p95_ms": v["p95_ms"], "p99_ms": v["p99_ms"],
-                            "missing": step["missing_at_volunteer"],
+                            "failed": step["webhook_failed"], "missing": step["missing_at_volunteer"],
                             "web_cpu_ms_per_webhook": w.get("web_cpu_ms_per_req"),
                             "web_cpu_ms_above_idle": above_idle(w, point.get("idle_web_cores")),
                             "idle_web_cores": point.get("idle_web_cores"),
@@ -118,15 +118,17 @@ def table(results: dict) -> str:
     lines = [f"Textline console growth ({m['db']}, {m['server']}) {m['started_utc']}, commit {m['git_commit']}; "
              f"{m['host']['cpu']} x{m['host']['cores']}", f"load average at start {m['loadavg_start']}, at end "
              f"{m.get('loadavg_end')} (the load generator, the consoles, the stack and other jobs share these cores)",
-             "Webhook POST -> `message` event at the volunteer's console; web CPU = gunicorn workers' CPU per webhook"]
+             "Webhook POST -> `message` event at the volunteer's console; failed = webhooks not answered 200 "
+             "(loadgen timeout); missing = answered 200 but no event within 3 s of the step's last answer; "
+             "web CPU = gunicorn workers' CPU per webhook answered"]
     body = [[r["axis"][3:], r["consoles"], r["waiting"], report._f(r["offered_rps"], 0), report._f(r["achieved_rps"]),
-             report._f(r["p50_ms"]), report._f(r["p95_ms"]), report._f(r["p99_ms"]), r["missing"],
+             report._f(r["p50_ms"]), report._f(r["p95_ms"]), report._f(r["p99_ms"]), r["failed"], r["missing"],
              report._f(r["web_cpu_ms_per_webhook"], 2), report._f(r["web_cpu_ms_above_idle"], 2),
              report._f(r["idle_web_cores"], 3),
              report._f(r["web_kb_per_console"]), report._f(r["connect_s"]), report._f(r["other_cores"], 2),
              " ".join(report._f(x, 2) for x in r["loadavg"] or [])] for r in rows(results)]
     lines += report._table(["axis", "consoles", "waiting", "msg/s", "absorbed/s", "p50 ms", "p95 ms", "p99 ms",
-                            "missing", "web CPU ms/webhook", "above idle", "idle web cores", "web KB/console", "connect s",
+                            "failed", "missing", "web CPU ms/webhook", "above idle", "idle web cores", "web KB/console", "connect s",
                             "others' cores", "load avg"], body)
     lines += [f"error: {e}" for e in results.get("errors", [])]
     return "\n".join(lines)
@@ -178,6 +180,8 @@ def write(results: dict, out_dir: Path, stem: str) -> list[Path]:
     paths = [out_dir / f"{stem}.{ext}" for ext in ("json", "txt", "png")]
     paths[0].write_text(json.dumps(results, indent=1, default=str))
     paths[1].write_text(table(results) + "\n")
+    if not rows(results):  # nothing measured (set-up failed): the JSON and table carry the error
+        return paths[:2]
     plot(results, paths[2])
     return paths
 

@@ -172,7 +172,7 @@ def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_pat
     from bench import console_growth
 
     def step(rate, p99, web_cpu, missing=0):
-        return {"offered_rps": rate, "achieved_rps": rate - 1, "missing_at_volunteer": missing,
+        return {"offered_rps": rate, "achieved_rps": rate - 1, "missing_at_volunteer": missing, "webhook_failed": 1,
                 "to_volunteer": {"p50_ms": p99 / 4, "p95_ms": p99 / 2, "p99_ms": p99},
                 "webhook": {"web_cpu_ms_per_req": web_cpu, "web_cpu_share": 0.1, "other_cores": 0.5,
                             "loadavg": [2.0, 1.5, 1.0]}}
