@@ -128,7 +128,8 @@ def table(results: dict) -> str:
              report._f(r["web_kb_per_console"]), report._f(r["connect_s"]), report._f(r["other_cores"], 2),
              " ".join(report._f(x, 2) for x in r["loadavg"] or [])] for r in rows(results)]
     lines += report._table(["axis", "consoles", "waiting", "msg/s", "absorbed/s", "p50 ms", "p95 ms", "p99 ms",
-                            "failed", "missing", "web CPU ms/webhook", "above idle", "idle web cores", "web KB/console", "connect s",
+                            "failed", "missing", "web CPU ms/webhook", "above idle", "idle web cores",
+                            "web KB/console", "connect s",
                             "others' cores", "load avg"], body)
     lines += [f"error: {e}" for e in results.get("errors", [])]
     return "\n".join(lines)
@@ -157,7 +158,8 @@ def plot(results: dict, path: Path) -> None:
                      color=line.get_color(), label=f"{rate:g}/s: web CPU ms/webhook")
         ax.axhline(50, color="red", linewidth=0.8, linestyle="--", label="issue 17: p99 < 50 ms")
         what = "connected volunteer consoles" if key == "consoles" else "conversations waiting"
-        ax.set(xscale="log", yscale="log", xlabel=what, ylabel="webhook -> volunteer console ms (p99 solid, p50 dotted)")
+        ax.set(xscale="log", yscale="log", xlabel=what,
+               ylabel="webhook -> volunteer console ms (p99 solid, p50 dotted)")
         ax.set_xticks(sorted({r[key] for r in data if r["axis"] == axis}))
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
