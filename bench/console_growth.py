@@ -240,13 +240,13 @@ def main(argv=None) -> int:
         log(f"FAILED: {exc!r}\n{traceback.format_exc()}\n{run.stack.logs()[-4000:]}")
     finally:
         run.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # first: writing the outputs must not leave it behind
         results["meta"]["loadavg_end"] = procstat.loadavg()
         stem = f"console-growth-{args.db}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M')}"
         paths = write(results, args.out, stem)
         print()
         print(table(results))
         print("\n".join(str(p) for p in paths))
-        shutil.rmtree(workdir, ignore_errors=True)
     return 1 if results["errors"] else 0
 
 
