@@ -167,6 +167,40 @@ def test_ratios_put_textline_over_the_floor_and_the_floor_over_bare_at_the_same_
     assert r["cpu_ratio"] == 24.5               # median of 24 and 25
 
 
+
+def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_path):
+    from bench import console_growth
+
+    def step(rate, p99, web_cpu, missing=0):
+        return {"offered_rps": rate, "achieved_rps": rate - 1, "missing_at_volunteer": missing, "webhook_failed": 1,
+                "to_volunteer": {"p50_ms": p99 / 4, "p95_ms": p99 / 2, "p99_ms": p99},
+                "webhook": {"web_cpu_ms_per_req": web_cpu, "web_cpu_share": 0.1, "other_cores": 0.5,
+                            "loadavg": [2.0, 1.5, 1.0]}}
+
+    def point(consoles, waiting, steps):
+        return {"consoles": consoles, "waiting": waiting, "idle_web_cores": 0.01, "inbound": steps,
+                "memory": {"web_kb_per_console": 40.0, "connect": {"seconds": 1.5}}}
+
+    results = {"meta": {"db": "sqlite", "server": "gevent x2", "started_utc": "2026-12-04 21:00 UTC",
+                        "git_commit": "abc", "host": {"cpu": "cpu", "cores": 2}, "loadavg_start": [1, 1, 1],
+                        "loadavg_end": [2, 2, 2]},
+               "by_consoles": [point(50, 10, [step(50, 20.0, 6.0), step(200, 900.0, 7.0)]),
+                               point(500, 10, [step(50, 40.0, 6.5, missing=2)])],
+               "by_waiting": [point(200, 1000, [step(50, 30.0, 6.1)])], "errors": []}
+    rows = console_growth.rows(results)
+    assert [(r["axis"], r["consoles"], r["waiting"], r["offered_rps"]) for r in rows] == [
+        ("by_consoles", 50, 10, 50), ("by_consoles", 50, 10, 200), ("by_consoles", 500, 10, 50),
+        ("by_waiting", 200, 1000, 50)]
+    assert [r["p99_ms"] for r in rows] == [20.0, 900.0, 40.0, 30.0]
+    assert [r["web_cpu_ms_per_webhook"] for r in rows] == [6.0, 7.0, 6.5, 6.1]
+    assert [r["missing"] for r in rows] == [0, 0, 2, 0]
+    # 0.01 idle cores of the 0.1 the step used: a tenth of each webhook's CPU was there without texts
+    assert [r["web_cpu_ms_above_idle"] for r in rows] == [5.4, 6.3, 5.85, 5.49]
+    assert rows[0]["connect_s"] == 1.5 and rows[0]["web_kb_per_console"] == 40.0
+    paths = console_growth.write(results, tmp_path, "console-growth-test")
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert "900.0" in paths[1].read_text()
+
 @pytest.mark.integration
 def test_the_smoke_benchmark_runs_textline_the_floor_and_bare_side_by_side_and_misses_nothing(tmp_path):
     """`./bench/run.sh --smoke` end to end (issue 17: it is part of this harness test). Only what it
