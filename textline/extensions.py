@@ -8,10 +8,14 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from textline.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
+# The database did not answer (down, unreachable, or no connection free in time): nothing was written.
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 migrate = Migrate()
 socketio = SocketIO()
 login_manager = LoginManager()

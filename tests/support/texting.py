@@ -165,15 +165,18 @@ class ConsoleClient:
                 self.events.put(("queue_view", self.queue.ordered()))
 
     def _resync(self) -> None:
-        try:
-            answer = self.sio.call("queue_sync", {}, timeout=10)
-        except (socketio.exceptions.BadNamespaceError, socketio.exceptions.TimeoutError):
-            # Closed (by the test, or by the server) before or while asking: no answer can come, and no
-            # test reads this console's queue any more. Connected and unanswered is a real failure.
-            if not self.sio.connected:
+        """As the browser console does (queue-view.js): ask for the whole queue until it comes, while
+        connected. Closed (by the test, or by the server) before or while asking: no answer can come,
+        and no test reads this console's queue any more."""
+        while self.sio.connected:
+            try:
+                answer = self.sio.call("queue_sync", {}, timeout=10)
+            except (socketio.exceptions.BadNamespaceError, socketio.exceptions.TimeoutError):
+                answer = None
+            if answer is not None and answer.get("ok"):
+                self._heard("queue_sync", answer)
                 return
-            raise
-        self._heard("queue_sync", answer)
+            time.sleep(2)  # refused (queue or database briefly down) or unanswered: ask again
 
     def call(self, event: str, data: dict, timeout: float = 10):
         got = self.sio.call(event, data, timeout=timeout)

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from textline.accounts import sessions
 from textline.accounts.access import has_role
-from textline.extensions import db
+from textline.extensions import DATABASE_ERRORS, db
 from textline.models import Role
 from textline.texting.conversations import ConversationError
 
@@ -35,7 +35,18 @@ def action(role: str = Role.VOLUNTEER.value):
                 db.session.rollback()
                 return {"ok": False, "error": "The queue is briefly unavailable. Try again in a moment.",
                         "code": "unavailable"}
+            except DATABASE_ERRORS:  # answered at once, not left to the console's timeout: nothing was stored
+                _forget_session()
+                return {"ok": False, "error": "The database is briefly unavailable. Try again in a moment.",
+                        "code": "unavailable"}
 
         return wrapper
 
     return decorator
+
+
+def _forget_session() -> None:
+    try:
+        db.session.rollback()
+    except DATABASE_ERRORS:
+        pass  # the connection is gone with the database; the session is removed after the event anyway

@@ -35,11 +35,9 @@ from datetime import datetime
 from flask import Flask, current_app
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import delete, select, text
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from textline import broadcast
-from textline.extensions import db, socketio
+from textline.extensions import DATABASE_ERRORS, db, socketio
 from textline.models import SpoolErasure
 from textline.models.upsert import insert_for
 from textline.ops import metrics
@@ -51,7 +49,6 @@ from textline.texting.inbound import announce_inbound, receive_inbound
 from textline.texting.privacy import alias_for, phone_hash
 
 # What "the database is unavailable" looks like (the webhook's 503 handler names the same ones).
-DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 DRAIN_LOCK = key("spool", "drain")
 log = logging.getLogger(__name__)
 _draining: set[int] = set()       # apps with a drain running in this process (kick)

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
-from textline.extensions import csrf
+from textline.extensions import DATABASE_ERRORS, csrf
 from textline.models import DeliveryReceipt, Message
 from textline.ops import logs, metrics
 from textline.riskmodels import shadow
@@ -133,7 +133,7 @@ def inbound():
         return twiml()
     try:
         result = receive_inbound(address, body, sid, training=training, media=media)
-    except spool_drain.DATABASE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         return _spooled(spool_drain.spool_inbound, exc, address, body, sid, training, media, True)
     if result.duplicate:
         metrics.inc("webhooks", "inbound", "duplicate")
@@ -158,7 +158,7 @@ def status():
     code = error_code or None
     try:
         delivery.record_receipt(sid, state, code)
-    except spool_drain.DATABASE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         _spooled(spool_drain.spool_status, exc, sid, state, code)
         return Response(status=204)
     metrics.inc("webhooks", "status", "recorded")

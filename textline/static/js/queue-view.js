@@ -2,12 +2,14 @@
 // queue only on connect, on coming on shift and after a repair; every other change is one numbered row
 // (`queue_delta`: a row put in its place, or gone), so a text never costs the server the whole queue.
 // Changes are applied in their number's order; a console that misses one (a gap that does not fill
-// within a second, or a change before it has any queue) asks for the whole queue again.
+// within a second, or a change before it has any queue) asks for the whole queue again, until it gets it.
 (function () {
   "use strict";
 
   const {ACTIONS, EVENTS} = window.TextlineEvents;  // events.js
   const GAP_WAIT_MS = 1000;  // changes from two web processes may arrive a little out of order
+  const SYNC_ANSWER_MS = 10000;  // a whole queue that has not come by then is asked for again
+  const SYNC_RETRY_MS = 2000;
 
   // onChange(rows) gets the whole queue, in order, after every change.
   function watch(socket, onChange) {
@@ -44,9 +46,14 @@
       onChange(ordered());
     }
 
+    // Asked again until it is answered: a refusal (the queue or the database briefly down) or no answer
+    // at all would otherwise leave the gap open until some later change happened to come.
     function resync() {
       timer = null;
-      socket.emit(ACTIONS.QUEUE_SYNC, {}, (res) => { if (res.ok) reset(res.queue_seq, res.queue); });
+      socket.timeout(SYNC_ANSWER_MS).emit(ACTIONS.QUEUE_SYNC, {}, (err, res) => {
+        if (!err && res && res.ok) reset(res.queue_seq, res.queue);
+        else if (!timer) timer = setTimeout(resync, SYNC_RETRY_MS);
+      });
     }
 
     socket.on(EVENTS.QUEUE, (state) => reset(state.seq, state.rows));
