@@ -48,7 +48,6 @@ from textline.texting import delivery, spool
 from textline.texting.inbound import announce_inbound, receive_inbound
 from textline.texting.privacy import alias_for, phone_hash
 
-# What "the database is unavailable" looks like (the webhook's 503 handler names the same ones).
 DRAIN_LOCK = key("spool", "drain")
 log = logging.getLogger(__name__)
 _draining: set[int] = set()       # apps with a drain running in this process (kick)
