@@ -167,10 +167,7 @@ def test_ratios_put_textline_over_the_floor_and_the_floor_over_bare_at_the_same_
     assert r["cpu_ratio"] == 24.5               # median of 24 and 25
 
 
-
-def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_path):
-    from bench import console_growth
-
+def _console_growth_results() -> dict:
     def step(rate, p99, web_cpu, missing=0):
         return {"offered_rps": rate, "achieved_rps": rate - 1, "missing_at_volunteer": missing, "webhook_failed": 1,
                 "to_volunteer": {"p50_ms": p99 / 4, "p95_ms": p99 / 2, "p99_ms": p99},
@@ -181,12 +178,18 @@ def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_pat
         return {"consoles": consoles, "waiting": waiting, "idle_web_cores": 0.01, "inbound": steps,
                 "memory": {"web_kb_per_console": 40.0, "connect": {"seconds": 1.5}}}
 
-    results = {"meta": {"db": "sqlite", "server": "gevent x2", "started_utc": "2026-12-04 21:00 UTC",
-                        "git_commit": "abc", "host": {"cpu": "cpu", "cores": 2}, "loadavg_start": [1, 1, 1],
-                        "loadavg_end": [2, 2, 2]},
-               "by_consoles": [point(50, 10, [step(50, 20.0, 6.0), step(200, 900.0, 7.0)]),
-                               point(500, 10, [step(50, 40.0, 6.5, missing=2)])],
-               "by_waiting": [point(200, 1000, [step(50, 30.0, 6.1)])], "errors": []}
+    return {"meta": {"db": "sqlite", "server": "gevent x2", "started_utc": "2026-12-04 21:00 UTC",
+                     "git_commit": "abc", "host": {"cpu": "cpu", "cores": 2}, "loadavg_start": [1, 1, 1],
+                     "loadavg_end": [2, 2, 2]},
+            "by_consoles": [point(50, 10, [step(50, 20.0, 6.0), step(200, 900.0, 7.0)]),
+                            point(500, 10, [step(50, 40.0, 6.5, missing=2)])],
+            "by_waiting": [point(200, 1000, [step(50, 30.0, 6.1)])], "errors": []}
+
+
+def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis():
+    from bench import console_growth
+
+    results = _console_growth_results()
     rows = console_growth.rows(results)
     assert [(r["axis"], r["consoles"], r["waiting"], r["offered_rps"]) for r in rows] == [
         ("by_consoles", 50, 10, 50), ("by_consoles", 50, 10, 200), ("by_consoles", 500, 10, 50),
@@ -197,8 +200,20 @@ def test_console_growth_rows_put_each_step_beside_its_point_on_each_axis(tmp_pat
     # 0.01 idle cores of the 0.1 the step used: a tenth of each webhook's CPU was there without texts
     assert [r["web_cpu_ms_above_idle"] for r in rows] == [5.4, 6.3, 5.85, 5.49]
     assert rows[0]["connect_s"] == 1.5 and rows[0]["web_kb_per_console"] == 40.0
+    assert "900.0" in console_growth.table(results)
+
+
+def test_console_growth_writes_its_json_table_and_plot(tmp_path):
+    # matplotlib comes from bench/requirements.txt, which ./bench/run.sh installs and the test
+    # command does not (CI failed on this test when it assumed an earlier bench run had been there).
+    pytest.importorskip("matplotlib", reason="bench/requirements.txt is not installed (./bench/run.sh does)")
+    from bench import console_growth
+
+    results = _console_growth_results()
     paths = console_growth.write(results, tmp_path, "console-growth-test")
+    assert [p.suffix for p in paths] == [".json", ".txt", ".png"]
     assert all(p.stat().st_size > 0 for p in paths)
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "900.0" in paths[1].read_text()
 
 @pytest.mark.integration
