@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DataError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from textline.extensions import DATABASE_ERRORS, csrf
@@ -36,9 +35,6 @@ def _protect_logs():
     logs.sensitive(request.form.get("Body"), request.form.get("From"), request.form.get("To"))
 
 
-@bp.errorhandler(OperationalError)
-@bp.errorhandler(InterfaceError)
-@bp.errorhandler(PoolTimeout)
 def _database_unavailable(exc):
     """Nothing was stored: answer 5xx quickly so Twilio retries (the MessageSid keeps the retry single)."""
     log.error("database unavailable, asking Twilio to retry: %s", exc.__class__.__name__)
@@ -46,6 +42,10 @@ def _database_unavailable(exc):
     response = twiml(503)
     response.headers["Retry-After"] = "5"
     return response
+
+
+for _error in DATABASE_ERRORS:  # the one list of "the database is down" (textline/extensions.py)
+    bp.register_error_handler(_error, _database_unavailable)
 
 
 @bp.errorhandler(DataError)

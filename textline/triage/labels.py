@@ -68,7 +68,7 @@ def _upsert(conv_id: int, msg_id: int | None, verdict: str, user: User) -> None:
     target = ({"index_elements": ["message_id"], "index_where": RiskLabel.message_id.is_not(None)} if msg_id
               else {"index_elements": ["conversation_id"], "index_where": RiskLabel.message_id.is_(None)})
     values = {"verdict": verdict, "by_id": user.id, "at": utcnow()}
-    db.session.execute(insert_for(db.engine, RiskLabel).values(conversation_id=conv_id, message_id=msg_id, **values)
+    db.session.execute(insert_for(db.session, RiskLabel).values(conversation_id=conv_id, message_id=msg_id, **values)
                        .on_conflict_do_update(**target, set_=values))
 
 
