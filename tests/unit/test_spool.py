@@ -7,7 +7,8 @@ import os
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+import requests
+from sqlalchemy import func, select, text
 
 from tests.support.servers import wait_until
 from tests.support.state import make_user
@@ -170,3 +171,40 @@ def test_while_texts_wait_in_the_spool_a_new_one_queues_behind_them(live_app, ap
     assert stored() == ["SM-first", "SM-second"]
     # The drain deletes its batch file after the last commit, in its own background task.
     wait_until(lambda: not spool.waiting(folder), timeout=30, what="the spool emptied")
+
+
+def test_an_unreadable_spool_sends_texts_to_sql_and_with_sql_down_too_twilio_is_asked_to_retry(
+        live_app, app_ctx, cfg, tmp_path):
+    """A spool directory that cannot be listed (here: a file where it should be) used to fail every
+    inbound webhook with a 500 although SQL was up. Now SQL takes the text, and /readyz says the spool is
+    unreadable. With the database down as well (a real driver error: the tables renamed away), nothing
+    can be stored: 503 + Retry-After asks Twilio to send it again, and its retry is stored once."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    cfg["SPOOL_DIR"] = str(blocker / "spool")
+    first = inbound_params(live_app.account_sid, TEXTER, "is anyone there", "SM-first")
+    assert post_signed(live_app.base_url, "/sms/inbound", first, live_app.auth_token).status_code == 200
+    ready = requests.get(live_app.base_url + "/readyz", timeout=10)
+    assert ready.status_code == 200 and ready.json()["spool"]["error"] == "unreadable"
+
+    refused = inbound_params(live_app.account_sid, TEXTER, "hello??", "SM-refused")
+    receipt = {"MessageSid": "SM-receipt", "MessageStatus": "delivered", "AccountSid": live_app.account_sid}
+    moved = ("texters", "delivery_receipts")
+    for table in moved:
+        db.session.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    db.session.commit()
+    try:
+        answers = [post_signed(live_app.base_url, path, fields, live_app.auth_token)
+                   for path, fields in (("/sms/inbound", refused), ("/sms/status", receipt))]
+    finally:
+        for table in moved:
+            db.session.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+        db.session.commit()
+    assert [(a.status_code, a.headers.get("Retry-After")) for a in answers] == [(503, "5"), (503, "5")]
+    counters = get_redis().hgetall("tl:metrics:counters")
+    assert (counters.get("webhooks|inbound|db_down"), counters.get("webhooks|status|db_down")) == ("1", "1")
+    assert db.session.scalars(select(Message.twilio_sid).where(Message.direction == "in")).all() == ["SM-first"]
+    assert post_signed(live_app.base_url, "/sms/inbound", refused, live_app.auth_token).status_code == 200
+    assert post_signed(live_app.base_url, "/sms/inbound", refused, live_app.auth_token).status_code == 200
+    assert db.session.scalars(select(Message.twilio_sid).where(Message.direction == "in")
+                              .order_by(Message.id)).all() == ["SM-first", "SM-refused"]

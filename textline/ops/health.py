@@ -68,10 +68,18 @@ def readyz():
             log.warning("readiness check failed: %s: %s", name, exc.__class__.__name__)
             results[name] = "down"
     ready = all(v != "down" for v in results.values())
-    waiting = spool.depth()
-    return jsonify(status="ready" if ready else "not ready", checks=results,
-                   spool={"depth": waiting.count, "oldest_seconds": round(waiting.oldest_seconds(), 1)}
-                   ), 200 if ready else 503
+    return jsonify(status="ready" if ready else "not ready", checks=results, spool=_spool()), 200 if ready else 503
+
+
+def _spool() -> dict:
+    """This host's spool. Unreadable, it does not make the process unready (SQL still takes every text),
+    but a database outage would then find no spool: an operator must see it."""
+    try:
+        waiting = spool.depth()
+    except OSError as exc:
+        log.warning("spool unreadable: %s", exc.__class__.__name__)
+        return {"depth": None, "oldest_seconds": None, "error": "unreadable"}
+    return {"depth": waiting.count, "oldest_seconds": round(waiting.oldest_seconds(), 1)}
 
 
 @bp.get("/healthz/timers")

@@ -148,6 +148,10 @@ def waiting(folder: Path | None = None) -> bool:
             return any(e.name.startswith((LIVE_PREFIX, BATCH_PREFIX)) for e in it)
     except FileNotFoundError:
         return False
+    except OSError:
+        # Unreadable (a file where the directory should be, a failing disk): nothing in it can be drained
+        # either, and SQL is the only place left for a new text. /readyz says the spool is unreadable.
+        return False
 
 
 def _files(folder: Path, prefix: str) -> list[Path]:
