@@ -109,6 +109,9 @@ def rows(results: dict) -> list[dict]:
                             "idle_web_cores": point.get("idle_web_cores"),
                             "web_kb_per_console": point.get("memory", {}).get("web_kb_per_console"),
                             "connect_s": point.get("memory", {}).get("connect", {}).get("seconds"),
+                            "connect_cpu_ms": point.get("memory", {}).get("connect", {}).get("web_cpu_ms_per_console"),
+                            "connect_redis_kb": point.get("memory", {}).get("connect", {}).get(
+                                "redis_in_kb_per_console"),
                             "other_cores": w.get("other_cores"), "loadavg": w.get("loadavg")})
     return out
 
@@ -125,11 +128,13 @@ def table(results: dict) -> str:
              report._f(r["p50_ms"]), report._f(r["p95_ms"]), report._f(r["p99_ms"]), r["failed"], r["missing"],
              report._f(r["web_cpu_ms_per_webhook"], 2), report._f(r["web_cpu_ms_above_idle"], 2),
              report._f(r["idle_web_cores"], 3),
-             report._f(r["web_kb_per_console"]), report._f(r["connect_s"]), report._f(r["other_cores"], 2),
+             report._f(r["web_kb_per_console"]), report._f(r["connect_s"]), report._f(r["connect_cpu_ms"], 1),
+             report._f(r["connect_redis_kb"]), report._f(r["other_cores"], 2),
              " ".join(report._f(x, 2) for x in r["loadavg"] or [])] for r in rows(results)]
     lines += report._table(["axis", "consoles", "waiting", "msg/s", "absorbed/s", "p50 ms", "p95 ms", "p99 ms",
                             "failed", "missing", "web CPU ms/webhook", "above idle", "idle web cores",
-                            "web KB/console", "connect s",
+                            "web KB/console", "connect s", "connect web CPU ms/console",
+                            "connect Redis KB in/console",
                             "others' cores", "load avg"], body)
     lines += [f"error: {e}" for e in results.get("errors", [])]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 
+from bench import procstat
 from bench.workload import inbound_specs
 from tests.support.servers import wait_until
 from textline.texting.queue import QUEUE
@@ -27,12 +28,20 @@ def _redis_used(stack) -> int:
 
 
 def per_console(stack, consoles) -> dict:
-    """Connects the consoles (they must be disconnected) and measures what they cost the web processes."""
+    """Connects the consoles (they must be disconnected) and measures what they cost the web processes:
+    memory, and CPU and Redis traffic while connecting (each `hello` carries the whole queue)."""
     before = _web_rss(stack)
+    redis_in = int(stack.redis().info("stats")["total_net_input_bytes"])
+    cpu = procstat.CpuMeter({"web": stack.web.worker_pids()}).start()
     connected = consoles.connect()
+    procstat.wait_quiet(stack.web.worker_pids())  # the listeners may still be decoding what was published
+    used = cpu.stop()
+    redis_in = int(stack.redis().info("stats")["total_net_input_bytes"]) - redis_in
     time.sleep(2)
     after = _web_rss(stack)
     n = connected["connected"]
+    connected["web_cpu_ms_per_console"] = round(used["cpu_s"]["web"] * 1000 / max(1, n), 2)
+    connected["redis_in_kb_per_console"] = round(redis_in / max(1, n) / 1024, 1)
     return {"consoles": n, "connect": connected, "web_rss_before_mb": round(before / 2**20, 1),
             "web_rss_after_mb": round(after / 2**20, 1),
             "web_kb_per_console": round((after - before) / max(1, n) / 1024, 1)}
