@@ -76,9 +76,11 @@ def client_manager(url: str):
     return MessageQueue(url, channel="flask-socketio")
 
 
-def _emit(event: str, data, to: str | list[str], namespace: str = "/") -> None:
+def _emit(event: str, data, to: str | list[str], namespace: str = "/", here: bool = False) -> None:
+    """here=True: `to` is a socket connected to this process, and nobody else needs the event. It then
+    skips the message queue, which would encode it once more and make every web process decode it."""
     try:
-        socketio.emit(event, data, to=to, namespace=namespace)
+        socketio.emit(event, data, to=to, namespace=namespace, ignore_queue=here)
     except Exception:  # a console update must never fail a webhook or a send
         current_app.logger.exception("realtime emit failed: %s", event)
 
@@ -97,8 +99,8 @@ def console_connected(user: User, mine: list[dict]) -> None:
 
 
 def hello(user: User, mine: list[dict], queue: dict, heartbeat_seconds: int) -> None:
-    """To the console that just connected: who it is, what it holds, the queue."""
-    _emit(HELLO, payloads.hello(user, mine, queue, heartbeat_seconds), to=request.sid)
+    """To the console that just connected (to this process): who it is, what it holds, the queue."""
+    _emit(HELLO, payloads.hello(user, mine, queue, heartbeat_seconds), to=request.sid, here=True)
 
 
 def following(conversation_id: int) -> None:
