@@ -177,8 +177,9 @@ def test_an_unreadable_spool_sends_texts_to_sql_and_with_sql_down_too_twilio_is_
         live_app, app_ctx, cfg, tmp_path):
     """A spool directory that cannot be listed (here: a file where it should be) used to fail every
     inbound webhook with a 500 although SQL was up. Now SQL takes the text, and /readyz says the spool is
-    unreadable. With the database down as well (a real driver error: the tables renamed away), nothing
-    can be stored: 503 + Retry-After asks Twilio to send it again, and its retry is stored once."""
+    unreadable, as /metrics does. With the database down as well (a real driver error: the tables renamed away), nothing
+    can be stored: 503 + Retry-After asks Twilio to send it again, and its retry is stored once.
+    (/readyz and /metrics answered 500 as well.)"""
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     cfg["SPOOL_DIR"] = str(blocker / "spool")
@@ -186,6 +187,10 @@ def test_an_unreadable_spool_sends_texts_to_sql_and_with_sql_down_too_twilio_is_
     assert post_signed(live_app.base_url, "/sms/inbound", first, live_app.auth_token).status_code == 200
     ready = requests.get(live_app.base_url + "/readyz", timeout=10)
     assert ready.status_code == 200 and ready.json()["spool"]["error"] == "unreadable"
+    cfg["METRICS_TOKEN"] = "a-metrics-token-for-this-test"
+    metrics = requests.get(live_app.base_url + "/metrics", timeout=10,
+                           headers={"Authorization": "Bearer a-metrics-token-for-this-test"})
+    assert metrics.status_code == 200 and "textline_spool_unreadable 1.0" in metrics.text
 
     refused = inbound_params(live_app.account_sid, TEXTER, "hello??", "SM-refused")
     receipt = {"MessageSid": "SM-receipt", "MessageStatus": "delivered", "AccountSid": live_app.account_sid}

@@ -74,10 +74,9 @@ def readyz():
 def _spool() -> dict:
     """This host's spool. Unreadable, it does not make the process unready (SQL still takes every text),
     but a database outage would then find no spool: an operator must see it."""
-    try:
-        waiting = spool.depth()
-    except OSError as exc:
-        log.warning("spool unreadable: %s", exc.__class__.__name__)
+    waiting = spool.depth()
+    if waiting.unreadable:
+        log.warning("spool unreadable: %s", spool.directory())
         return {"depth": None, "oldest_seconds": None, "error": "unreadable"}
     return {"depth": waiting.count, "oldest_seconds": round(waiting.oldest_seconds(), 1)}
 

@@ -199,6 +199,11 @@ class Collector:
         oldest = GaugeMetricFamily("textline_spool_oldest_seconds", "Age of the oldest webhook in the spool")
         oldest.add_metric([], waiting.oldest_seconds())
         yield oldest
+        unreadable = GaugeMetricFamily("textline_spool_unreadable",
+                                       "1 if this host's spool directory cannot be read (a database outage would "
+                                       "then have nowhere to keep texts)")
+        unreadable.add_metric([], int(waiting.unreadable))
+        yield unreadable
 
     def _timer_metrics(self):
         """Are the safety timers running (textline/safety/timers.py), and is any deadline left overdue?"""

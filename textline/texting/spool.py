@@ -150,7 +150,7 @@ def waiting(folder: Path | None = None) -> bool:
         return False
     except OSError:
         # Unreadable (a file where the directory should be, a failing disk): nothing in it can be drained
-        # either, and SQL is the only place left for a new text. /readyz says the spool is unreadable.
+        # either, and SQL is the only place left for a new text. depth() says it is unreadable.
         return False
 
 
@@ -272,6 +272,7 @@ class drain_lock:
 class Depth:
     count: int
     oldest: datetime | None
+    unreadable: bool = False  # the directory could not be read: nothing known to wait, nothing drainable
 
     def oldest_seconds(self, now: datetime | None = None) -> float:
         return max(0.0, ((now or _now()) - self.oldest).total_seconds()) if self.oldest else 0.0
@@ -285,7 +286,10 @@ def waiting_entries(folder: Path | None = None) -> list[Entry]:
 
 def depth(folder: Path | None = None) -> Depth:
     """How many entries wait for SQL, and the oldest's arrival."""
-    entries = waiting_entries(folder)
+    try:
+        entries = waiting_entries(folder)
+    except OSError:  # as in waiting(): a file in its place, a failing disk
+        return Depth(0, None, unreadable=True)
     return Depth(len(entries), min((e.at for e in entries), default=None))
 
 
