@@ -95,15 +95,17 @@ def test_an_admin_previews_and_saves_a_lexicon_edit(live, pages):
     page.get_by_label("Label (the reason volunteers read)").fill("zorbly blarg")
     page.get_by_label(re.compile("^Weight")).fill("80")
     page.get_by_label("Phrases, one per line").fill("zorbly blarg")
-    page.get_by_test_id("preview").click()
-    expect(page.get_by_test_id("preview-summary")).to_contain_text("Of 1 labelled texts: 1 newly caught")
+    # The preview and the save compile the lexicon: ~3 s of CPU, many times that on a busy machine.
+    page.get_by_test_id("preview").click(timeout=60_000)
+    expect(page.get_by_test_id("preview-summary")).to_contain_text("Of 1 labelled texts: 1 newly caught",
+                                                                    timeout=60_000)
     expect(page.get_by_test_id("caught-row")).to_contain_text("zorbly blarg tonight")
     assert axe_violations(page, "lexicon-preview") == []
     shot(page, "lexicon-preview", DESKTOP)
     shot(page, "lexicon-preview", PHONE)
     page.set_viewport_size(DESKTOP)
-    page.get_by_test_id("save").click()
-    expect(page.get_by_role("alert")).to_contain_text("Saved")
+    page.get_by_test_id("save").click(timeout=60_000)
+    expect(page.get_by_role("alert")).to_contain_text("Saved", timeout=60_000)
     expect(page.get_by_test_id("edit-row")).to_contain_text("zorbly blarg")
     # The next texter's words are scored with it (the web process compiled it in the background).
     live.text_in(ORDINARY, "zorbly blarg")

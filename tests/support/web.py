@@ -16,8 +16,8 @@ class Browser:
         self.session = requests.Session()
 
     def open(self, path: str, method: str = "GET", follow_redirects: bool = False, **kwargs):
-        response = self.session.request(method, self.base_url + path, allow_redirects=follow_redirects,
-                                        timeout=15, **kwargs)
+        kwargs.setdefault("timeout", 15)
+        response = self.session.request(method, self.base_url + path, allow_redirects=follow_redirects, **kwargs)
         response.get_data = lambda as_text=True: response.text  # read like Flask's test responses
         return response
 

@@ -83,6 +83,11 @@ def test_the_preview_of_a_weaker_entry_lists_what_it_would_no_longer_catch(label
     assert result.caught == result.new_alarms == []
 
 
+# Seconds for a request that compiles the lexicon (a preview, a save, a removal): about 3 s of CPU on a quiet
+# machine, many times that on a busy one (tests/integration/test_scale_out.py saw a save pass 15 s at load 8.6).
+COMPILES = 60
+
+
 def _admin(live_app) -> Browser:
     browser = Browser(live_app.base_url)
     sign_in(browser, "ada@example.org")
@@ -91,10 +96,12 @@ def _admin(live_app) -> Browser:
 
 def test_saving_is_audited_and_scores_texts_at_once(live_app, labelled):
     browser = _admin(live_app)
-    page = browser.post("/admin/lexicon/preview", data={**FORM, "csrf_token": browser.csrf_token("/admin/lexicon")})
+    page = browser.post("/admin/lexicon/preview", data={**FORM, "csrf_token": browser.csrf_token("/admin/lexicon")},
+                        timeout=COMPILES)
     assert page.status_code == 200 and "zorbly blarg tonight" in page.text
     assert "1</strong>\n      newly caught" in page.text
-    saved = browser.post("/admin/lexicon", data={**FORM, "csrf_token": browser.csrf_token("/admin/lexicon")})
+    saved = browser.post("/admin/lexicon", data={**FORM, "csrf_token": browser.csrf_token("/admin/lexicon")},
+                         timeout=COMPILES)
     assert saved.status_code == 303
     db.session.expire_all()
     assert [e.entry for e in db.session.scalars(select(LexiconEdit))] == [NEW]
@@ -123,8 +130,8 @@ def test_saving_is_audited_and_scores_texts_at_once(live_app, labelled):
     assert levels[-1] == "high", levels
     # Removing it: audited, and the packaged lexicon applies again.
     edit_id = db.session.scalar(select(LexiconEdit.id))
-    assert browser.post(f"/admin/lexicon/{edit_id}/remove",
-                        data={"csrf_token": browser.csrf_token("/admin/lexicon")}).status_code == 303
+    assert browser.post(f"/admin/lexicon/{edit_id}/remove", data={"csrf_token": browser.csrf_token("/admin/lexicon")},
+                        timeout=COMPILES).status_code == 303
     assert score_text("zorbly blarg").level == "none"
     assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "lexicon.edit_remove"
     assert get_redis().get(VERSION_KEY) == "2"
@@ -134,10 +141,10 @@ def test_an_entry_that_does_not_compile_is_refused_with_the_reason(live_app, lab
     browser = _admin(live_app)
     for path in ("/admin/lexicon", "/admin/lexicon/preview"):
         token = browser.csrf_token("/admin/lexicon")
-        page = browser.post(path, data={**FORM, "patterns": "(unclosed", "csrf_token": token})
+        page = browser.post(path, data={**FORM, "patterns": "(unclosed", "csrf_token": token}, timeout=COMPILES)
         assert page.status_code == 400 and "pattern" in page.text and 'data-testid="lexicon-error"' in page.text
     token = browser.csrf_token("/admin/lexicon")
-    page = browser.post("/admin/lexicon", data={**FORM, "weight": "heavy", "csrf_token": token})
+    page = browser.post("/admin/lexicon", data={**FORM, "weight": "heavy", "csrf_token": token}, timeout=COMPILES)
     assert page.status_code == 400 and "weight must be a number" in page.text
     assert db.session.scalars(select(LexiconEdit)).all() == []
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("lexicon.%"))).all() == []
