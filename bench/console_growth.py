@@ -98,6 +98,8 @@ def rows(results: dict) -> list[dict]:
     out = []
     for axis in ("by_consoles", "by_waiting"):
         for point in results.get(axis, []):
+            memory = point.get("memory", {})
+            connect = memory.get("connect", {})
             for step in point["inbound"]:
                 v, w = step["to_volunteer"], step["webhook"]
                 out.append({"axis": axis, "consoles": point["consoles"], "waiting": point["waiting"],
@@ -107,11 +109,10 @@ def rows(results: dict) -> list[dict]:
                             "web_cpu_ms_per_webhook": w.get("web_cpu_ms_per_req"),
                             "web_cpu_ms_above_idle": above_idle(w, point.get("idle_web_cores")),
                             "idle_web_cores": point.get("idle_web_cores"),
-                            "web_kb_per_console": point.get("memory", {}).get("web_kb_per_console"),
-                            "connect_s": point.get("memory", {}).get("connect", {}).get("seconds"),
-                            "connect_cpu_ms": point.get("memory", {}).get("connect", {}).get("web_cpu_ms_per_console"),
-                            "connect_redis_kb": point.get("memory", {}).get("connect", {}).get(
-                                "redis_in_kb_per_console"),
+                            "web_kb_per_console": memory.get("web_kb_per_console"),
+                            "connect_s": connect.get("seconds"),
+                            "connect_cpu_ms": connect.get("web_cpu_ms_per_console"),
+                            "connect_redis_kb": connect.get("redis_in_kb_per_console"),
                             "other_cores": w.get("other_cores"), "loadavg": w.get("loadavg")})
     return out
 

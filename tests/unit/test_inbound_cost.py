@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import timedelta
+
 import pytest
 from sqlalchemy import event
 

@@ -146,11 +146,10 @@ def waiting(folder: Path | None = None) -> bool:
     try:
         with os.scandir(folder) as it:
             return any(e.name.startswith((LIVE_PREFIX, BATCH_PREFIX)) for e in it)
-    except FileNotFoundError:
-        return False
     except OSError:
-        # Unreadable (a file where the directory should be, a failing disk): nothing in it can be drained
-        # either, and SQL is the only place left for a new text. depth() says it is unreadable.
+        # Not there yet (nothing was ever spooled), or unreadable (a file where the directory should be, a
+        # failing disk): nothing in it can be drained either, and SQL is the only place left for a new
+        # text. depth() says which.
         return False
 
 
