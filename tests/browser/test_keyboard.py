@@ -34,7 +34,9 @@ def test_main_actions_work_from_the_keyboard(live, pages):
     live.user("sam@example.org", on_shift=False, display_name="Sam")
     page = pages.new("/login")
 
-    # The email box has focus on arrival; type, Tab, type, Enter.
+    # The email box has focus on arrival; type, Tab, type, Enter. Chromium applies `autofocus` when it next
+    # renders, which on a busy machine can come after the load event that ends goto(): wait for it.
+    expect(page.locator("#email")).to_be_focused()
     assert focused(page)["id"] == "email"
     page.keyboard.type("sam@example.org")
     page.keyboard.press("Tab")
